@@ -1,0 +1,63 @@
+# munibond: every target installs what it needs into the project (.venv, node_modules, .solcx, .ape)
+# and is fast when already installed.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+SOLC_VERSION := $(shell sed -n 's/.*"solc": "\(.*\)".*/\1/p' package.json)
+
+export APE_DATA_FOLDER := $(CURDIR)/.ape
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(BIN):$(PATH)
+
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+ADAPTER := .solcx/solc-v$(SOLC_VERSION)
+STAMP_BUILD := .build/.compiled
+
+.PHONY: install test demo bench lint compile abi clean distclean
+
+install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER)
+
+$(STAMP_PY): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip check
+	@touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@test -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+	@touch $@
+
+$(ADAPTER): tools/solc-adapter.js tools/install-solc-adapter.sh $(STAMP_NODE)
+	bash tools/install-solc-adapter.sh $(SOLC_VERSION)
+
+$(STAMP_BUILD): install ape-config.yaml $(shell find contracts -name '*.sol')
+	$(BIN)/ape compile
+	@mkdir -p .build && touch $@
+
+compile: $(STAMP_BUILD)
+
+abi: $(STAMP_BUILD)
+	$(BIN)/python -m munibond.abi_export
+
+test: $(STAMP_BUILD)
+	$(BIN)/ape test tests -q -p no:cacheprovider
+
+demo: $(STAMP_BUILD)
+	$(BIN)/ape run demo
+
+bench: $(STAMP_BUILD)
+	$(BIN)/ape run bench
+
+lint: install
+	$(BIN)/ruff check src scripts tests bench
+	$(BIN)/ruff format --check src scripts tests bench
+
+clean:
+	rm -rf .build deployments/local.json
+
+distclean: clean
+	rm -rf $(VENV) node_modules .solcx .ape
