@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from eth_utils import is_checksum_address, to_checksum_address
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic_core import PydanticCustomError
 
 from munibond import clock
@@ -275,6 +275,26 @@ class TermSheet(_Model):
     payment_token: AccountRef | None = None
     tax: Tax | None = None
     documents: list[Document] = []
+
+    _source_file: str | None = PrivateAttr(default=None)
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def source_file(self) -> str | None:
+        """The file this term sheet was loaded from (None when built in code)."""
+        return self._source_file
+
+    def locate(self, *path: str | int) -> tuple[str | None, int | None]:
+        """(file, line) of a field path such as ("redemption", "amortization", 0, "date")."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self._lines:
+                return self._source_file, self._lines[path[:end]]
+        return self._source_file, None
+
+    def input_error(self, message: str, *path: str | int) -> TermSheetError:
+        """A TermSheetError located at `path` in the source file (for checks made after loading)."""
+        file, line = self.locate(*path)
+        return TermSheetError(message, file=file, line=line, field=format_path(path) or None)
 
     @property
     def currency_info(self) -> Currency:
@@ -546,8 +566,16 @@ def _cross_checks(ts: TermSheet, doc: _Doc) -> None:
 
 def load_term_sheet(path: str | Path) -> TermSheet:
     """Load and validate a term sheet; raises TermSheetError listing every problem found."""
-    p = Path(path)
-    data, doc, _ = _read_yaml(p)
+    data, doc, _ = _read_yaml(Path(path))
+    return _validate(data, doc)
+
+
+def term_sheet_from_dict(data: dict[str, Any], source: str = "<term sheet>") -> TermSheet:
+    """Validate already-parsed data (e.g. built in code or tests) with the same rules as the loader."""
+    return _validate(data, _Doc(source))
+
+
+def _validate(data: Any, doc: _Doc) -> TermSheet:
     try:
         ts = TermSheet.model_validate(data)
     except ValidationError as exc:
@@ -557,6 +585,8 @@ def load_term_sheet(path: str | Path) -> TermSheet:
         _cross_checks(ts, doc)
     if doc.issues:
         raise doc.error()
+    ts._source_file = doc.file
+    ts._lines = dict(doc.lines)
     return ts
 
 
