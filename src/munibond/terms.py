@@ -191,7 +191,8 @@ class Coupon(_Model):
 
 
 class RecordDateRule(_Model):
-    business_days_before_payment: Annotated[int, Field(ge=0, le=30)]
+    # at least 1: balances must be fixed (record time passed) before the payment can be made on chain
+    business_days_before_payment: Annotated[int, Field(ge=1, le=30)]
 
 
 class Amortization(_Model):

@@ -466,7 +466,10 @@ def test_schedule_invariants(issue, years, extra_days, frequency, day_count, cal
         assert x.accrual_start < x.accrual_end
         assert x.record_date <= x.payment_date
         assert x.record_time < x.payment_time + 86400
-        assert x.year_fraction > 0
+        # 30/360 can give a one-day stub ending on the 31st zero days (30 Jan -> 31 Jan); actual counts cannot
+        assert x.year_fraction >= 0
+        if day_count not in ("30/360", "30E/360"):
+            assert x.year_fraction > 0
         assert x.coupon_per_unit == 10000 * Fraction(85, 10000) * x.year_fraction
         if day_count == "ACT/ACT-ICMA" and not x.is_stub:
             assert x.year_fraction == Fraction(1, frequency)

@@ -150,6 +150,12 @@ CASES = [
     ),
     ('    sha256: "0x9f86', '    sha256: "9f86', "documents[0].sha256", "32-byte hex digest"),
     ("  type: fixed", "  type: zero", "coupon.rate", "no coupon rate", 'rate: "0.0085"'),
+    (
+        "record_date: {business_days_before_payment: 1}",
+        "record_date: {business_days_before_payment: 0}",
+        "record_date.business_days_before_payment",
+        "greater than or equal to 1",
+    ),
     ("  frequency: 2", "  frequency: true", "coupon.frequency", "must be an integer, got bool True"),
 ]
 
