@@ -1,0 +1,5 @@
+"""`python -m munibond` runs the command line."""
+
+from munibond.cli import main
+
+main()

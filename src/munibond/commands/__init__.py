@@ -1,0 +1,1 @@
+"""`munibond` subcommands, one module each; registered lazily in `munibond.cli.COMMANDS`."""

@@ -1,0 +1,66 @@
+"""`munibond schedule TERMS.yaml [--json]`: the coupon and redemption schedule of a term sheet."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import click
+
+from munibond.money import fraction_str
+from munibond.schedule import build_schedule
+from munibond.terms import load_term_sheet
+
+
+@click.command("schedule")
+@click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the schedule as JSON (fractions as p/q strings)."
+)
+def schedule(terms: Path, as_json: bool) -> None:
+    """Show the coupon and redemption schedule of the term sheet TERMS."""
+    sheet = load_term_sheet(terms)
+    sched = build_schedule(sheet)
+    if as_json:
+        click.echo(json.dumps(sched.to_json_dict(), indent=2))
+        return
+
+    from rich.console import Console
+    from rich.table import Table
+
+    cur = sched.currency
+    table = Table(
+        title=f"{sheet.name} ({sheet.isin}) — {cur.code}, denomination {fraction_str(sched.denomination)}"
+    )
+    for header in (
+        "#",
+        "accrual",
+        "record date",
+        "payment date",
+        "year fraction",
+        "coupon / unit",
+        "principal / unit",
+    ):
+        table.add_column(header, justify="right" if header != "accrual" else "left")
+    for p in sched.periods:
+        stub = " (stub)" if p.is_stub else ""
+        table.add_row(
+            str(p.index),
+            f"{p.accrual_start} → {p.accrual_end}{stub}",
+            p.record_date.isoformat(),
+            p.payment_date.isoformat(),
+            fraction_str(p.year_fraction),
+            _amount(p.coupon_per_unit, cur.minor_units),
+            _amount(p.principal_per_unit, cur.minor_units),
+        )
+    Console().print(table)
+
+
+def _amount(value: Fraction, minor_units: int) -> str:
+    """Exact p/q when not a whole number of minor units, else the decimal amount."""
+    scaled = value * 10**minor_units
+    if scaled.denominator != 1:
+        return fraction_str(value)
+    whole, frac = divmod(scaled.numerator, 10**minor_units)
+    return f"{whole:,}" + (f".{frac:0{minor_units}d}" if minor_units else "")

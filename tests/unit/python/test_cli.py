@@ -1,0 +1,61 @@
+"""The `munibond` command line (click's CliRunner, no chain)."""
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from munibond.cli import COMMANDS, main
+
+ROOT = Path(__file__).resolve().parents[3]
+KANAGAWA = ROOT / "examples" / "kanagawa-resident-2026.yaml"
+
+
+def runner() -> CliRunner:
+    return CliRunner(mix_stderr=False)
+
+
+def test_schedule_json():
+    result = runner().invoke(main, ["schedule", str(KANAGAWA), "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["currency"] == "JPY" and data["minor_units"] == 0 and data["denomination"] == "10000"
+    assert len(data["periods"]) == 10
+    first = data["periods"][0]
+    assert first["year_fraction"] == "177/365"
+    assert first["coupon_per_unit"] == "3009/73"
+    assert first["record_date"] == "2026-09-24"
+    assert data["periods"][-1]["principal_per_unit"] == "10000"
+
+
+def test_schedule_table():
+    result = runner().invoke(main, ["schedule", str(KANAGAWA)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.stderr
+    assert "Kanagawa Resident Bond 2026" in result.stdout
+    assert "3009/73" in result.stdout and "2027-09-24" in result.stdout
+
+
+def test_bad_term_sheet_exits_2_with_location(tmp_path):
+    text = KANAGAWA.read_text().replace('  rate: "0.0085"', "  rate: 0.0085")
+    bad = tmp_path / "bond.yaml"
+    bad.write_text(text)
+    line = text.splitlines().index("  rate: 0.0085") + 1
+    result = runner().invoke(main, ["schedule", str(bad), "--json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f'error: {bad}:{line}: coupon.rate: must be a decimal string like "0.0085", got float 0.0085'
+    )
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = runner().invoke(main, ["schedule", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2
+    assert "error:" in result.stderr and "none.yaml" in result.stderr
+
+
+def test_group_lists_lazy_commands():
+    result = runner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert name in result.stdout
