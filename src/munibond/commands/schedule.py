@@ -26,7 +26,7 @@ def schedule(terms: Path, as_json: bool) -> None:
         click.echo(json.dumps(sched.to_json_dict(), indent=2))
         return
 
-    from rich.console import Console
+    from munibond.console import make_console
     from rich.table import Table
 
     cur = sched.currency
@@ -54,7 +54,7 @@ def schedule(terms: Path, as_json: bool) -> None:
             _amount(p.coupon_per_unit, cur.minor_units),
             _amount(p.principal_per_unit, cur.minor_units),
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 def _amount(value: Fraction, minor_units: int) -> str:
