@@ -95,7 +95,7 @@ def investor_identity(issuer_salt: bytes, investor_id: str) -> str:
     return to_checksum_address(digest[-20:])
 
 
-def _wallet(value: str) -> str:
+def parse_wallet(value: str) -> str:
     if value.startswith(ALIAS_PREFIX):
         name = value[len(ALIAS_PREFIX) :]
         if not name or not all(ch.isalnum() or ch in "_.-" for ch in name) or not name.isascii():
@@ -184,7 +184,7 @@ def parse_investors(
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 ({exc.reason})", file=file) from None
     try:
-        rows = list(_read(csv.reader(io.StringIO(text, newline=""))))
+        rows = list(csv_rows(csv.reader(io.StringIO(text, newline=""))))
     except csv.Error as exc:
         raise InputError(f"not a readable CSV file ({exc})", file=file) from None
     if not rows:
@@ -213,7 +213,7 @@ def parse_investors(
         raw = {name: cell.strip() for name, cell in zip(columns, cells, strict=True)}
         values: dict[str, object] = {}
         parsers: dict[str, Callable[[str], object]] = {
-            "wallet": _wallet,
+            "wallet": parse_wallet,
             "investor_id": _investor_id,
             "country": country_code,
             "region": _region,
@@ -275,7 +275,7 @@ def _investor_id(value: str) -> str:
     return value
 
 
-def _read(reader: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
+def csv_rows(reader: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
     for cells in reader:
         line = reader.line_num  # type: ignore[attr-defined]
         if not cells or all(not c.strip() for c in cells):
@@ -294,7 +294,7 @@ def resolve_wallets(
         wallet = row.wallet
         if row.alias is not None:
             try:
-                wallet = _wallet(resolve(row.alias))
+                wallet = parse_wallet(resolve(row.alias))
             except (KeyError, ValueError) as exc:
                 issues.append(Issue(f"cannot resolve alias {row.alias!r}: {exc}", file, row.line, "wallet"))
                 continue

@@ -1,0 +1,181 @@
+"""Deploying an issuer's shared contracts and bond series, recorded in the deployment manifest.
+
+Re-runnable: a contract already in the manifest (with code at its address) is reused; a series whose ISIN
+the factory already deployed (found from its `SeriesDeployed` events, so even a run interrupted between the
+transaction and the manifest write) is adopted instead of deployed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from munibond.chain.manifest import ContractRecord, Manifest
+from munibond.chain.series import payment_agent_params, series_params
+from munibond.chain.signers import Signers
+from munibond.schedule import Schedule
+from munibond.terms import TermSheet, term_sheet_hash
+
+ABI_PATH = "munibond/abi/{name}.json"
+
+# Shared contracts in deployment order: manifest key -> (contract name, constructor args builder).
+SHARED = ("InvestorRegistry", "BondTokenAdmin", "BondToken", "PaymentAgent", "BondFactory")
+
+
+@dataclass
+class IssuerContracts:
+    registry: Any
+    factory: Any
+
+
+def _has_code(provider: Any, address: str) -> bool:
+    return len(provider.get_code(address)) > 0
+
+
+def _record(manifest: Manifest, key: str, name: str, contract: Any) -> None:
+    receipt = getattr(contract, "receipt", None)
+    block = receipt.block_number if receipt is not None else 0
+    tx_hash = receipt.txn_hash if receipt is not None else None
+    manifest.contracts[key] = ContractRecord(name, contract.address, ABI_PATH.format(name=name), block, tx_hash)
+    manifest.save()
+
+
+def deploy_issuer(
+    project: Any,
+    provider: Any,
+    manifest: Manifest,
+    deployer: Any,
+    *,
+    admin: str,
+    registrar: str,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> IssuerContracts:
+    """Registry, token and payment-agent implementations and the factory, each deployed at most once."""
+
+    def existing(key: str, container: Any) -> Any | None:
+        record = manifest.contracts.get(key)
+        if record and _has_code(provider, record.address):
+            return container.at(record.address)
+        return None
+
+    registry = existing("InvestorRegistry", project.InvestorRegistry)
+    if registry is None:
+        registry = deployer.deploy(project.InvestorRegistry, deployer.address)
+        _record(manifest, "InvestorRegistry", "InvestorRegistry", registry)
+        progress(f"InvestorRegistry deployed at {registry.address}")
+    extension = existing("BondTokenAdmin", project.BondTokenAdmin)
+    if extension is None:
+        extension = deployer.deploy(project.BondTokenAdmin)
+        _record(manifest, "BondTokenAdmin", "BondTokenAdmin", extension)
+    implementation = existing("BondToken", project.BondToken)
+    if implementation is None:
+        implementation = deployer.deploy(project.BondToken, extension.address)
+        _record(manifest, "BondToken", "BondToken", implementation)
+        progress(f"BondToken implementation deployed at {implementation.address}")
+    agent_implementation = existing("PaymentAgent", project.PaymentAgent)
+    if agent_implementation is None:
+        agent_implementation = deployer.deploy(project.PaymentAgent)
+        _record(manifest, "PaymentAgent", "PaymentAgent", agent_implementation)
+        progress(f"PaymentAgent implementation deployed at {agent_implementation.address}")
+    factory = existing("BondFactory", project.BondFactory)
+    if factory is None:
+        factory = deployer.deploy(project.BondFactory, deployer.address, implementation.address, registry.address)
+        _record(manifest, "BondFactory", "BondFactory", factory)
+        progress(f"BondFactory deployed at {factory.address}")
+    _ensure_wiring(registry, factory, agent_implementation, deployer, admin=admin, registrar=registrar)
+    return IssuerContracts(registry, factory)
+
+
+def _ensure_wiring(registry: Any, factory: Any, agent_implementation: Any, deployer: Any, *, admin: str,
+                   registrar: str) -> None:
+    """Roles and links, each granted only if missing (so a re-run sends nothing)."""
+    if factory.paymentAgentImplementation() != agent_implementation.address:
+        factory.setPaymentAgentImplementation(agent_implementation.address, sender=deployer)
+    binder = registry.BINDER_ROLE()
+    if not registry.hasRole(binder, factory.address):
+        registry.grantRole(binder, factory.address, sender=deployer)
+    registrar_role = registry.REGISTRAR_ROLE()
+    if not registry.hasRole(registrar_role, registrar):
+        registry.grantRole(registrar_role, registrar, sender=deployer)
+    admin_role = registry.DEFAULT_ADMIN_ROLE()
+    for contract in (registry, factory):
+        if admin != deployer.address and not contract.hasRole(admin_role, admin):
+            contract.grantRole(admin_role, admin, sender=deployer)
+    deployer_role = factory.DEPLOYER_ROLE()
+    if not factory.hasRole(deployer_role, admin):
+        factory.grantRole(deployer_role, admin, sender=deployer)
+
+
+def find_series(factory: Any, isin: str, start_block: int) -> tuple[str, str, int] | None:
+    """(token, payment agent, block) of the series the factory deployed for `isin`, if any."""
+    for log in factory.SeriesDeployed.range(start_block):
+        if log.isin == isin:
+            return log.token, log.paymentAgent, log.block_number
+    return None
+
+
+def deploy_series(
+    project: Any,
+    manifest: Manifest,
+    contracts: IssuerContracts,
+    terms: TermSheet,
+    schedule: Schedule,
+    term_sheet_path: Path,
+    signers: Signers,
+    deployer: Any,
+    *,
+    payment_token: str,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> dict[str, Any]:
+    """Deploy one series (token clone + payment agent clone) unless it exists; returns its manifest entry."""
+    entry = manifest.series.get(terms.symbol)
+    if entry:
+        progress(f"{terms.symbol} already deployed at {entry['token']}")
+        return entry
+    factory_record = manifest.contracts["BondFactory"]
+    found = find_series(contracts.factory, terms.isin, factory_record.block)
+    if found is None:
+        token_decimals = project.MockPaymentToken.at(payment_token).decimals()
+        roles = {
+            "admin": signers.address(terms.roles.admin),
+            "agent": "0x" + "00" * 20,
+            "transferAgent": signers.address(terms.roles.transfer_agent),
+            "freezer": signers.address(terms.roles.freezer),
+            "minter": signers.address(terms.roles.minter),
+            "documentManager": signers.address(terms.roles.document_manager),
+            "complianceManager": signers.address(terms.roles.admin),
+            "payer": signers.address(terms.roles.payer),
+        }
+        tax_account = signers.address(terms.tax.account) if terms.tax else roles["admin"]
+        agent_params = payment_agent_params(
+            terms,
+            schedule,
+            payment_token=payment_token,
+            payment_token_decimals=int(token_decimals),
+            payer=roles["payer"],
+            tax_account=tax_account,
+            term_sheet_hash=term_sheet_hash(term_sheet_path),
+        )
+        params = series_params(terms, schedule, roles=roles, payment_token=payment_token, agent_params=agent_params)
+        receipt = contracts.factory.deploySeries(params, sender=deployer)
+        found = find_series(contracts.factory, terms.isin, receipt.block_number)
+        if found is None:
+            raise RuntimeError(f"factory did not report the deployment of {terms.isin}")
+        progress(f"{terms.symbol} deployed: token {found[0]}, payment agent {found[1]}")
+    token, agent, block = found
+    entry = {
+        "isin": terms.isin,
+        "token": token,
+        "payment_agent": agent,
+        "payment_token": payment_token,
+        "block": block,
+        "term_sheet": str(term_sheet_path),
+        "term_sheet_sha256": "0x" + term_sheet_hash(term_sheet_path).hex(),
+        "token_abi": ABI_PATH.format(name="IBondToken"),
+        "payment_agent_abi": ABI_PATH.format(name="IPaymentAgent"),
+    }
+    manifest.series[terms.symbol] = entry
+    manifest.save()
+    return entry

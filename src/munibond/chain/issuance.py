@@ -1,0 +1,66 @@
+"""Primary issuance: minting the allocation to each investor exactly once.
+
+The token's own mint events are the journal: units already minted to a wallet (Transfer events from the
+zero address since the series was deployed) are subtracted, so an interrupted run finishes the job when it
+is run again and never mints twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from munibond.allocations import Allocation
+
+ZERO_ADDRESS = "0x" + "00" * 20
+DEFAULT_BATCH_SIZE = 50
+
+
+@dataclass
+class IssuanceReport:
+    minted: dict[str, int] = field(default_factory=dict)
+    already: dict[str, int] = field(default_factory=dict)
+    transactions: list[Any] = field(default_factory=list)
+
+
+def minted_so_far(token: Any, start_block: int) -> Counter[str]:
+    minted: Counter[str] = Counter()
+    for log in token.Transfer.range(start_block):
+        if int(str(log["from"]), 16) == 0:
+            minted[str(log["to"])] += int(log["value"])
+    return minted
+
+
+def issue(
+    token: Any,
+    allocations: Sequence[Allocation],
+    minter: Any,
+    *,
+    start_block: int,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> IssuanceReport:
+    """Mint what is still missing of each allocation (resolved wallets), in batches."""
+    report = IssuanceReport()
+    done = minted_so_far(token, start_block)
+    missing: list[tuple[str, int]] = []
+    for allocation in allocations:
+        already = done.get(allocation.wallet, 0)
+        if already > allocation.units:
+            raise RuntimeError(
+                f"{allocation.wallet} was minted {already} units, more than its allocation of {allocation.units}"
+            )
+        report.already[allocation.wallet] = already
+        if allocation.units > already:
+            missing.append((allocation.wallet, allocation.units - already))
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start : start + batch_size]
+        wallets = [wallet for wallet, _ in batch]
+        amounts = [units for _, units in batch]
+        report.transactions.append(token.batchMint(wallets, amounts, sender=minter))
+        for wallet, units in batch:
+            report.minted[wallet] = units
+        progress(f"minted {sum(report.minted.values())} units to {len(report.minted)} wallets")
+    return report

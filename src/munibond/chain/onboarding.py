@@ -1,0 +1,119 @@
+"""Onboarding investors into the shared registry: batched, idempotent and resumable.
+
+The registry itself is the journal: before sending, every row is compared with what the chain already
+holds, so a run interrupted at any point can simply be started again; it registers only what is missing,
+updates records that differ and links extra wallets exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from munibond.investors import InvestorRow
+
+DEFAULT_BATCH_SIZE = 50
+
+
+@dataclass
+class OnboardingPlan:
+    """What has to be sent, computed from the CSV rows and the registry's current state."""
+
+    register: list[InvestorRow] = field(default_factory=list)
+    update: list[InvestorRow] = field(default_factory=list)
+    link: list[tuple[InvestorRow, InvestorRow]] = field(default_factory=list)  # (existing wallet, extra wallet)
+    unchanged: list[InvestorRow] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.register or self.update or self.link)
+
+
+@dataclass
+class OnboardingReport:
+    registered: int = 0
+    updated: int = 0
+    linked: int = 0
+    unchanged: int = 0
+    transactions: list[Any] = field(default_factory=list)
+
+
+def _on_chain(registry: Any, wallet: str) -> tuple[Any, ...] | None:
+    record = registry.investorRecord(wallet)
+    if int(str(record.identity), 16) == 0:
+        return None
+    return (
+        str(record.identity),
+        int(record.country),
+        int(record.region),
+        int(record.category),
+        int(record.taxClass),
+        int(record.kycExpiry),
+        bool(record.multiWallet),
+    )
+
+
+def plan_onboarding(registry: Any, rows: Sequence[InvestorRow]) -> OnboardingPlan:
+    """Compare resolved CSV rows (wallets are addresses) with the registry; read-only."""
+    plan = OnboardingPlan()
+    by_identity: dict[str, list[InvestorRow]] = defaultdict(list)
+    for row in rows:
+        by_identity[row.identity].append(row)
+    for wallets in by_identity.values():
+        primary = wallets[0]
+        for position, row in enumerate(wallets):
+            current = _on_chain(registry, row.wallet)
+            wanted = row.record()
+            if current is None:
+                if position == 0:
+                    plan.register.append(row)
+                else:
+                    plan.link.append((primary, row))
+                continue
+            if current[0].lower() != wanted[0].lower():
+                # Registered under another identity: a deliberate re-assignment is an update of the identity.
+                plan.update.append(row)
+            elif current[1:6] != wanted[1:6]:
+                plan.update.append(row)
+            else:
+                plan.unchanged.append(row)
+            if position > 0 and not current[6]:
+                plan.link.append((primary, row))
+    return plan
+
+
+def execute_onboarding(
+    registry: Any,
+    plan: OnboardingPlan,
+    registrar: Any,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> OnboardingReport:
+    """Send the plan: batched registrations, then updates, then wallet links."""
+    report = OnboardingReport(unchanged=len(plan.unchanged))
+    for start in range(0, len(plan.register), batch_size):
+        batch = plan.register[start : start + batch_size]
+        inputs = [(row.wallet, *row.record()) for row in batch]
+        report.transactions.append(registry.batchRegisterInvestors(inputs, sender=registrar))
+        report.registered += len(batch)
+        progress(f"registered {report.registered}/{len(plan.register)} wallets")
+    for row in plan.update:
+        identity, country, region, category, tax_class, kyc_expiry = row.record()
+        current = registry.investorRecord(row.wallet)
+        if str(current.identity).lower() != identity.lower():
+            report.transactions.append(registry.updateIdentity(row.wallet, identity, sender=registrar))
+        report.transactions.append(
+            registry.updateInvestor(row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar)
+        )
+        report.updated += 1
+        progress(f"updated {row.wallet}")
+    for primary, extra in plan.link:
+        if registry.investorRecord(extra.wallet).multiWallet:
+            continue
+        report.transactions.append(registry.linkWallet(primary.wallet, extra.wallet, sender=registrar))
+        report.linked += 1
+        progress(f"linked {extra.wallet} to the investor of {primary.wallet}")
+    return report
