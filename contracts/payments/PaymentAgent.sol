@@ -44,7 +44,6 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint128 escrowed;
         uint128 reclaimed;
         uint128 offchainGross;
-        uint128 settledGross;
     }
 
     /// @dev Gross entitlement held for a frozen or unverified holder, split so release can withhold on the coupon.
@@ -401,7 +400,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     function accounts(uint256 period) external view returns (Accounts memory a) {
         Period storage p = _get(period);
         a = Accounts(
-            p.funded, p.paidNet, p.taxWithheld, p.escrowed, p.reclaimed, _held(p), p.offchainGross, p.settledGross
+            p.funded,
+            p.paidNet,
+            p.taxWithheld,
+            p.escrowed,
+            p.reclaimed,
+            _held(p),
+            p.offchainGross,
+            uint256(p.paidNet) + p.taxWithheld + p.escrowed
         );
     }
 
@@ -540,12 +546,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         private
     {
         if (settled == 0) return;
-        uint256 newSettled = uint256(p.settledGross) + settled;
+        // Every on-chain settlement leaves as net, tax or escrow, so their sum is the gross settled so far.
+        uint256 newSettled = uint256(p.paidNet) + p.taxWithheld + p.escrowed + settled;
         if (newSettled > p.funded) revert InsufficientFunds(period, newSettled, p.funded);
-        p.settledGross = uint128(newSettled);
-        p.paidNet += uint128(paidNet);
-        p.taxWithheld += uint128(tax);
-        p.escrowed += uint128(escrowed);
+        if (paidNet != 0 || tax != 0) {
+            p.paidNet += uint128(paidNet);
+            p.taxWithheld += uint128(tax);
+        }
+        if (escrowed != 0) p.escrowed += uint128(escrowed);
     }
 
     function _entitlement(PeriodTerms memory t, address holder)
