@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.20;
+
+/// @title IBondRedemption
+/// @notice Token surface the payment agent relies on to retire units when it pays principal.
+/// @dev Assumed on the BondToken: only the token's PAYER role (granted by the factory to the series'
+///      payment agent) may call `redeem`; it burns through the token's single balance hook and burns
+///      frozen units too.
+interface IBondRedemption {
+    /// @notice Burns `amount` units held by `holder` because their principal has been paid (or escrowed).
+    function redeem(address holder, uint256 amount) external;
+
+    /// @notice True when `wallet` is frozen on the token.
+    function isFrozen(address wallet) external view returns (bool);
+}

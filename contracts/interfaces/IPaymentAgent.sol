@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.20;
+
+/// @title IPaymentAgent
+/// @notice Cash leg of one bond series: coupons, amortization, redemption and calls paid in an ERC-20
+///         payment token (or recorded as paid by bank transfer), with withholding tax by investor tax class.
+/// @dev Periods are numbered in the order they were scheduled (0, 1, ...). Entitlements are taken from the
+///      bond token's balance at the period's record time. Per holder and period, the coupon gross is
+///      floor(units * couponNum / couponDen) and the principal gross floor(principalUnits * principalNum /
+///      principalDen), each in payment-token minor units; every withholding component is
+///      floor(couponGross * ratePpm / 1e6), computed separately; principal is never taxed.
+interface IPaymentAgent {
+    /// @notice Terms of one payment period.
+    /// @param recordTime Unix time at which entitlements are fixed (the token's record time)
+    /// @param paymentTime Unix time from which the period can be paid and after which it is in default if unfunded
+    /// @param redeemNum numerator of the fraction of each holding retired (burned) in this period; 0 = no burn
+    /// @param redeemDen denominator of that fraction (1/1 = final redemption or full call)
+    /// @param couponNum numerator of the coupon per unit, in payment-token minor units
+    /// @param couponDen denominator of the coupon per unit
+    /// @param principalNum numerator of the principal per unit (per retired unit when redeemNum > 0, otherwise per
+    ///        held unit, i.e. amortization without burn)
+    /// @param principalDen denominator of the principal per unit
+    struct PeriodTerms {
+        uint64 recordTime;
+        uint64 paymentTime;
+        uint64 redeemNum;
+        uint64 redeemDen;
+        uint128 couponNum;
+        uint128 couponDen;
+        uint128 principalNum;
+        uint128 principalDen;
+    }
+
+    /// @notice One withholding component of a tax class.
+    /// @param ratePpm rate in parts per million of the coupon gross (153150 = 15.315 %)
+    /// @param account where the withheld amount goes; zero = the default tax account
+    struct TaxComponent {
+        uint32 ratePpm;
+        address account;
+    }
+
+    /// @notice Withholding components of one tax class (used in the initialize parameters).
+    struct TaxClassConfig {
+        uint8 taxClass;
+        TaxComponent[] components;
+    }
+
+    /// @notice Layout of the `params` argument of `initialize` (abi.encode of this struct).
+    /// @param paymentToken ERC-20 used for the cash leg (any decimals; no fee-on-transfer)
+    /// @param payer account receiving PAYER_ROLE (the treasury); zero = none
+    /// @param taxAccount default account receiving withheld tax
+    /// @param termSheetHash hash of the term sheet the schedule was derived from
+    /// @param reclaimDelay seconds after a period's payment time from which unclaimed funds can be reclaimed
+    /// @param callNotice minimum seconds between scheduling a call and its payment time
+    /// @param syncRecordTimes when true, initialize writes the record times to the token (the agent must then
+    ///        already be allowed to call `setRecordTimes`); when false the factory writes them
+    /// @param periods the payment schedule
+    /// @param taxClasses withholding configuration per tax class (classes not listed withhold nothing)
+    struct InitParams {
+        address paymentToken;
+        address payer;
+        address taxAccount;
+        bytes32 termSheetHash;
+        uint64 reclaimDelay;
+        uint64 callNotice;
+        bool syncRecordTimes;
+        PeriodTerms[] periods;
+        TaxClassConfig[] taxClasses;
+    }
+
+    /// @notice State of one period (besides its terms and accounts).
+    struct PeriodState {
+        uint64 reclaimAfter;
+        bool cancelled;
+        bool defaulted;
+        bool closed;
+        bool requiredKnown;
+        uint256 required;
+        uint256 funded;
+    }
+
+    /// @notice Conservation buckets of one period, in payment-token minor units.
+    /// @dev funded == paidNet + taxWithheld + escrowed + reclaimed + held holds at all times. `held` is funding not
+    ///      (yet) assigned to any holder: unclaimed entitlements, funding covering off-chain payments and the
+    ///      rounding remainder; `reclaim` moves it to `reclaimed`. `offchainGross` (paid by bank, outside the
+    ///      payment token) and `settledGross` (gross of on-chain settlements, escrow included) are informative.
+    struct Accounts {
+        uint256 funded;
+        uint256 paidNet;
+        uint256 taxWithheld;
+        uint256 escrowed;
+        uint256 reclaimed;
+        uint256 held;
+        uint256 offchainGross;
+        uint256 settledGross;
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice A period was added to the schedule (at initialization or by a call).
+    event PeriodScheduled(uint256 indexed period, PeriodTerms terms);
+    /// @notice The terms of a not yet recorded, unfunded period were amended by the admin.
+    event PeriodAmended(uint256 indexed period, PeriodTerms oldTerms, PeriodTerms newTerms);
+    /// @notice A period was cancelled because a full call retires the bond before it.
+    event PeriodCancelled(uint256 indexed period);
+    /// @notice The admin scheduled an early call (full when the retired fraction is 1).
+    event CallScheduled(uint256 indexed period, bool full, uint64 paymentTime, uint64 redeemNum, uint64 redeemDen);
+    /// @notice The term-sheet hash changed.
+    event TermSheetHashUpdated(bytes32 oldHash, bytes32 newHash);
+    /// @notice The withholding components of `taxClass` changed.
+    event TaxClassUpdated(uint8 indexed taxClass, TaxComponent[] oldComponents, TaxComponent[] newComponents);
+    /// @notice The default tax account changed.
+    event TaxAccountUpdated(address oldAccount, address newAccount);
+    /// @notice The record times were written to the bond token.
+    event RecordTimesSynced(uint256[] times);
+    /// @notice `amount` of the payment token was received for `period` from `from`.
+    event PeriodFunded(uint256 indexed period, address indexed from, uint256 amount, uint256 funded, uint256 required);
+    /// @notice `period` passed its payment time without being fully funded.
+    event PaymentDefaulted(uint256 indexed period, uint256 required, uint256 covered);
+    /// @notice A defaulted period became fully funded.
+    event PaymentDefaultCured(uint256 indexed period, uint256 required, uint256 covered);
+    /// @notice `holder` was paid for `period` in the payment token.
+    /// @param taxes withheld amount per component of the holder's tax class, in component order
+    /// @param unitsRedeemed bond units burned in this payment
+    event PaymentMade(
+        uint256 indexed period,
+        address indexed holder,
+        address to,
+        uint256 couponGross,
+        uint256 principalGross,
+        uint256[] taxes,
+        uint256 net,
+        uint256 unitsRedeemed
+    );
+    /// @notice The gross entitlement of a frozen or unverified holder was put in escrow.
+    event PaymentEscrowed(
+        uint256 indexed period, address indexed holder, uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed
+    );
+    /// @notice An escrowed entitlement was released (paid to `to`; the PaymentMade event carries the split).
+    event EscrowReleased(uint256 indexed period, address indexed holder, address indexed to, uint256 gross);
+    /// @notice The payer recorded that `holder` was paid for `period` by bank transfer.
+    event OffchainPaymentRecorded(
+        uint256 indexed period,
+        address indexed holder,
+        uint256 couponGross,
+        uint256 principalGross,
+        uint256 unitsRedeemed,
+        bytes32 paymentReference
+    );
+    /// @notice Funding not assigned to any holder (unclaimed, off-chain covered, rounding remainder) was returned.
+    event Reclaimed(uint256 indexed period, address indexed to, uint256 amount);
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice `period` does not exist (`count` periods are scheduled).
+    error UnknownPeriod(uint256 period, uint256 count);
+    /// @notice `period` was cancelled by a full call.
+    error PeriodIsCancelled(uint256 period);
+    /// @notice `period` has been reclaimed; no more on-chain payments.
+    error PeriodIsClosed(uint256 period);
+    /// @notice The record time of `period` has not passed yet.
+    error RecordTimeNotPassed(uint256 period, uint256 recordTime, uint256 nowTime);
+    /// @notice The payment time of `period` has not come yet.
+    error PaymentTimeNotReached(uint256 period, uint256 paymentTime, uint256 nowTime);
+    /// @notice `period` is not fully covered (funded plus paid off chain) and cannot be paid.
+    error PeriodUnderfunded(uint256 period, uint256 required, uint256 covered);
+    /// @notice `period` is fully covered, so it is not in default.
+    error PeriodCovered(uint256 period, uint256 required, uint256 covered);
+    /// @notice `period` is already marked in default.
+    error AlreadyDefaulted(uint256 period);
+    /// @notice Funding `amount` exceeds the remaining `shortfall` of `period`.
+    error FundingExceedsShortfall(uint256 period, uint256 amount, uint256 shortfall);
+    /// @notice The payment token moved `received` instead of `expected` (fee-on-transfer tokens are unsupported).
+    error FundingNotReceived(uint256 expected, uint256 received);
+    /// @notice Amount must not be zero.
+    error ZeroAmount();
+    /// @notice Address must not be zero.
+    error ZeroAddress();
+    /// @notice `holder` is already settled for `period` (paid, escrowed or paid off chain).
+    error AlreadySettled(uint256 period, address holder);
+    /// @notice `holder` has no entitlement in `period`.
+    error NothingToPay(uint256 period, address holder);
+    /// @notice Payments would use `needed` while only `available` of the funding is unassigned.
+    error InsufficientFunds(uint256 period, uint256 needed, uint256 available);
+    /// @notice A batch of `length` exceeds the maximum of `max`.
+    error BatchTooLarge(uint256 length, uint256 max);
+    /// @notice Unclaimed funds of `period` can only be reclaimed from `reclaimAfter`.
+    error ReclaimTooEarly(uint256 period, uint256 reclaimAfter, uint256 nowTime);
+    /// @notice `holder` has nothing in escrow for `period`.
+    error NoEscrow(uint256 period, address holder);
+    /// @notice `to` is frozen or not verified, so escrow cannot be released to it.
+    error RecipientNotEligible(address to);
+    /// @notice `to` is not a wallet of the same investor identity as `holder`.
+    error NotSameInvestor(address holder, address to);
+    /// @notice Rational `num`/`den` is invalid (zero denominator, or a redeemed fraction above one).
+    error InvalidRational(uint256 num, uint256 den);
+    /// @notice Times are invalid: record time must precede payment time and lie in the future when scheduled.
+    error InvalidTimes(uint256 recordTime, uint256 paymentTime);
+    /// @notice `count` periods exceed the maximum of `max`.
+    error TooManyPeriods(uint256 count, uint256 max);
+    /// @notice A tax class with `count` components and `totalPpm` total rate is invalid.
+    error InvalidTaxClass(uint8 taxClass, uint256 count, uint256 totalPpm);
+    /// @notice The terms of `period` can no longer change (record time passed, funded or cancelled).
+    error TermsLocked(uint256 period);
+    /// @notice A call paid at `paymentTime` does not respect the notice; earliest allowed is `earliest`.
+    error CallNoticeTooShort(uint256 paymentTime, uint256 earliest);
+    /// @notice A call must retire a positive fraction of the holdings.
+    error NotACall(uint64 redeemNum, uint64 redeemDen);
+    /// @notice Re-entrant call.
+    error Reentrancy();
+
+    // ------------------------------------------------------------------ payer / treasury
+
+    /// @notice Funds `period` with `amount` of the payment token pulled from the caller (PAYER_ROLE).
+    /// @dev O(1) in the number of holders: the requirement is computed from the token's totalSupplyAt. Partial
+    ///      funding is allowed; funding after the payment time that leaves the period short marks it in default,
+    ///      funding that completes a defaulted period cures it. Requires the record time to have passed.
+    /// @param period the period to fund
+    /// @param amount amount in payment-token minor units; must not exceed `fundingShortfall(period)`
+    function fund(uint256 period, uint256 amount) external;
+
+    /// @notice Pays `holders` for `period` (PAYER_ROLE): idempotent and resumable.
+    /// @dev Holders already settled or with no units at the record time are skipped. Frozen or unverified holders
+    ///      are escrowed. On periods that retire units the units are burned in the same step. At most
+    ///      MAX_BATCH holders per call. Withheld tax is transferred once per account per batch.
+    /// @return paid number of holders settled by this call (paid or escrowed)
+    function pushPayments(uint256 period, address[] calldata holders) external returns (uint256 paid);
+
+    /// @notice Pays the caller its entitlement for `period` (pull); burns retired units on redemption periods.
+    /// @dev Reverts with AlreadySettled if the caller was already pushed, claimed or paid off chain.
+    function claim(uint256 period) external;
+
+    /// @notice Claims several periods in one transaction (see `claim`).
+    function claimMany(uint256[] calldata periods) external;
+
+    /// @notice Records that `holders` were paid for `period` by bank transfer (PAYER_ROLE), without moving tokens.
+    /// @dev Marks each entitlement settled and burns retired units on redemption periods; the funding that covered
+    ///      them (if any) stays `held` and is reclaimable. Holders already settled or with no units revert.
+    /// @param references one payment reference hash per holder (e.g. keccak of the bank transfer id)
+    function recordOffchainPayments(uint256 period, address[] calldata holders, bytes32[] calldata references)
+        external;
+
+    /// @notice Releases the escrowed entitlement of `holder` for `period` to `to` (PAYER_ROLE).
+    /// @dev `to` must be verified and not frozen, and be `holder` or another wallet of the same investor identity
+    ///      (e.g. after a wallet recovery). Withholding uses the tax class of `to` at release time.
+    function releaseEscrow(uint256 period, address holder, address to) external;
+
+    /// @notice Returns the funding of `period` not assigned to any holder to `to` (PAYER_ROLE), closing the period.
+    /// @dev Only from `reclaimAfter` (payment time + reclaim delay). Escrowed amounts stay for their holders.
+    /// @return amount the amount transferred
+    function reclaim(uint256 period, address to) external returns (uint256 amount);
+
+    /// @notice Marks `period` in payment default; anyone may call once its payment time passed unfunded.
+    function markDefault(uint256 period) external;
+
+    // ------------------------------------------------------------------ admin
+
+    /// @notice Replaces the terms of a period whose record time has not passed and that is unfunded (admin).
+    /// @dev Emits old and new terms; rewrites the token's record times.
+    function amendPeriod(uint256 period, PeriodTerms calldata terms) external;
+
+    /// @notice Schedules an early call (admin): full when redeemNum == redeemDen, otherwise partial pro rata.
+    /// @dev The payment time must be at least `callNotice` seconds away. A full call cancels every period with a
+    ///      record time at or after the call's record time. Partial calls retire floor(units * redeemNum /
+    ///      redeemDen) of each holding (rounded down per holder); principalNum/Den is the price per retired unit,
+    ///      couponNum/Den the (accrued) coupon per held unit. Rewrites the token's record times.
+    /// @return period the id of the new period
+    function scheduleCall(PeriodTerms calldata terms) external returns (uint256 period);
+
+    /// @notice Sets the withholding components of `taxClass` (admin); an empty list means no withholding.
+    function setTaxClass(uint8 taxClass, TaxComponent[] calldata components) external;
+
+    /// @notice Sets the default tax account (admin).
+    function setTaxAccount(address account) external;
+
+    /// @notice Sets the term-sheet hash after an amendment of the terms (admin).
+    function setTermSheetHash(bytes32 newHash) external;
+
+    /// @notice Writes the record times of all live periods to the bond token (admin).
+    function syncRecordTimes() external;
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The bond token of the series.
+    function token() external view returns (address);
+    /// @notice The shared investor registry.
+    function registry() external view returns (address);
+    /// @notice The ERC-20 payment token.
+    function paymentToken() external view returns (address);
+    /// @notice The default tax account.
+    function taxAccount() external view returns (address);
+    /// @notice Hash of the term sheet.
+    function termSheetHash() external view returns (bytes32);
+    /// @notice Seconds after the payment time from which unclaimed funds can be reclaimed.
+    function reclaimDelay() external view returns (uint64);
+    /// @notice Minimum notice in seconds for an early call.
+    function callNotice() external view returns (uint64);
+    /// @notice Number of scheduled periods (including cancelled ones).
+    function periodCount() external view returns (uint256);
+    /// @notice Terms of `period`.
+    function periodTerms(uint256 period) external view returns (PeriodTerms memory);
+    /// @notice State of `period`.
+    function periodState(uint256 period) external view returns (PeriodState memory);
+    /// @notice Conservation buckets of `period`.
+    function accounts(uint256 period) external view returns (Accounts memory);
+    /// @notice Amount still needed to fully fund `period` (requires its record time to have passed).
+    function fundingShortfall(uint256 period) external view returns (uint256);
+    /// @notice Required funding of `period`: coupon and principal on the total supply at its record time.
+    function requiredFunding(uint256 period) external view returns (uint256);
+    /// @notice Gross entitlement of `holder` for `period` and the units retired with it.
+    function entitlement(uint256 period, address holder)
+        external
+        view
+        returns (uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed);
+    /// @notice Withholding of `couponGross` for `taxClass`, per component, and the total.
+    function withholding(uint8 taxClass, uint256 couponGross)
+        external
+        view
+        returns (uint256[] memory taxes, uint256 total);
+    /// @notice True when `holder` is settled for `period` (paid, escrowed or paid off chain).
+    function isSettled(uint256 period, address holder) external view returns (bool);
+    /// @notice Gross amount held in escrow for `holder` in `period`.
+    function escrowOf(uint256 period, address holder) external view returns (uint256);
+    /// @notice Withholding components of `taxClass`.
+    function taxComponents(uint8 taxClass) external view returns (TaxComponent[] memory);
+    /// @notice Number of periods in default and not cured; non-zero means the series is in payment default.
+    function openDefaults() external view returns (uint256);
+}

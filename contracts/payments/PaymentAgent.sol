@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
+import {IBondRedemption} from "../interfaces/IBondRedemption.sol";
+import {IInvestorRecords} from "../interfaces/IInvestorRecords.sol";
+import {IPaymentAgent} from "../interfaces/IPaymentAgent.sol";
+import {IPaymentAgentInit} from "../interfaces/IPaymentAgentInit.sol";
+
+/// @title PaymentAgent
+/// @notice Coupon, amortization, call and redemption payments of one bond series (deployed as a clone).
+/// @dev Settlement flags are one bitmap word per holder (bit = period id), so a holder's first settlement in the
+///      series writes a fresh slot and later ones update it. Period ids are limited to MAX_PERIODS.
+contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initializable {
+    using SafeERC20 for IERC20;
+
+    /// @notice Role allowed to fund, push, record off-chain payments, release escrow and reclaim.
+    bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE");
+    /// @notice Maximum number of periods (coupons, amortizations, calls) of a series.
+    uint256 public constant MAX_PERIODS = 256;
+    /// @notice Maximum holders per push or off-chain batch.
+    uint256 public constant MAX_BATCH = 500;
+    /// @notice Maximum withholding components per tax class.
+    uint256 public constant MAX_TAX_COMPONENTS = 4;
+    uint256 private constant PPM = 1_000_000;
+
+    struct Period {
+        PeriodTerms terms;
+        uint64 reclaimAfter;
+        bool cancelled;
+        bool defaulted;
+        bool closed;
+        bool requiredKnown;
+        uint128 required;
+        uint128 funded;
+        uint128 paidNet;
+        uint128 taxWithheld;
+        uint128 escrowed;
+        uint128 reclaimed;
+        uint128 offchainGross;
+    }
+
+    /// @dev Gross entitlement held for a frozen or unverified holder, split so release can withhold on the coupon.
+    struct Escrow {
+        uint128 couponGross;
+        uint128 principalGross;
+    }
+
+    /// @dev Per-batch accumulation of withheld tax, transferred once per account at the end.
+    struct TaxTotals {
+        address[] accounts;
+        uint256[] amounts;
+        uint256 count;
+    }
+
+    IBondRecordDates private _token;
+    IInvestorRecords private _registry;
+    IERC20 private _paymentToken;
+    uint8 private _lock; // 1 = free, 2 = entered (set in initialize, packed with _paymentToken)
+    address private _taxAccount;
+    uint64 private _reclaimDelay;
+    uint64 private _callNotice;
+    uint32 private _openDefaults;
+    bytes32 private _termSheetHash;
+    Period[] private _periods;
+    mapping(uint8 taxClass => TaxComponent[]) private _taxClasses;
+    mapping(address holder => uint256 bitmap) private _settled;
+    mapping(uint256 period => mapping(address holder => Escrow)) private _escrow;
+
+    modifier nonReentrant() {
+        if (_lock == 2) revert Reentrancy();
+        _lock = 2;
+        _;
+        _lock = 1;
+    }
+
+    /// @dev The implementation is only a template for clones.
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IPaymentAgentInit
+    /// @dev `params` is abi.encode(IPaymentAgent.InitParams).
+    function initialize(address token_, address registry_, address admin, bytes calldata params)
+        external
+        initializer
+    {
+        InitParams memory p = abi.decode(params, (InitParams));
+        if (
+            token_ == address(0) || registry_ == address(0) || admin == address(0) || p.paymentToken == address(0)
+                || p.taxAccount == address(0)
+        ) revert ZeroAddress();
+        if (p.periods.length > MAX_PERIODS) revert TooManyPeriods(p.periods.length, MAX_PERIODS);
+        _token = IBondRecordDates(token_);
+        _registry = IInvestorRecords(registry_);
+        _paymentToken = IERC20(p.paymentToken);
+        _lock = 1;
+        _taxAccount = p.taxAccount;
+        _reclaimDelay = p.reclaimDelay;
+        _callNotice = p.callNotice;
+        _termSheetHash = p.termSheetHash;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        if (p.payer != address(0)) _grantRole(PAYER_ROLE, p.payer);
+        emit TermSheetHashUpdated(bytes32(0), p.termSheetHash);
+        emit TaxAccountUpdated(address(0), p.taxAccount);
+        for (uint256 i; i < p.taxClasses.length; ++i) {
+            _setTaxClass(p.taxClasses[i].taxClass, p.taxClasses[i].components);
+        }
+        for (uint256 i; i < p.periods.length; ++i) {
+            _checkTerms(p.periods[i]);
+            _addPeriod(p.periods[i]);
+        }
+        if (p.syncRecordTimes) _syncRecordTimes();
+    }
+
+    // ================================================================== payer / treasury
+
+    /// @inheritdoc IPaymentAgent
+    function fund(uint256 period, uint256 amount) external onlyRole(PAYER_ROLE) nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        Period storage p = _live(period);
+        uint256 required = _knownRequired(period, p);
+        uint256 covered = uint256(p.funded) + p.offchainGross;
+        uint256 shortfall = required > covered ? required - covered : 0;
+        if (amount > shortfall) revert FundingExceedsShortfall(period, amount, shortfall);
+        IERC20 pt = _paymentToken;
+        uint256 before = pt.balanceOf(address(this));
+        pt.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = pt.balanceOf(address(this)) - before;
+        if (received != amount) revert FundingNotReceived(amount, received);
+        p.funded += uint128(amount);
+        covered += amount;
+        emit PeriodFunded(period, msg.sender, amount, p.funded, required);
+        _updateDefault(period, p, required, covered);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function pushPayments(uint256 period, address[] calldata holders)
+        external
+        onlyRole(PAYER_ROLE)
+        nonReentrant
+        returns (uint256 paid)
+    {
+        if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
+        Period storage p = _payable(period);
+        PeriodTerms memory t = p.terms;
+        TaxTotals memory taxes = _newTaxTotals();
+        uint256[3] memory sums; // settled gross, paid net, escrowed gross
+        for (uint256 i; i < holders.length; ++i) {
+            if (_pushOne(period, t, holders[i], sums, taxes)) ++paid;
+        }
+        _book(period, p, sums[0], sums[1], sums[2], _flushTaxes(taxes));
+    }
+
+    /// @dev Settles one holder of a push batch unless already settled or without entitlement.
+    function _pushOne(
+        uint256 period,
+        PeriodTerms memory t,
+        address holder,
+        uint256[3] memory sums,
+        TaxTotals memory taxes
+    ) private returns (bool) {
+        uint256 bit = 1 << period;
+        uint256 flags = _settled[holder];
+        if (flags & bit != 0) return false;
+        (uint256 cg, uint256 pg, uint256 ru) = _entitlement(t, holder);
+        if (cg + pg == 0 && ru == 0) return false;
+        _settled[holder] = flags | bit;
+        (uint256 net, bool inEscrow) = _settle(period, holder, cg, pg, ru, taxes);
+        sums[0] += cg + pg;
+        if (inEscrow) sums[2] += cg + pg;
+        else sums[1] += net;
+        return true;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function claim(uint256 period) external nonReentrant {
+        _claim(period);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function claimMany(uint256[] calldata periods) external nonReentrant {
+        for (uint256 i; i < periods.length; ++i) {
+            _claim(periods[i]);
+        }
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function recordOffchainPayments(uint256 period, address[] calldata holders, bytes32[] calldata references)
+        external
+        onlyRole(PAYER_ROLE)
+        nonReentrant
+    {
+        if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
+        if (references.length != holders.length) revert BatchTooLarge(references.length, holders.length);
+        Period storage p = _live(period);
+        if (block.timestamp < p.terms.recordTime) {
+            revert RecordTimeNotPassed(period, p.terms.recordTime, block.timestamp);
+        }
+        PeriodTerms memory t = p.terms;
+        uint256 total;
+        for (uint256 i; i < holders.length; ++i) {
+            total += _recordOffchain(period, t, holders[i], references[i]);
+        }
+        p.offchainGross += uint128(total);
+        if (p.defaulted && p.requiredKnown) {
+            _updateDefault(period, p, p.required, uint256(p.funded) + p.offchainGross);
+        }
+    }
+
+    /// @dev Marks one holder settled off chain, burns retired units and returns the gross entitlement.
+    function _recordOffchain(uint256 period, PeriodTerms memory t, address holder, bytes32 ref)
+        private
+        returns (uint256)
+    {
+        uint256 bit = 1 << period;
+        uint256 flags = _settled[holder];
+        if (flags & bit != 0) revert AlreadySettled(period, holder);
+        (uint256 cg, uint256 pg, uint256 ru) = _entitlement(t, holder);
+        if (cg + pg == 0 && ru == 0) revert NothingToPay(period, holder);
+        _settled[holder] = flags | bit;
+        ru = _burn(holder, ru);
+        emit OffchainPaymentRecorded(period, holder, cg, pg, ru, ref);
+        return cg + pg;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function releaseEscrow(uint256 period, address holder, address to) external onlyRole(PAYER_ROLE) nonReentrant {
+        if (period >= _periods.length) revert UnknownPeriod(period, _periods.length);
+        Period storage p = _periods[period];
+        Escrow memory e = _escrow[period][holder];
+        uint256 gross = uint256(e.couponGross) + e.principalGross;
+        if (gross == 0) revert NoEscrow(period, holder);
+        if (to != holder) {
+            address identity = _registry.investorRecord(to).identity;
+            if (identity == address(0) || identity != _registry.investorRecord(holder).identity) {
+                revert NotSameInvestor(holder, to);
+            }
+        }
+        if (!_eligible(to)) revert RecipientNotEligible(to);
+        delete _escrow[period][holder];
+        p.escrowed -= uint128(gross);
+        emit EscrowReleased(period, holder, to, gross);
+        TaxTotals memory taxes = _newTaxTotals();
+        uint256 net = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, taxes);
+        uint256 tax = _flushTaxes(taxes);
+        p.paidNet += uint128(net);
+        p.taxWithheld += uint128(tax);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function reclaim(uint256 period, address to) external onlyRole(PAYER_ROLE) nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        if (period >= _periods.length) revert UnknownPeriod(period, _periods.length);
+        Period storage p = _periods[period];
+        if (p.closed) revert PeriodIsClosed(period);
+        if (block.timestamp < p.reclaimAfter) revert ReclaimTooEarly(period, p.reclaimAfter, block.timestamp);
+        amount = _held(p);
+        p.closed = true;
+        p.reclaimed += uint128(amount);
+        emit Reclaimed(period, to, amount);
+        if (amount != 0) _paymentToken.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function markDefault(uint256 period) external nonReentrant {
+        Period storage p = _live(period);
+        if (p.defaulted) revert AlreadyDefaulted(period);
+        if (block.timestamp < p.terms.paymentTime) {
+            revert PaymentTimeNotReached(period, p.terms.paymentTime, block.timestamp);
+        }
+        uint256 required = _knownRequired(period, p);
+        uint256 covered = uint256(p.funded) + p.offchainGross;
+        if (covered >= required) revert PeriodCovered(period, required, covered);
+        _updateDefault(period, p, required, covered);
+    }
+
+    // ================================================================== admin
+
+    /// @inheritdoc IPaymentAgent
+    function amendPeriod(uint256 period, PeriodTerms calldata terms) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Period storage p = _live(period);
+        if (block.timestamp >= p.terms.recordTime || p.funded != 0 || p.offchainGross != 0) revert TermsLocked(period);
+        _checkTerms(terms);
+        PeriodTerms memory old = p.terms;
+        p.terms = terms;
+        p.reclaimAfter = terms.paymentTime + _reclaimDelay;
+        emit PeriodAmended(period, old, terms);
+        _syncRecordTimes();
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function scheduleCall(PeriodTerms calldata terms) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 period) {
+        _checkTerms(terms);
+        if (terms.redeemNum == 0) revert NotACall(terms.redeemNum, terms.redeemDen);
+        uint256 earliest = block.timestamp + _callNotice;
+        if (terms.paymentTime < earliest) revert CallNoticeTooShort(terms.paymentTime, earliest);
+        bool full = terms.redeemNum == terms.redeemDen;
+        if (full) {
+            uint256 n = _periods.length;
+            for (uint256 i; i < n; ++i) {
+                Period storage q = _periods[i];
+                if (!q.cancelled && q.terms.recordTime >= terms.recordTime) {
+                    if (q.funded != 0 || q.offchainGross != 0) revert TermsLocked(i);
+                    q.cancelled = true;
+                    emit PeriodCancelled(i);
+                }
+            }
+        }
+        period = _addPeriod(terms);
+        emit CallScheduled(period, full, terms.paymentTime, terms.redeemNum, terms.redeemDen);
+        _syncRecordTimes();
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function setTaxClass(uint8 taxClass, TaxComponent[] calldata components) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTaxClass(taxClass, components);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function setTaxAccount(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (account == address(0)) revert ZeroAddress();
+        address old = _taxAccount;
+        _taxAccount = account;
+        emit TaxAccountUpdated(old, account);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function setTermSheetHash(bytes32 newHash) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        bytes32 old = _termSheetHash;
+        _termSheetHash = newHash;
+        emit TermSheetHashUpdated(old, newHash);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function syncRecordTimes() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _syncRecordTimes();
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc IPaymentAgent
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function paymentToken() external view returns (address) {
+        return address(_paymentToken);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function taxAccount() external view returns (address) {
+        return _taxAccount;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function termSheetHash() external view returns (bytes32) {
+        return _termSheetHash;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function reclaimDelay() external view returns (uint64) {
+        return _reclaimDelay;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function callNotice() external view returns (uint64) {
+        return _callNotice;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function periodCount() external view returns (uint256) {
+        return _periods.length;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function periodTerms(uint256 period) external view returns (PeriodTerms memory) {
+        return _get(period).terms;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function periodState(uint256 period) external view returns (PeriodState memory s) {
+        Period storage p = _get(period);
+        s = PeriodState(p.reclaimAfter, p.cancelled, p.defaulted, p.closed, p.requiredKnown, p.required, p.funded);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function accounts(uint256 period) external view returns (Accounts memory a) {
+        Period storage p = _get(period);
+        a = Accounts(
+            p.funded,
+            p.paidNet,
+            p.taxWithheld,
+            p.escrowed,
+            p.reclaimed,
+            _held(p),
+            p.offchainGross,
+            uint256(p.paidNet) + p.taxWithheld + p.escrowed
+        );
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function fundingShortfall(uint256 period) external view returns (uint256) {
+        Period storage p = _get(period);
+        uint256 required = p.requiredKnown ? p.required : _computeRequired(period, p.terms);
+        uint256 covered = uint256(p.funded) + p.offchainGross;
+        return required > covered ? required - covered : 0;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function requiredFunding(uint256 period) external view returns (uint256) {
+        Period storage p = _get(period);
+        return p.requiredKnown ? p.required : _computeRequired(period, p.terms);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function entitlement(uint256 period, address holder)
+        external
+        view
+        returns (uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed)
+    {
+        return _entitlement(_get(period).terms, holder);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function withholding(uint8 taxClass, uint256 couponGross)
+        external
+        view
+        returns (uint256[] memory taxes, uint256 total)
+    {
+        TaxComponent[] storage comps = _taxClasses[taxClass];
+        taxes = new uint256[](comps.length);
+        for (uint256 i; i < comps.length; ++i) {
+            taxes[i] = couponGross * comps[i].ratePpm / PPM;
+            total += taxes[i];
+        }
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function isSettled(uint256 period, address holder) external view returns (bool) {
+        return period < MAX_PERIODS && _settled[holder] & (1 << period) != 0;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function escrowOf(uint256 period, address holder) external view returns (uint256) {
+        Escrow storage e = _escrow[period][holder];
+        return uint256(e.couponGross) + e.principalGross;
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function taxComponents(uint8 taxClass) external view returns (TaxComponent[] memory) {
+        return _taxClasses[taxClass];
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function openDefaults() external view returns (uint256) {
+        return _openDefaults;
+    }
+
+    // ================================================================== internals: payments
+
+    function _claim(uint256 period) private {
+        Period storage p = _payable(period);
+        uint256 bit = 1 << period;
+        uint256 flags = _settled[msg.sender];
+        if (flags & bit != 0) revert AlreadySettled(period, msg.sender);
+        PeriodTerms memory t = p.terms;
+        (uint256 cg, uint256 pg, uint256 ru) = _entitlement(t, msg.sender);
+        if (cg + pg == 0 && ru == 0) revert NothingToPay(period, msg.sender);
+        _settled[msg.sender] = flags | bit;
+        TaxTotals memory taxes = _newTaxTotals();
+        (uint256 net, bool inEscrow) = _settle(period, msg.sender, cg, pg, ru, taxes);
+        _book(period, p, cg + pg, inEscrow ? 0 : net, inEscrow ? cg + pg : 0, _flushTaxes(taxes));
+    }
+
+    /// @dev Burns retired units, then escrows the gross (frozen or unverified holder) or pays net and withholds.
+    function _settle(
+        uint256 period,
+        address holder,
+        uint256 cg,
+        uint256 pg,
+        uint256 ru,
+        TaxTotals memory taxes
+    ) private returns (uint256 net, bool inEscrow) {
+        ru = _burn(holder, ru);
+        if (!_eligible(holder)) {
+            _escrow[period][holder] = Escrow(uint128(cg), uint128(pg));
+            emit PaymentEscrowed(period, holder, cg, pg, ru);
+            return (0, true);
+        }
+        net = _payNet(period, holder, holder, cg, pg, ru, taxes);
+    }
+
+    /// @dev Withholds on the coupon part by the tax class of `to`, transfers the net to `to`.
+    function _payNet(
+        uint256 period,
+        address holder,
+        address to,
+        uint256 cg,
+        uint256 pg,
+        uint256 ru,
+        TaxTotals memory totals
+    ) private returns (uint256 net) {
+        uint8 taxClass = _registry.investorRecord(to).taxClass;
+        TaxComponent[] storage comps = _taxClasses[taxClass];
+        uint256 n = comps.length;
+        uint256[] memory taxes = new uint256[](n);
+        net = cg + pg;
+        for (uint256 i; i < n; ++i) {
+            TaxComponent memory c = comps[i];
+            uint256 tax = cg * c.ratePpm / PPM;
+            taxes[i] = tax;
+            net -= tax;
+            _addTax(totals, c.account == address(0) ? _taxAccount : c.account, tax);
+        }
+        emit PaymentMade(period, holder, to, cg, pg, taxes, net, ru);
+        if (net != 0) _paymentToken.safeTransfer(to, net);
+    }
+
+    function _burn(address holder, uint256 units) private returns (uint256) {
+        if (units == 0) return 0;
+        uint256 balance = IERC20(address(_token)).balanceOf(holder);
+        if (balance < units) units = balance;
+        if (units != 0) IBondRedemption(address(_token)).redeem(holder, units);
+        return units;
+    }
+
+    function _eligible(address wallet) private view returns (bool) {
+        return _registry.isVerified(wallet) && !IBondRedemption(address(_token)).isFrozen(wallet);
+    }
+
+    /// @dev Books a batch in the period accounts and checks the funding covers it.
+    function _book(uint256 period, Period storage p, uint256 settled, uint256 paidNet, uint256 escrowed, uint256 tax)
+        private
+    {
+        if (settled == 0) return;
+        // Every on-chain settlement leaves as net, tax or escrow, so their sum is the gross settled so far.
+        uint256 newSettled = uint256(p.paidNet) + p.taxWithheld + p.escrowed + settled;
+        if (newSettled > p.funded) revert InsufficientFunds(period, newSettled, p.funded);
+        if (paidNet != 0 || tax != 0) {
+            p.paidNet += uint128(paidNet);
+            p.taxWithheld += uint128(tax);
+        }
+        if (escrowed != 0) p.escrowed += uint128(escrowed);
+    }
+
+    function _entitlement(PeriodTerms memory t, address holder)
+        private
+        view
+        returns (uint256 cg, uint256 pg, uint256 ru)
+    {
+        uint256 units = _token.balanceOfAt(holder, t.recordTime);
+        if (units == 0) return (0, 0, 0);
+        cg = Math.mulDiv(units, t.couponNum, t.couponDen);
+        if (t.redeemNum != 0) {
+            ru = Math.mulDiv(units, t.redeemNum, t.redeemDen);
+            pg = Math.mulDiv(ru, t.principalNum, t.principalDen);
+        } else {
+            pg = Math.mulDiv(units, t.principalNum, t.principalDen);
+        }
+    }
+
+    function _computeRequired(uint256 period, PeriodTerms memory t) private view returns (uint256) {
+        if (block.timestamp < t.recordTime) revert RecordTimeNotPassed(period, t.recordTime, block.timestamp);
+        uint256 supply = _token.totalSupplyAt(t.recordTime);
+        uint256 principal = t.redeemNum != 0
+            ? Math.mulDiv(Math.mulDiv(supply, t.redeemNum, t.redeemDen), t.principalNum, t.principalDen)
+            : Math.mulDiv(supply, t.principalNum, t.principalDen);
+        return Math.mulDiv(supply, t.couponNum, t.couponDen) + principal;
+    }
+
+    function _knownRequired(uint256 period, Period storage p) private returns (uint256 required) {
+        if (p.requiredKnown) return p.required;
+        required = _computeRequired(period, p.terms);
+        p.required = uint128(required);
+        p.requiredKnown = true;
+    }
+
+    function _updateDefault(uint256 period, Period storage p, uint256 required, uint256 covered) private {
+        if (covered >= required) {
+            if (p.defaulted) {
+                p.defaulted = false;
+                --_openDefaults;
+                emit PaymentDefaultCured(period, required, covered);
+            }
+        } else if (!p.defaulted && block.timestamp >= p.terms.paymentTime) {
+            p.defaulted = true;
+            ++_openDefaults;
+            emit PaymentDefaulted(period, required, covered);
+        }
+    }
+
+    function _held(Period storage p) private view returns (uint256) {
+        return uint256(p.funded) - p.paidNet - p.taxWithheld - p.escrowed - p.reclaimed;
+    }
+
+    function _newTaxTotals() private pure returns (TaxTotals memory t) {
+        t.accounts = new address[](MAX_TAX_COMPONENTS * 2);
+        t.amounts = new uint256[](MAX_TAX_COMPONENTS * 2);
+    }
+
+    function _addTax(TaxTotals memory t, address account, uint256 amount) private pure {
+        if (amount == 0) return;
+        for (uint256 i; i < t.count; ++i) {
+            if (t.accounts[i] == account) {
+                t.amounts[i] += amount;
+                return;
+            }
+        }
+        if (t.count == t.accounts.length) {
+            // Grow (only when a batch spans many classes with distinct accounts).
+            address[] memory a = new address[](t.count * 2);
+            uint256[] memory m = new uint256[](t.count * 2);
+            for (uint256 i; i < t.count; ++i) {
+                a[i] = t.accounts[i];
+                m[i] = t.amounts[i];
+            }
+            t.accounts = a;
+            t.amounts = m;
+        }
+        t.accounts[t.count] = account;
+        t.amounts[t.count] = amount;
+        ++t.count;
+    }
+
+    function _flushTaxes(TaxTotals memory t) private returns (uint256 total) {
+        IERC20 pt = _paymentToken;
+        for (uint256 i; i < t.count; ++i) {
+            total += t.amounts[i];
+            pt.safeTransfer(t.accounts[i], t.amounts[i]);
+        }
+    }
+
+    // ================================================================== internals: schedule
+
+    function _get(uint256 period) private view returns (Period storage) {
+        if (period >= _periods.length) revert UnknownPeriod(period, _periods.length);
+        return _periods[period];
+    }
+
+    function _live(uint256 period) private view returns (Period storage p) {
+        p = _get(period);
+        if (p.cancelled) revert PeriodIsCancelled(period);
+        if (p.closed) revert PeriodIsClosed(period);
+    }
+
+    /// @dev A period that can be paid on chain now: live, payment time reached and fully covered.
+    function _payable(uint256 period) private returns (Period storage p) {
+        p = _live(period);
+        if (block.timestamp < p.terms.paymentTime) {
+            revert PaymentTimeNotReached(period, p.terms.paymentTime, block.timestamp);
+        }
+        uint256 required = _knownRequired(period, p);
+        uint256 covered = uint256(p.funded) + p.offchainGross;
+        if (covered < required) revert PeriodUnderfunded(period, required, covered);
+    }
+
+    function _checkTerms(PeriodTerms memory t) private view {
+        if (t.couponDen == 0) revert InvalidRational(t.couponNum, t.couponDen);
+        if (t.principalDen == 0) revert InvalidRational(t.principalNum, t.principalDen);
+        if (t.redeemDen == 0 || t.redeemNum > t.redeemDen) revert InvalidRational(t.redeemNum, t.redeemDen);
+        if (t.recordTime >= t.paymentTime || t.recordTime <= block.timestamp) {
+            revert InvalidTimes(t.recordTime, t.paymentTime);
+        }
+    }
+
+    function _addPeriod(PeriodTerms memory t) private returns (uint256 period) {
+        period = _periods.length;
+        if (period >= MAX_PERIODS) revert TooManyPeriods(period + 1, MAX_PERIODS);
+        Period storage p = _periods.push();
+        p.terms = t;
+        p.reclaimAfter = t.paymentTime + _reclaimDelay;
+        emit PeriodScheduled(period, t);
+    }
+
+    function _setTaxClass(uint8 taxClass, TaxComponent[] memory components) private {
+        uint256 n = components.length;
+        uint256 total;
+        for (uint256 i; i < n; ++i) {
+            total += components[i].ratePpm;
+        }
+        if (n > MAX_TAX_COMPONENTS || total > PPM) revert InvalidTaxClass(taxClass, n, total);
+        TaxComponent[] storage comps = _taxClasses[taxClass];
+        TaxComponent[] memory old = comps;
+        while (comps.length != 0) comps.pop();
+        for (uint256 i; i < n; ++i) {
+            comps.push(components[i]);
+        }
+        emit TaxClassUpdated(taxClass, old, components);
+    }
+
+    /// @dev Writes the sorted, de-duplicated record times of the live periods to the token.
+    function _syncRecordTimes() private {
+        uint256 n = _periods.length;
+        uint256[] memory times = new uint256[](n);
+        uint256 count;
+        for (uint256 i; i < n; ++i) {
+            Period storage p = _periods[i];
+            if (p.cancelled) continue;
+            uint256 time = p.terms.recordTime;
+            uint256 j = count;
+            while (j != 0 && times[j - 1] > time) {
+                times[j] = times[j - 1];
+                --j;
+            }
+            times[j] = time;
+            ++count;
+        }
+        uint256 unique;
+        for (uint256 i; i < count; ++i) {
+            if (unique == 0 || times[unique - 1] != times[i]) times[unique++] = times[i];
+        }
+        count = unique;
+        assembly ("memory-safe") {
+            mstore(times, count)
+        }
+        _token.setRecordTimes(times);
+        emit RecordTimesSynced(times);
+    }
+}

@@ -1,0 +1,247 @@
+"""Coupon path: schedule, funding, push/claim interplay, idempotency and exact withholding."""
+
+from fractions import Fraction
+
+import ape
+import pytest
+from payment_helpers import (
+    EXEMPT,
+    JP_CORPORATE,
+    JP_INDIVIDUAL,
+    SWISS,
+    Terms,
+    assert_conservation,
+    gross_for,
+    taxes_for,
+)
+
+# ¥10,000 units at 0.85 % a year, paid semi-annually: 10,000 × 0.0085 / 2 = ¥42.5 per unit.
+COUPON_PER_UNIT = Fraction(10_000) * Fraction(85, 10_000) / 2
+JP_INDIVIDUAL_RATES = (153_150, 50_000)
+
+
+@pytest.fixture
+def coupon_series(chain, series, investor_a, investor_b, investor_c, make_payment_token, deploy_agent):
+    """Three holders (individual, corporate, exempt), one coupon period; returns (agent, yen, terms)."""
+    series.register(investor_a, JP_INDIVIDUAL)
+    series.register(investor_b, JP_CORPORATE)
+    series.register(investor_c, EXEMPT)
+    series.issue(investor_a, 100)
+    series.issue(investor_b, 37)
+    series.issue(investor_c, 5)
+    now = chain.pending_timestamp
+    terms = Terms(record_time=now + 1000, payment_time=now + 2000, coupon=COUPON_PER_UNIT)
+    yen = make_payment_token(0)
+    agent = deploy_agent([terms], yen)
+    return agent, yen, terms
+
+
+def test_implementation_cannot_be_initialized(agent_implementation, series, admin):
+    with ape.reverts():
+        agent_implementation.initialize(series.token, series.registry, admin, b"", sender=admin)
+
+
+def test_clone_cannot_be_initialized_twice(coupon_series, series, admin):
+    agent, _, _ = coupon_series
+    with ape.reverts(agent.InvalidInitialization):
+        agent.initialize(series.token, series.registry, admin, b"", sender=admin)
+
+
+def test_runtime_size_below_limit(project):
+    code = project.PaymentAgent.contract_type.runtime_bytecode.bytecode
+    assert (len(code) - 2) // 2 < 24_576
+
+
+def test_schedule_and_record_times_written(coupon_series, series, admin, treasury):
+    agent, yen, terms = coupon_series
+    assert agent.periodCount() == 1
+    stored = agent.periodTerms(0)
+    assert (stored.couponNum, stored.couponDen) == (85, 2)
+    assert (stored.recordTime, stored.paymentTime) == (terms.record_time, terms.payment_time)
+    assert list(series.token.recordTimes()) == [terms.record_time]
+    assert agent.paymentToken() == yen.address
+    assert agent.hasRole(agent.PAYER_ROLE(), treasury)
+    assert agent.hasRole(agent.DEFAULT_ADMIN_ROLE(), admin)
+
+
+def test_funding_before_record_time_reverts(coupon_series, treasury):
+    agent, _, _ = coupon_series
+    with ape.reverts(agent.RecordTimeNotPassed):
+        agent.fund(0, 1, sender=treasury)
+
+
+def test_fund_requires_total_supply_times_coupon(coupon_series, travel, treasury, fund_period):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    expected = int(Fraction(100 + 37 + 5) * COUPON_PER_UNIT)
+    assert agent.requiredFunding(0) == expected
+    yen.mint(treasury, expected + 1, sender=treasury)
+    yen.approve(agent, expected + 1, sender=treasury)
+    with ape.reverts(agent.FundingExceedsShortfall):
+        agent.fund(0, expected + 1, sender=treasury)
+    receipt = agent.fund(0, expected, sender=treasury)
+    event = next(iter(receipt.events.filter(agent.PeriodFunded)))
+    assert (event.amount, event.funded, event.required) == (expected, expected, expected)
+    assert agent.fundingShortfall(0) == 0
+    assert yen.balanceOf(agent) == expected
+
+
+def test_push_pays_exact_japanese_withholding(
+    coupon_series,
+    travel,
+    treasury,
+    fund_period,
+    investor_a,
+    investor_b,
+    investor_c,
+    tax_account,
+    local_tax_account,
+):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    funded = fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    receipt = agent.pushPayments(0, [investor_a, investor_b, investor_c], sender=treasury)
+
+    gross_a, _, _ = gross_for(100, terms)
+    national_a, local_a = taxes_for(gross_a, JP_INDIVIDUAL_RATES)
+    # The worked example of the Japanese convention: ¥4,250 → ¥650 national, ¥212 local, ¥3,388 net.
+    assert (gross_a, national_a, local_a) == (4250, 650, 212)
+    assert yen.balanceOf(investor_a) == gross_a - national_a - local_a == 3388
+
+    gross_b, _, _ = gross_for(37, terms)  # 37 × 42.5 = 1572.5 → ¥1,572
+    (national_b,) = taxes_for(gross_b, (153_150,))
+    assert yen.balanceOf(investor_b) == gross_b - national_b
+    gross_c, _, _ = gross_for(5, terms)
+    assert yen.balanceOf(investor_c) == gross_c
+
+    assert (
+        yen.balanceOf(tax_account) == national_a + national_b
+    )  # corporate component uses the default account
+    assert yen.balanceOf(local_tax_account) == local_a
+
+    events = {e.holder: e for e in receipt.events.filter(agent.PaymentMade)}
+    assert events[investor_a.address].couponGross == gross_a
+    assert list(events[investor_a.address].taxes) == [national_a, local_a]
+    assert events[investor_a.address].net == 3388
+    assert list(events[investor_c.address].taxes) == []
+
+    accounts = assert_conservation(agent, 0)
+    paid = gross_a + gross_b + gross_c
+    assert accounts.settledGross == paid
+    assert accounts.taxWithheld == national_a + local_a + national_b
+    # Rounding remainder: investor_b (1572.5) and investor_c (212.5) each lose ½ yen, which stays funded.
+    assert funded == int(Fraction(142) * COUPON_PER_UNIT)
+    assert accounts.held == funded - paid == 1
+
+
+def test_push_is_idempotent_and_resumable(
+    coupon_series, travel, treasury, fund_period, investor_a, investor_b, investor_c
+):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    first = agent.pushPayments(0, [investor_a, investor_a], sender=treasury)
+    assert len(list(first.events.filter(agent.PaymentMade))) == 1
+    balance_a = yen.balanceOf(investor_a)
+    resumed = agent.pushPayments(0, [investor_a, investor_b, investor_c], sender=treasury)
+    paid = [e.holder for e in resumed.events.filter(agent.PaymentMade)]
+    assert paid == [investor_b.address, investor_c.address]
+    assert yen.balanceOf(investor_a) == balance_a
+    again = agent.pushPayments(0, [investor_a, investor_b, investor_c], sender=treasury)
+    assert list(again.events.filter(agent.PaymentMade)) == []
+    assert all(agent.isSettled(0, h) for h in (investor_a, investor_b, investor_c))
+    assert_conservation(agent, 0)
+
+
+def test_push_skips_wallets_without_units(coupon_series, travel, treasury, fund_period, outsider):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    receipt = agent.pushPayments(0, [outsider], sender=treasury)
+    assert list(receipt.events.filter(agent.PaymentMade)) == []
+    assert not agent.isSettled(0, outsider)
+    with ape.reverts(agent.NothingToPay):
+        agent.claim(0, sender=outsider)
+
+
+def test_claim_after_push_reverts_and_push_after_claim_skips(
+    coupon_series, travel, treasury, fund_period, investor_a, investor_b
+):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    agent.pushPayments(0, [investor_a], sender=treasury)
+    with ape.reverts(agent.AlreadySettled):
+        agent.claim(0, sender=investor_a)
+
+    agent.claim(0, sender=investor_b)
+    gross_b, _, _ = gross_for(37, terms)
+    balance_b = yen.balanceOf(investor_b)
+    assert balance_b == gross_b - taxes_for(gross_b, (153_150,))[0]
+    receipt = agent.pushPayments(0, [investor_b], sender=treasury)
+    assert list(receipt.events.filter(agent.PaymentMade)) == []
+    assert yen.balanceOf(investor_b) == balance_b
+    assert_conservation(agent, 0)
+
+
+def test_claim_before_payment_time_or_unfunded_reverts(coupon_series, travel, investor_a, fund_period):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    with ape.reverts(agent.PaymentTimeNotReached):
+        agent.claim(0, sender=investor_a)
+    travel(terms.payment_time)
+    with ape.reverts(agent.PeriodUnderfunded):
+        agent.claim(0, sender=investor_a)
+    fund_period(agent, yen, 0)
+    agent.claim(0, sender=investor_a)
+    assert yen.balanceOf(investor_a) == 3388
+
+
+def test_claim_many_periods(chain, series, investor_a, make_payment_token, deploy_agent, travel, fund_period):
+    series.register(investor_a, SWISS)
+    series.issue(investor_a, 3)
+    now = chain.pending_timestamp
+    periods = [
+        Terms(now + 1000, now + 2000, coupon=Fraction(7, 3)),
+        Terms(now + 3000, now + 4000, coupon=Fraction(11, 2)),
+    ]
+    chf = make_payment_token(2)
+    agent = deploy_agent(periods, chf)
+    travel(now + 3001)
+    fund_period(agent, chf, 0)
+    fund_period(agent, chf, 1)
+    travel(now + 4000)
+    agent.claimMany([0, 1], sender=investor_a)
+    expected = 0
+    for terms in periods:
+        gross, _, _ = gross_for(3, terms)
+        expected += gross - taxes_for(gross, (350_000,))[0]
+    assert chf.balanceOf(investor_a) == expected
+    with ape.reverts(agent.AlreadySettled):
+        agent.claimMany([1], sender=investor_a)
+
+
+def test_only_payer_pays_and_only_admin_amends(coupon_series, travel, investor_a, outsider, admin):
+    agent, _, terms = coupon_series
+    with ape.reverts(agent.AccessControlUnauthorizedAccount):
+        agent.pushPayments(0, [investor_a], sender=outsider)
+    with ape.reverts(agent.AccessControlUnauthorizedAccount):
+        agent.setTaxAccount(outsider, sender=outsider)
+    with ape.reverts(agent.AccessControlUnauthorizedAccount):
+        agent.amendPeriod(0, terms.as_tuple(), sender=outsider)
+    with ape.reverts(agent.AccessControlUnauthorizedAccount):
+        agent.reclaim(0, outsider, sender=admin)  # admin is not a payer: duties are separate
+
+
+def test_batch_size_is_bounded(coupon_series, travel, treasury, fund_period, investor_a):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    too_many = [investor_a] * (agent.MAX_BATCH() + 1)
+    with ape.reverts(agent.BatchTooLarge):
+        agent.pushPayments(0, too_many, sender=treasury)
