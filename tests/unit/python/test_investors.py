@@ -47,10 +47,10 @@ def test_example_file():
     assert f.region == 130001
     a = rows[0]
     assert a.line == 2 and a.alias == "investor_a" and a.name_ref == "REG-0001"
-    # end of 31 Dec 2030 UTC
+    # end of 31 Dec 2035 UTC
     assert a.kyc_expiry == int(datetime(2035, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
     e = next(r for r in rows if r.investor_id == "KNGW-0005")
-    assert e.kyc_expiry == int(datetime(2030, 12, 31, 14, 59, 59, tzinfo=UTC).timestamp())
+    assert e.kyc_expiry == int(datetime(2035, 12, 31, 14, 59, 59, tzinfo=UTC).timestamp())
     assert a.record() == (a.identity, 392, 140007, 0, TAX_CLASSES["jp_individual"].id, a.kyc_expiry)
 
 
