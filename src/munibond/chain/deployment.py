@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from munibond.chain.manifest import ContractRecord, Manifest
 from munibond.chain.series import payment_agent_params, series_params
 from munibond.chain.signers import Signers
 from munibond.schedule import Schedule
-from munibond.terms import TermSheet, term_sheet_hash
+from munibond.terms import TermSheet
 
 ABI_PATH = "munibond/abi/{name}.json"
 
@@ -122,15 +121,20 @@ def deploy_series(
     contracts: IssuerContracts,
     terms: TermSheet,
     schedule: Schedule,
-    term_sheet_path: Path,
+    terms_digest: bytes,
     signers: Signers,
     deployer: Any,
     *,
     payment_token: str,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
-    """Deploy one series (token clone + payment agent clone) unless it exists; returns its manifest entry."""
+    """Deploy one series (token clone + payment agent clone) unless it exists; returns its manifest entry.
+
+    `terms_digest` is the SHA-256 of the term sheet as issued; it is stored by the payment agent.
+    """
     entry = manifest.series.get(terms.symbol)
+    if entry and not _has_code(contracts.registry.provider, entry["token"]):
+        entry = None  # the manifest outlived its chain (e.g. a restarted local node)
     if entry:
         progress(f"{terms.symbol} already deployed at {entry['token']}")
         return entry
@@ -156,7 +160,7 @@ def deploy_series(
             payment_token_decimals=int(token_decimals),
             payer=roles["payer"],
             tax_account=tax_account,
-            term_sheet_hash=term_sheet_hash(term_sheet_path),
+            term_sheet_hash=terms_digest,
         )
         params = series_params(terms, schedule, roles=roles, payment_token=payment_token, agent_params=agent_params)
         receipt = contracts.factory.deploySeries(params, sender=deployer)
@@ -171,8 +175,8 @@ def deploy_series(
         "payment_agent": agent,
         "payment_token": payment_token,
         "block": block,
-        "term_sheet": str(term_sheet_path),
-        "term_sheet_sha256": "0x" + term_sheet_hash(term_sheet_path).hex(),
+        "term_sheet": terms.source_file,
+        "term_sheet_sha256": "0x" + terms_digest.hex(),
         "token_abi": ABI_PATH.format(name="IBondToken"),
         "payment_agent_abi": ABI_PATH.format(name="IPaymentAgent"),
     }

@@ -1,0 +1,289 @@
+"""The end-to-end walkthrough behind `make demo`: a Japanese resident-participation bond on a local chain.
+
+Deploys the registry, factory and the example bond; onboards investors; issues; shows a compliant transfer
+and refused ones with their reasons; then services the bond to maturity (coupons with withholding, a
+transfer between record date and payment date, redemption with burn) and prints what each holder got.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from munibond.allocations import parse_allocations
+from munibond.chain.deployment import deploy_issuer, deploy_series
+from munibond.chain.issuance import issue
+from munibond.chain.manifest import Manifest
+from munibond.chain.onboarding import execute_onboarding, plan_onboarding
+from munibond.chain.servicing import HolderPayment, pay_period
+from munibond.chain.signers import AliasBook, Signers
+from munibond.investors import parse_investors, resolve_wallets
+from munibond.schedule import build_schedule
+from munibond.terms import TermSheet, term_sheet_from_dict
+
+EXAMPLES = Path("examples")
+ISSUER_SALT = b"kanagawa-prefecture"
+
+
+@dataclass
+class DemoFiles:
+    terms: Path = EXAMPLES / "kanagawa-resident-2026.yaml"
+    investors: Path = EXAMPLES / "investors.csv"
+    allocations: Path = EXAMPLES / "allocations.csv"
+    accounts: Path = EXAMPLES / "accounts.local.yaml"
+    manifest: Path = Path("deployments") / "local.json"
+
+
+def _shift_year(value: Any, years: int) -> Any:
+    """`value` (a date or datetime) moved by whole years; 29 February becomes 28 February."""
+    try:
+        return value.replace(year=value.year + years)
+    except ValueError:  # 29 February in a common year
+        return value.replace(year=value.year + years, day=28)
+
+
+def _shift_dates(node: Any, years: int) -> Any:
+    if isinstance(node, dict):
+        return {key: _shift_dates(value, years) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_shift_dates(value, years) for value in node]
+    if isinstance(node, dt.date):
+        return _shift_year(node, years)
+    return node
+
+
+def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, bytes]:
+    """The example term sheet, moved by whole years so that it is issued after the chain's clock.
+
+    Returns the term sheet, the number of years moved and the bytes whose hash goes on chain.
+    """
+    raw = yaml.safe_load(path.read_text())
+    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    years = max(0, today.year - raw["issue_date"].year + (1 if today >= raw["issue_date"].replace(year=today.year)
+                                                          else 0))
+    shifted = _shift_dates(raw, years) if years else raw
+    canonical = yaml.safe_dump(shifted, sort_keys=True, allow_unicode=True).encode()
+    return term_sheet_from_dict(shifted, source=str(path)), years, canonical
+
+
+def _yen(amount: int) -> str:
+    return f"¥{amount:,}"
+
+
+class Walkthrough:
+    def __init__(self, project: Any, chain: Any, accounts: Any, console: Console, files: DemoFiles) -> None:
+        self.project = project
+        self.chain = chain
+        self.console = console
+        self.files = files
+        self.signers = Signers(accounts, local=True, book=AliasBook.load(files.accounts))
+        self.names: dict[str, str] = {}
+        for alias in self.signers.book.indexes:
+            self.names[self.signers.address(alias)] = alias
+
+    def say(self, text: str) -> None:
+        self.console.print(text)
+
+    def step(self, title: str) -> None:
+        self.console.rule(f"[bold]{title}")
+
+    def name(self, address: str) -> str:
+        return self.names.get(str(address), str(address))
+
+    def travel_to(self, timestamp: int) -> None:
+        if self.chain.pending_timestamp < timestamp:
+            self.chain.mine(timestamp=timestamp)
+
+    # ------------------------------------------------------------------ set-up
+
+    def run(self) -> None:
+        files = self.files
+        now = self.chain.pending_timestamp
+        terms, years, canonical = load_terms_starting_after(files.terms, now)
+        schedule = build_schedule(terms)
+        self.step(f"{terms.name} — {terms.isin}")
+        if years:
+            self.say(f"Example dates moved {years} year(s) forward so that the bond is issued after the chain's clock.")
+        self.say(
+            f"{terms.currency} {terms.denomination:,} units, issue {terms.issue_date}, maturity {terms.maturity_date}, "
+            f"{len(schedule.periods)} payments; residents of region "
+            f"{', '.join(str(r.region) for r in terms.compliance.regions)} only, "
+            f"at most {_yen(int(terms.compliance.max_holding_per_investor or 0))} per investor."
+        )
+        issuer = self.signers.account(terms.roles.admin)
+        treasury = self.signers.account(terms.roles.payer)
+        registrar = self.signers.account(terms.roles.registrar)
+        agent = self.signers.account(terms.roles.transfer_agent)
+
+        self.step("Deployment")
+        cash = issuer.deploy(self.project.MockPaymentToken, "Digital Yen (test deposit token)", "DJPY", 0)
+        self.say(f"payment token DJPY (0 decimals) at {cash.address}")
+        manifest = Manifest(files.manifest, "local", self.chain.chain_id)
+        contracts = deploy_issuer(
+            self.project, self.chain.provider, manifest, issuer,
+            admin=issuer.address, registrar=registrar.address, progress=self.say,
+        )
+        series = deploy_series(
+            self.project, manifest, contracts, terms, schedule, hashlib.sha256(canonical).digest(), self.signers, issuer,
+            payment_token=cash.address, progress=self.say,
+        )
+        self.say(f"manifest written to {files.manifest}")
+        token = self.project.IBondToken.at(series["token"])
+        paying_agent = self.project.PaymentAgent.at(series["payment_agent"])
+        start = int(series["block"])
+
+        self.step("Onboarding investors")
+        rows = parse_investors(files.investors, issuer_salt=ISSUER_SALT, now=now)
+        rows = resolve_wallets(rows, self.signers.address, file=str(files.investors))
+        self.investors = {row.wallet: row for row in rows}
+        plan = plan_onboarding(contracts.registry, rows)
+        report = execute_onboarding(contracts.registry, plan, registrar)
+        self.say(f"registered {report.registered} wallets, linked {report.linked} extra wallet(s) "
+                 f"of multi-wallet investors, {report.unchanged} already up to date")
+
+        self.step("Issuance")
+        allocations = parse_allocations(files.allocations, total_units=terms.total_units)
+        allocations = [
+            type(a)(a.line, self.signers.address(a.alias) if a.alias else a.wallet, a.units) for a in allocations
+        ]
+        issued = issue(token, allocations, agent, start_block=start)
+        self.say(f"minted {sum(issued.minted.values())} units to {len(issued.minted)} wallets")
+        self.holder_table(token, "Holders after issuance")
+
+        self.step("Transfers and compliance")
+        self.transfers(token, agent)
+        self.holder_table(token, "Holders before the first record date")
+
+        self.step("Coupons and redemption")
+        received = self.service(terms, schedule, token, paying_agent, cash, treasury, start)
+        self.received_table(received, schedule, cash)
+
+    # ------------------------------------------------------------------ transfers
+
+    def try_transfer(self, token: Any, sender: str, receiver: str, units: int, why: str) -> bool:
+        src, dst = self.signers.account(sender), self.signers.address(receiver)
+        code = int(token.detectTransferRestriction(src.address, dst, units))
+        message = token.messageForTransferRestriction(code)
+        if code == 0:
+            token.transfer(dst, units, sender=src)
+            self.say(f"[green]✔[/] {sender} → {receiver}: {units} units ({why}) — {message}")
+            return True
+        before = int(token.balanceOf(src.address))
+        try:
+            token.transfer(dst, units, sender=src)
+        except Exception as error:  # noqa: BLE001 - any revert is the expected outcome here
+            reverted = type(error).__name__
+        else:
+            raise AssertionError(f"transfer {sender} → {receiver} was expected to be refused")
+        assert int(token.balanceOf(src.address)) == before
+        self.say(f"[red]✘[/] {sender} → {receiver}: {units} units ({why}) — refused, code {code}: "
+                 f"[bold]{message}[/] ({reverted})")
+        return False
+
+    def transfers(self, token: Any, agent: Any) -> None:
+        self.try_transfer(token, "investor_a", "investor_d", 5, "two residents")
+        self.try_transfer(token, "investor_a", "investor_f", 5, "to a non-resident of the prefecture")
+        self.try_transfer(token, "investor_a", "investor_d", 10, "would take the receiver over ¥1,000,000")
+        self.try_transfer(token, "investor_a", "investor_b2", 15,
+                          "investor B holds 90 units over two wallets; the cap applies to both together")
+        token.setAddressFrozen(self.signers.address("investor_e"), True, sender=agent)
+        self.say("freezer froze investor_e's wallet")
+        self.try_transfer(token, "investor_e", "investor_a", 5, "from a frozen wallet")
+        token.setAddressFrozen(self.signers.address("investor_e"), False, sender=agent)
+        self.say("freezer unfroze investor_e's wallet")
+
+    # ------------------------------------------------------------------ servicing
+
+    def service(self, terms: TermSheet, schedule: Any, token: Any, paying_agent: Any, cash: Any,
+                treasury: Any, start: int) -> dict[str, list[HolderPayment]]:
+        cash.mint(treasury.address, 10**12, sender=treasury)
+        received: dict[str, list[HolderPayment]] = defaultdict(list)
+        last = len(schedule.periods) - 1
+        for period_id, period in enumerate(schedule.periods):
+            self.travel_to(period.record_time + 1)
+            if period_id == 0:
+                self.try_transfer(token, "investor_a", "investor_c", 10,
+                                  "sold after the record date, before payment: the seller keeps the coupon")
+            self.travel_to(period.payment_time)
+            run = pay_period(paying_agent, token, cash, period_id, treasury, start_block=start)
+            for payment in run.payments:
+                received[payment.holder].append(payment)
+            funded = paying_agent.accounts(period_id)
+            if period_id in (0, last):
+                self.payment_table(run.payments, period, period_id == last)
+            else:
+                gross = sum(p.coupon_gross for p in run.payments)
+                self.say(f"payment {period.index} on {period.payment_date}: {len(run.payments)} holders, "
+                         f"gross {_yen(gross)}, funded {_yen(int(funded.funded))}")
+            self.check_conservation(paying_agent, period_id)
+        self.say(f"total supply after redemption: {int(token.totalSupply())} units")
+        return received
+
+    def check_conservation(self, paying_agent: Any, period_id: int) -> None:
+        a = paying_agent.accounts(period_id)
+        parts = int(a.paidNet) + int(a.taxWithheld) + int(a.escrowed) + int(a.reclaimed) + int(a.held)
+        if parts != int(a.funded):
+            raise AssertionError(f"period {period_id}: funded {a.funded} != sum of buckets {parts}")
+
+    def payment_table(self, payments: list[HolderPayment], period: Any, final: bool) -> None:
+        title = (f"Payment {period.index} on {period.payment_date} (record date {period.record_date}), "
+                 f"coupon per unit {period.coupon_per_unit} yen" + (" + redemption at par" if final else ""))
+        table = Table(title=title)
+        for column in ("holder", "tax class", "units", "coupon gross", "national tax", "local tax", "principal",
+                       "net paid", "units burned"):
+            table.add_column(column, justify="left" if column in ("holder", "tax class") else "right")
+        for p in sorted(payments, key=lambda p: self.name(p.holder)):
+            row = self.investors.get(p.holder)
+            tax_class = row.tax_class.name if row else "?"
+            national = p.taxes[0] if len(p.taxes) > 0 else 0
+            local = p.taxes[1] if len(p.taxes) > 1 else 0
+            units = p.units_redeemed if final else round(Fraction(p.coupon_gross) / period.coupon_per_unit)
+            table.add_row(self.name(p.holder), tax_class, f"{units}", _yen(p.coupon_gross), _yen(national),
+                          _yen(local), _yen(p.principal_gross), _yen(p.net), str(p.units_redeemed))
+        self.console.print(table)
+
+    # ------------------------------------------------------------------ reports
+
+    def holder_table(self, token: Any, title: str) -> None:
+        table = Table(title=title)
+        for column in ("wallet", "investor", "region", "category", "tax class", "units", "face value"):
+            table.add_column(column, justify="right" if column in ("units", "face value") else "left")
+        denomination = int(token.denomination())
+        for wallet, row in self.investors.items():
+            units = int(token.balanceOf(wallet))
+            if not units:
+                continue
+            table.add_row(self.name(wallet), row.investor_id, str(row.region), row.category.name.lower(),
+                          row.tax_class.name, str(units), _yen(units * denomination))
+        table.add_row("", "", "", "", "total", str(int(token.totalSupply())),
+                      _yen(int(token.totalSupply()) * denomination))
+        self.console.print(table)
+
+    def received_table(self, received: dict[str, list[HolderPayment]], schedule: Any, cash: Any) -> None:
+        table = Table(title="What each holder received over the life of the bond")
+        for column in ("holder", "tax class", "coupons gross", "tax withheld", "principal", "net received",
+                       "DJPY balance"):
+            table.add_column(column, justify="left" if column in ("holder", "tax class") else "right")
+        for holder, payments in sorted(received.items(), key=lambda item: self.name(item[0])):
+            row = self.investors.get(holder)
+            table.add_row(
+                self.name(holder),
+                row.tax_class.name if row else "?",
+                _yen(sum(p.coupon_gross for p in payments)),
+                _yen(sum(sum(p.taxes) for p in payments)),
+                _yen(sum(p.principal_gross for p in payments)),
+                _yen(sum(p.net for p in payments)),
+                _yen(int(cash.balanceOf(holder))),
+            )
+        self.console.print(table)
+        tax_office = self.signers.address("tax_office")
+        self.say(f"withholding tax collected by tax_office: {_yen(int(cash.balanceOf(tax_office)))}")
