@@ -231,6 +231,16 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IInvestorRegistry
+    function batchRegisterPacked(address[] calldata wallets, uint256[] calldata packed) external onlyRole(REGISTRAR_ROLE) {
+        if (wallets.length != packed.length) revert LengthMismatch(wallets.length, packed.length);
+        for (uint256 i; i < wallets.length; ++i) {
+            uint256 w = packed[i];
+            if (w >> 248 != 0) revert InvalidPackedRecord(i, w);
+            _register(wallets[i], address(uint160(w)), w);
+        }
+    }
+
+    /// @inheritdoc IInvestorRegistry
     function updateInvestor(address wallet, uint16 country, uint24 region, uint8 category, uint8 taxClass, uint32 kycExpiry)
         external
         onlyRole(REGISTRAR_ROLE)

@@ -66,6 +66,8 @@ interface IInvestorRegistry is IInvestorRecords, IIdentityRegistry {
     error IdentityMismatch(address wallet, address registered, address attested);
     /// @notice Thrown when the T-REX storage/issuers/topics components are set to anything else than supported.
     error UnsupportedComponent(address component);
+    /// @notice Thrown when a packed record sets bits above kycExpiry.
+    error InvalidPackedRecord(uint256 index, uint256 record);
     /// @notice Thrown when binding an already bound token or unbinding an unknown token.
     error TokenBinding(address token, bool bound);
 
@@ -85,6 +87,12 @@ interface IInvestorRegistry is IInvestorRecords, IIdentityRegistry {
 
     /// @notice Registers several wallets (registrar).
     function batchRegisterInvestors(InvestorInput[] calldata investors) external;
+
+    /// @notice Registers several wallets from packed record words (the cheapest onboarding path): `packed[i]` is
+    ///         the InvestorRecord storage word of `wallets[i]` (identity [0,160), country [160,176), region
+    ///         [176,200), category [200,208), taxClass [208,216), kycExpiry [216,248); the multiWallet bit 248 must
+    ///         be zero) (registrar).
+    function batchRegisterPacked(address[] calldata wallets, uint256[] calldata packed) external;
 
     /// @notice Updates country, region, category, tax class and KYC expiry of a wallet and of every wallet
     ///         linked to the same investor (registrar).
