@@ -1,6 +1,18 @@
 """Shared fixtures: role-named accounts and deployed contracts on the local anvil chain."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+
+# Investor record defaults used across the contract tests (Japan, Kobe city code, individual, 20.315 % class).
+JAPAN = 392
+KOBE = 281000
+OSAKA = 271000
+USA = 840
+FAR_FUTURE = 2**32 - 1
 
 
 @pytest.fixture(scope="session")
@@ -9,5 +21,210 @@ def deployer(accounts):
 
 
 @pytest.fixture(scope="session")
+def admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def registrar(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def transfer_agent(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def agent(transfer_agent):
+    return transfer_agent
+
+
+@pytest.fixture(scope="session")
+def freezer(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def minter(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def document_manager(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def compliance_manager(accounts):
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def payer(accounts):
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts):
+    return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def investor_a(accounts):
+    return accounts[10]
+
+
+@pytest.fixture(scope="session")
+def investor_b(accounts):
+    return accounts[11]
+
+
+@pytest.fixture(scope="session")
+def investor_c(accounts):
+    return accounts[12]
+
+
+@pytest.fixture(scope="session")
+def investor_d(accounts):
+    return accounts[13]
+
+
+@pytest.fixture(scope="session")
+def investor_e(accounts):
+    return accounts[14]
+
+
+@pytest.fixture(scope="session")
+def kyc_provider(accounts):
+    """A KYC provider whose private key the tests hold (it signs EIP-712 attestations off chain)."""
+    return accounts.generate_test_account()
+
+
+@pytest.fixture(scope="session")
 def payment_token(project, deployer):
     return deployer.deploy(project.MockPaymentToken, "Digital Yen", "DJPY", 0)
+
+
+@pytest.fixture(scope="session")
+def registry(project, admin, registrar, kyc_provider):
+    reg = admin.deploy(project.InvestorRegistry, admin)
+    reg.grantRole(reg.REGISTRAR_ROLE(), registrar, sender=admin)
+    reg.setKycProvider(kyc_provider, True, sender=admin)
+    return reg
+
+
+@pytest.fixture(scope="session")
+def token_implementation(project, admin):
+    extension = admin.deploy(project.BondTokenAdmin)
+    return admin.deploy(project.BondToken, extension)
+
+
+@pytest.fixture(scope="session")
+def factory(project, admin, registry, token_implementation):
+    fac = admin.deploy(project.BondFactory, admin, token_implementation, registry)
+    registry.grantRole(registry.BINDER_ROLE(), fac, sender=admin)
+    return fac
+
+
+def compliance_config(**rules: Any) -> dict[str, Any]:
+    """ComplianceConfig struct with every rule off unless given."""
+    cfg: dict[str, Any] = {
+        "maxHolders": 0,
+        "maxPerInvestor": 0,
+        "minHolding": 0,
+        "holdingMultiple": 0,
+        "lockUpUntil": 0,
+        "allowedCountries": [],
+        "regionCountries": [],
+        "regions": [],
+        "blackoutStarts": [],
+        "blackoutEnds": [],
+    }
+    unknown = set(rules) - set(cfg)
+    if unknown:
+        raise ValueError(f"unknown compliance rules: {sorted(unknown)}")
+    cfg.update(rules)
+    return cfg
+
+
+def series_params(
+    roles: dict[str, Any],
+    *,
+    name: str = "Kobe City Resident Bond 2025-1",
+    symbol: str = "KOBE25",
+    decimals: int = 0,
+    isin: str = "JP2100010001",
+    currency: str = "0x" + "00" * 20,
+    record_times: list[int] | None = None,
+    **rules: Any,
+) -> dict[str, Any]:
+    """SeriesParams struct for BondFactory.deploySeries."""
+    return {
+        "name": name,
+        "symbol": symbol,
+        "decimals": decimals,
+        "terms": {
+            "isin": isin,
+            "currency": currency,
+            "denomination": 10_000,
+            "issueVolume": 1_000_000_000,
+            "couponRate": 45,
+            "couponFrequency": 2,
+            "couponType": 1,
+            "issueDate": 1_767_225_600,
+            "maturityDate": 1_924_992_000,
+            "dayCountBasis": 2,
+        },
+        "roles": roles,
+        "compliance": compliance_config(**rules),
+        "recordTimes": record_times or [],
+        "paymentAgentParams": b"",
+    }
+
+
+@pytest.fixture(scope="session")
+def roles(admin, transfer_agent, freezer, minter, document_manager, compliance_manager, payer) -> dict[str, Any]:
+    return {
+        "admin": admin.address,
+        "agent": "0x" + "00" * 20,
+        "transferAgent": transfer_agent.address,
+        "freezer": freezer.address,
+        "minter": minter.address,
+        "documentManager": document_manager.address,
+        "complianceManager": compliance_manager.address,
+        "payer": payer.address,
+    }
+
+
+@pytest.fixture(scope="session")
+def deploy_series(project, factory, admin, roles) -> Callable[..., Any]:
+    """deploy_series(**kwargs) -> the token (IBondToken ABI) of a new series with the given rules."""
+
+    def _deploy(**kwargs: Any) -> Any:
+        params = series_params(kwargs.pop("roles", roles), **kwargs)
+        receipt = factory.deploySeries(params, sender=admin)
+        token_address = receipt.events.filter(factory.SeriesDeployed)[0].token
+        return project.IBondToken.at(token_address)
+
+    return _deploy
+
+
+@pytest.fixture(scope="session")
+def onboard(registry, registrar) -> Callable[..., None]:
+    """onboard(wallet, identity=None, country=JAPAN, region=KOBE, ...) registers one wallet."""
+
+    def _onboard(
+        wallet: Any,
+        identity: Any = None,
+        country: int = JAPAN,
+        region: int = KOBE,
+        category: int = 0,
+        tax_class: int = 0,
+        kyc_expiry: int = FAR_FUTURE,
+    ) -> None:
+        registry.registerInvestor(
+            wallet, identity or wallet, country, region, category, tax_class, kyc_expiry, sender=registrar
+        )
+
+    return _onboard

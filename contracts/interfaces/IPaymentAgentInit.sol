@@ -2,12 +2,10 @@
 pragma solidity ^0.8.20;
 
 /// @title IPaymentAgentInit
-/// @notice One-time initializer the BondFactory calls on a fresh payment-agent clone.
+/// @notice The one function BondFactory calls on a freshly cloned payment agent.
 interface IPaymentAgentInit {
-    /// @notice Wires the clone to its series token and the shared registry and stores the schedule.
-    /// @param token the series' bond token
-    /// @param registry the shared investor registry
-    /// @param admin the account receiving the admin role
-    /// @param params agent-specific parameters (ABI-encoded; layout defined by the implementation)
+    /// @notice Initializes a payment-agent clone for `token`; `params` is agent-specific ABI-encoded data.
+    /// @dev Called once by the factory in the same transaction as the token deployment, after the token has been
+    ///      initialized (the agent already holds the token's PAYER role).
     function initialize(address token, address registry, address admin, bytes calldata params) external;
 }

@@ -1,0 +1,1 @@
+"""Gas and throughput benchmarks (run with `ape run bench`)."""

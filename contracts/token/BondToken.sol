@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC3643, IAgentRole, IERC173} from "../interfaces/IERC3643.sol";
+import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
+import {IERC1643} from "../interfaces/IERC1643.sol";
+import {IInvestorRegistry, IWalletLinkHook} from "../interfaces/IInvestorRegistry.sol";
+import {IBondTokenCore, IBondCompliance, IBondTerms} from "../interfaces/IBondToken.sol";
+import {BondTokenStorage} from "./BondTokenStorage.sol";
+import {BondTokenAdmin} from "./BondTokenAdmin.sol";
+
+/// @title BondToken
+/// @notice One bond series: ERC-20 + ERC-3643 token surface + compliance rules evaluated in the token +
+///         lazily written record-date checkpoints + ERC-1643 documents + ERC-7092 read-only bond views.
+/// @dev Deployed only as an OpenZeppelin minimal clone WITH immutable args (BondFactory): the args are
+///      abi.encode(address registry, string name, string symbol, uint8 decimals, BondTerms terms). Every balance change goes through
+///      `_update` (identity, compliance, freeze, holder count, aggregation, record-date checkpoint).
+///      Cold functions (compliance configuration, documents, restriction messages) live in BondTokenAdmin and are
+///      reached through the fallback (delegatecall): use the IBondToken ABI for the complete surface.
+///      Storage layout and the restriction codes are documented in docs/architecture.md.
+contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializable {
+    using Checkpoints for Checkpoints.Trace208;
+
+    // ---------------------------------------------------------------- roles (bit masks in _roleBits)
+    /// @notice Forced transfers and wallet recovery.
+    bytes32 public constant TRANSFER_AGENT_ROLE = keccak256("TRANSFER_AGENT_ROLE");
+    /// @notice Wallet freeze, partial freeze, pause.
+    bytes32 public constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
+    /// @notice Mint and burn.
+    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    /// @notice ERC-1643 documents.
+    bytes32 public constant DOCUMENT_ROLE = keccak256("DOCUMENT_ROLE");
+    /// @notice Compliance rule configuration (the admin may also configure).
+    bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE_ROLE");
+    /// @notice The series' payment agent: record times and redemption burn.
+    bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE");
+
+    address private immutable _extension;
+
+    /// @param extension_ the BondTokenAdmin instance serving the cold functions
+    constructor(address extension_) {
+        if (extension_ == address(0)) revert ZeroAddress();
+        _extension = extension_;
+        _disableInitializers();
+    }
+
+    /// @notice Everything not implemented here (compliance configuration, documents, messages) runs in the
+    ///         admin extension in this token's storage.
+    fallback() external {
+        address ext = _extension;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), ext, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function extension() external view returns (address) {
+        return _extension;
+    }
+
+    // ================================================================ initialization
+
+    /// @inheritdoc IBondTokenCore
+    function initialize(
+        Roles calldata roles,
+        address paymentAgent,
+        ComplianceConfig calldata config,
+        uint256[] calldata recordTimes_
+    ) external initializer {
+        if (roles.admin == address(0)) revert ZeroAddress();
+        _grantBits(roles.admin, R_ADMIN);
+        _grantBits(roles.agent, R_AGENT);
+        _grantBits(roles.transferAgent, R_TRANSFER_AGENT);
+        _grantBits(roles.freezer, R_FREEZER);
+        _grantBits(roles.minter, R_MINTER);
+        _grantBits(roles.documentManager, R_DOCUMENT);
+        _grantBits(roles.complianceManager, R_COMPLIANCE);
+        _grantBits(roles.payer, R_PAYER);
+        _grantBits(paymentAgent, R_PAYER);
+        if (roles.agent != address(0)) emit AgentAdded(roles.agent);
+        _owner = roles.admin;
+        emit OwnershipTransferred(address(0), roles.admin);
+        emit IdentityRegistryAdded(_registry(0));
+        emit ComplianceAdded(address(this));
+        (bool ok, bytes memory ret) =
+            _extension.delegatecall(abi.encodeCall(BondTokenAdmin.configureInitial, (config)));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        if (recordTimes_.length != 0) _writeSchedule(recordTimes_, 0, _hot);
+    }
+
+    // ================================================================ ERC-20
+
+    /// @inheritdoc IERC20Metadata
+    function name() public view returns (string memory) {
+        if (bytes(_nameOverride).length != 0) return _nameOverride;
+        (string memory n,,,) = _args();
+        return n;
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function symbol() public view returns (string memory) {
+        if (bytes(_symbolOverride).length != 0) return _symbolOverride;
+        (, string memory s,,) = _args();
+        return s;
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function decimals() public view returns (uint8) {
+        (,, uint8 d,) = _args();
+        return d;
+    }
+
+    /// @inheritdoc IERC20
+    function totalSupply() external view returns (uint256) {
+        return _totalSupply;
+    }
+
+    /// @inheritdoc IERC20
+    function balanceOf(address account) external view returns (uint256) {
+        return _acct[account] & M96;
+    }
+
+    /// @inheritdoc IERC20
+    function allowance(address holder, address spender) external view returns (uint256) {
+        return _allowances[holder][spender];
+    }
+
+    /// @inheritdoc IERC20
+    function approve(address spender, uint256 value) external returns (bool) {
+        if (spender == address(0)) revert ERC20InvalidSpender(address(0));
+        _allowances[msg.sender][spender] = value;
+        emit Approval(msg.sender, spender, value);
+        return true;
+    }
+
+    /// @inheritdoc IERC20
+    function transfer(address to, uint256 value) external returns (bool) {
+        _update(msg.sender, to, value, M_TRANSFER);
+        return true;
+    }
+
+    /// @inheritdoc IERC20
+    function transferFrom(address from, address to, uint256 value) external returns (bool) {
+        uint256 allowed = _allowances[from][msg.sender];
+        if (allowed != type(uint256).max) {
+            if (allowed < value) revert ERC20InsufficientAllowance(msg.sender, allowed, value);
+            unchecked {
+                _allowances[from][msg.sender] = allowed - value;
+            }
+        }
+        _update(from, to, value, M_TRANSFER);
+        return true;
+    }
+
+    // ================================================================ the hook
+
+    /// Every balance change. Agent modes (mint, forced, recovery) bypass the SENDER-side rules (pause, sender
+    /// freeze, sender verification, lock-up, blackout, sender minimum/multiple) but never the receiver-side rules.
+    function _update(address from, address to, uint256 amount, uint256 mode) private {
+        uint256 hot = _hot;
+        bool hotDirty;
+        uint256 next = (hot >> S_NEXT) & M40;
+        if (next != 0 && block.timestamp > next) {
+            hot = _roll(hot);
+            hotDirty = true;
+        }
+        Ctx memory c = _load(from, to, amount, mode, hot);
+        (uint8 code, uint256 detail) = _evaluate(c);
+        if (code != 0) revert TransferRestricted(code, from, to, amount, detail);
+
+        uint256 epoch = (hot >> S_INDEX) & M16;
+        if (from != address(0) && from != to) {
+            uint256 af = c.af;
+            if ((af >> 208) & M16 != epoch) af = _checkpoint(from, af, epoch);
+            uint256 nb = (af & M96) - amount;
+            af = (af & ~M96) | nb;
+            if (af & PARTIAL != 0 && (mode == M_FORCED || mode == M_REDEEM) && c.frozenFrom > nb) {
+                // only the frozen tokens that had to move are unfrozen
+                _frozenTokens[from] = nb;
+                emit TokensUnfrozen(from, c.frozenFrom - nb);
+                if (nb == 0) af &= ~PARTIAL;
+            }
+            _acct[from] = af;
+            if (c.aggFrom != address(0) && c.aggFrom != c.aggTo) _aggBalance[c.aggFrom] = c.holdFrom - amount;
+        }
+        if (to != address(0) && from != to) {
+            uint256 at = c.at;
+            if ((at >> 208) & M16 != epoch) at = _checkpoint(to, at, epoch);
+            _acct[to] = at + amount; // balance is the low field and cannot overflow 96 bits (total supply bound)
+            if (c.aggTo != address(0) && c.aggFrom != c.aggTo) _aggBalance[c.aggTo] = c.holdTo + amount;
+        }
+        if (c.holdersChanged) {
+            hot = (hot & ~(M24 << S_HOLDERS)) | (c.holders << S_HOLDERS);
+            hotDirty = true;
+        }
+        if (hotDirty) _hot = hot;
+        if (from == address(0)) _totalSupply += amount;
+        else if (to == address(0)) _totalSupply -= amount;
+        emit Transfer(from, to, amount);
+    }
+
+    function _load(address from, address to, uint256 amount, uint256 mode, uint256 hot)
+        private
+        view
+        returns (Ctx memory c)
+    {
+        c.from = from;
+        c.to = to;
+        c.amount = amount;
+        c.mode = mode;
+        c.hot = hot;
+        if (from != address(0)) {
+            uint256 af = _acct[from];
+            c.af = af;
+            if (af & PARTIAL != 0) c.frozenFrom = _frozenTokens[from];
+            if (af & AGG != 0) {
+                address id = _aggOf[from];
+                c.aggFrom = id;
+                c.holdFrom = _aggBalance[id];
+            } else {
+                c.holdFrom = af & M96;
+            }
+        }
+        if (to != address(0)) {
+            uint256 at = _acct[to];
+            c.at = at;
+            if (at & AGG != 0) {
+                address id = _aggOf[to];
+                c.aggTo = id;
+                c.holdTo = _aggBalance[id];
+            } else {
+                c.holdTo = at & M96;
+            }
+            IInvestorRegistry reg = IInvestorRegistry(_registry(hot));
+            if (from != address(0)) (c.rf, c.rt) = reg.records(from, to);
+            else c.rt = reg.record(to);
+        }
+    }
+
+    /// The identity registry: the clone's first immutable arg unless replaced with setIdentityRegistry.
+    function _registry(uint256 hot) private view returns (address reg) {
+        if (hot & F_REGISTRY != 0) return address(uint160(_cfg));
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, 45, 32)
+            reg := mload(0)
+        }
+    }
+
+    function _verified(uint256 r) private view returns (bool) {
+        return (r & M160) != 0 && block.timestamp < ((r >> 216) & M32);
+    }
+
+    function _evaluate(Ctx memory c) private view returns (uint8, uint256) {
+        uint256 flags = c.hot & M16;
+        bool investor = c.mode == M_TRANSFER;
+        uint256 amount = c.amount;
+        if (investor) {
+            if (c.from == address(0) || c.to == address(0)) return (C_ADDRESS, 0);
+            if (flags & F_PAUSED != 0) return (C_PAUSED, 0);
+            if (c.af & FROZEN != 0) return (C_SENDER_FROZEN, 0);
+        }
+        if (c.to != address(0) && c.mode != M_RECOVERY && c.at & FROZEN != 0) return (C_RECEIVER_FROZEN, 0);
+        if (c.from != address(0)) {
+            uint256 avail = c.af & M96;
+            if (investor || c.mode == M_BURN) avail = avail > c.frozenFrom ? avail - c.frozenFrom : 0;
+            if (amount > avail) return (C_BALANCE, avail);
+        } else if (_totalSupply + amount > M96) {
+            return (C_TOO_LARGE, M96 - _totalSupply);
+        }
+        if (investor && !_verified(c.rf)) return (C_SENDER_UNVERIFIED, 0);
+        if (c.to == address(0)) {
+            // burn or redemption: only the holder count can change
+            if (c.holdFrom == amount && amount != 0) {
+                c.holders = ((c.hot >> S_HOLDERS) & M24) - 1;
+                c.holdersChanged = true;
+            }
+            return (0, 0);
+        }
+        if (!_verified(c.rt)) return (C_RECEIVER_UNVERIFIED, (c.rt >> 216) & M32);
+        if (c.from == c.to) return (0, 0);
+        if (investor && flags & (F_LOCKUP | F_BLACKOUT) != 0) {
+            (uint8 code, uint256 detail) = _timeRules(flags, c.rf, c.rt);
+            if (code != 0) return (code, detail);
+        }
+        if (flags & F_COUNTRY != 0) {
+            uint256 country = (c.rt >> 160) & M16;
+            if (!_countryAllowed(country)) return (C_COUNTRY, country);
+        }
+        if (flags & F_REGION != 0) {
+            uint256 pair = (c.rt >> 160) & M40;
+            if (!_regionOk(c.hot, pair)) return (C_REGION, pair);
+        }
+        if (c.aggTo == address(0) || c.aggFrom != c.aggTo) {
+            // different investors (or not aggregated): holder count, cap and minimum holding
+            uint256 holders = (c.hot >> S_HOLDERS) & M24;
+            uint256 h = holders;
+            if (amount != 0) {
+                if (c.from != address(0) && c.holdFrom == amount) h -= 1;
+                if (c.holdTo == 0) {
+                    h += 1;
+                    if (h > M24) return (C_MAX_HOLDERS, M24);
+                    if (flags & F_MAX_HOLDERS != 0) {
+                        uint256 maxHolders = (c.hot >> S_MAX_HOLDERS) & M24;
+                        if (h > maxHolders) return (C_MAX_HOLDERS, maxHolders);
+                    }
+                }
+                if (flags & F_MAX_INVESTOR != 0) {
+                    uint256 cap = (c.hot >> S_CAP) & M96;
+                    if (c.holdTo + amount > cap) return (C_CAP, cap);
+                }
+            }
+            if (h != holders) {
+                c.holders = h;
+                c.holdersChanged = true;
+            }
+            if (flags & F_MIN != 0) {
+                uint256 min = _limits & M64;
+                uint256 toAfter = c.holdTo + amount;
+                if (toAfter != 0 && toAfter < min) return (C_MIN, min);
+                if (investor) {
+                    uint256 fromAfter = c.holdFrom - amount;
+                    if (fromAfter != 0 && fromAfter < min) return (C_MIN, min);
+                }
+            }
+        }
+        if (flags & F_MULTIPLE != 0) {
+            uint256 m = (_limits >> 64) & M64;
+            if (((c.at & M96) + amount) % m != 0) return (C_MULTIPLE, m);
+            if (investor && c.from != address(0) && ((c.af & M96) - amount) % m != 0) return (C_MULTIPLE, m);
+        }
+        return (0, 0);
+    }
+
+    function _timeRules(uint256 flags, uint256 rf, uint256 rt) private view returns (uint8, uint256) {
+        if (flags & F_LOCKUP != 0) {
+            uint256 lock = (_limits >> 128) & M40;
+            if (block.timestamp < lock && (rf & M160) != (rt & M160)) return (C_LOCKUP, lock);
+        }
+        if (flags & F_BLACKOUT != 0) {
+            uint256 n = _blackouts.length;
+            for (uint256 i; i < n; ++i) {
+                uint256 w = _blackouts[i];
+                if (block.timestamp >= (w & M40) && block.timestamp < (w >> 40)) return (C_BLACKOUT, w >> 40);
+            }
+        }
+        return (0, 0);
+    }
+
+    // ================================================================ record dates
+
+    /// Rolls the record-time cursor past every record time before now, writing the total supply at each.
+    function _roll(uint256 hot) private returns (uint256) {
+        uint256 idx = (hot >> S_INDEX) & M16;
+        uint256 n = _schedule.length;
+        uint256 supplyBits = (1 << 40) | (_totalSupply << 41);
+        uint256 next;
+        while (idx < n) {
+            uint256 t = _schedule[idx] & M40;
+            if (t >= block.timestamp) {
+                next = t;
+                break;
+            }
+            _schedule[idx] = t | supplyBits;
+            ++idx;
+        }
+        return (hot & ~((M40 << S_NEXT) | (M16 << S_INDEX))) | (next << S_NEXT) | (idx << S_INDEX);
+    }
+
+    /// Closes the account's current balance segment (it held from `epoch field` up to `epoch - 1`): it becomes
+    /// the in-slot snapshot; the previous snapshot spills into the history only if it carries information.
+    function _checkpoint(address account, uint256 w, uint256 epoch) private returns (uint256) {
+        uint256 bal = w & M96;
+        uint256 e = (w >> 208) & M16;
+        uint256 snap1 = (w >> 192) & M16;
+        uint256 snapBal = (w >> 96) & M96;
+        if (snap1 == 0 || snapBal != bal) {
+            if (snap1 != 0) {
+                Checkpoints.Trace208 storage h = _history[account];
+                if (h.latest() != snapBal) h.push(uint48(snap1 - 1), uint208(snapBal));
+            }
+            snap1 = e + 1;
+        }
+        return (w & ~((M96 << 96) | (M16 << 192) | (M16 << 208))) | (bal << 96) | (snap1 << 192) | (epoch << 208);
+    }
+
+    /// @inheritdoc IBondRecordDates
+    function recordTimes() external view returns (uint256[] memory times) {
+        uint256 n = _schedule.length;
+        times = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            times[i] = _schedule[i] & M40;
+        }
+    }
+
+    /// @inheritdoc IBondRecordDates
+    function setRecordTimes(uint256[] calldata times) external {
+        _only(R_ADMIN | R_PAYER);
+        uint256 hot = _hot;
+        uint256 next = (hot >> S_NEXT) & M40;
+        if (next != 0 && block.timestamp > next) hot = _roll(hot);
+        uint256 passed = (hot >> S_INDEX) & M16;
+        uint256[] memory old = new uint256[](_schedule.length);
+        for (uint256 i; i < old.length; ++i) {
+            old[i] = _schedule[i] & M40;
+        }
+        if (times.length < passed) revert InvalidRecordTimes(times.length, 0);
+        for (uint256 i; i < passed; ++i) {
+            if (times[i] != old[i]) revert InvalidRecordTimes(i, times[i]);
+        }
+        _writeSchedule(times, passed, hot);
+        emit RecordTimesUpdated(old, times);
+    }
+
+    function _writeSchedule(uint256[] calldata times, uint256 passed, uint256 hot) private {
+        uint256 prev = passed == 0 ? 0 : times[passed - 1];
+        for (uint256 i = passed; i < times.length; ++i) {
+            uint256 t = times[i];
+            if (t <= prev || t < block.timestamp || t > M40 || i > M16) revert InvalidRecordTimes(i, t);
+            if (i < _schedule.length) _schedule[i] = t;
+            else _schedule.push(t);
+            prev = t;
+        }
+        while (_schedule.length > times.length) _schedule.pop();
+        uint256 next = passed < times.length ? times[passed] : 0;
+        _hot = (hot & ~(M40 << S_NEXT)) | (next << S_NEXT);
+    }
+
+    function _recordIndex(uint256 time) private view returns (uint256) {
+        if (time >= block.timestamp) revert RecordTimeNotPassed(time, block.timestamp);
+        uint256 lo;
+        uint256 hi = _schedule.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            uint256 t = _schedule[mid] & M40;
+            if (t == time) return mid;
+            if (t < time) lo = mid + 1;
+            else hi = mid;
+        }
+        revert UnknownRecordTime(time);
+    }
+
+    /// @inheritdoc IBondRecordDates
+    function balanceOfAt(address holder, uint256 time) external view returns (uint256) {
+        uint256 i = _recordIndex(time);
+        uint256 w = _acct[holder];
+        if (i >= (w >> 208) & M16) return w & M96;
+        uint256 snap1 = (w >> 192) & M16;
+        if (snap1 != 0 && i + 1 >= snap1) return (w >> 96) & M96;
+        return _history[holder].upperLookup(uint48(i));
+    }
+
+    /// @inheritdoc IBondRecordDates
+    function totalSupplyAt(uint256 time) external view returns (uint256) {
+        uint256 s = _schedule[_recordIndex(time)];
+        return (s >> 40) & 1 == 1 ? s >> 41 : _totalSupply;
+    }
+
+    // ================================================================ registry link hook
+
+    /// @inheritdoc IWalletLinkHook
+    function onWalletsLinked(address id, address[] calldata wallets) external {
+        if (msg.sender != _registry(_hot)) revert NotIdentityRegistry(msg.sender);
+        uint256 before = _aggBalance[id];
+        uint256 added;
+        uint256 nonzero;
+        uint256 count;
+        for (uint256 i; i < wallets.length; ++i) {
+            address w = wallets[i];
+            uint256 a = _acct[w];
+            if (a & AGG != 0) continue;
+            _acct[w] = a | AGG;
+            _aggOf[w] = id;
+            uint256 b = a & M96;
+            added += b;
+            if (b != 0) ++nonzero;
+            ++count;
+        }
+        if (added != 0) {
+            _aggBalance[id] = before + added;
+            uint256 hot = _hot;
+            uint256 holders = ((hot >> S_HOLDERS) & M24) - nonzero + (before == 0 ? 1 : 0);
+            _hot = (hot & ~(M24 << S_HOLDERS)) | (holders << S_HOLDERS);
+        }
+        emit InvestorAggregated(id, count, before + added);
+    }
+
+    // ================================================================ agent actions
+
+    /// @inheritdoc IERC3643
+    function mint(address to, uint256 amount) external {
+        _only(R_MINTER);
+        _update(address(0), to, amount, M_MINT);
+    }
+
+    /// @inheritdoc IERC3643
+    function burn(address account, uint256 amount) external {
+        _only(R_MINTER);
+        _update(account, address(0), amount, M_BURN);
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function redeem(address holder, uint256 amount) external {
+        _only(R_PAYER);
+        _update(holder, address(0), amount, M_REDEEM);
+        emit Redeemed(msg.sender, holder, amount);
+    }
+
+    /// @inheritdoc IERC3643
+    function forcedTransfer(address from, address to, uint256 amount) external returns (bool) {
+        _only(R_TRANSFER_AGENT);
+        _update(from, to, amount, M_FORCED);
+        return true;
+    }
+
+    /// @inheritdoc IERC3643
+    function recoveryAddress(address lost, address newWallet, address investorId) external returns (bool) {
+        _only(R_TRANSFER_AGENT);
+        (uint256 rl, uint256 rn) = IInvestorRegistry(_registry(_hot)).records(lost, newWallet);
+        if (address(uint160(rn)) != investorId || investorId == address(0)) {
+            revert RecoveryIdentityMismatch(newWallet, investorId, address(uint160(rn)));
+        }
+        if (rl & M160 != 0 && address(uint160(rl)) != investorId) {
+            revert RecoveryIdentityMismatch(lost, investorId, address(uint160(rl)));
+        }
+        uint256 la = _acct[lost];
+        uint256 fz = la & PARTIAL != 0 ? _frozenTokens[lost] : 0;
+        _update(lost, newWallet, la & M96, M_RECOVERY);
+        if (fz != 0) {
+            _acct[lost] &= ~PARTIAL;
+            _frozenTokens[lost] = 0;
+            _acct[newWallet] |= PARTIAL;
+            _frozenTokens[newWallet] += fz;
+            emit TokensUnfrozen(lost, fz);
+            emit TokensFrozen(newWallet, fz);
+        }
+        if (la & FROZEN != 0 && _acct[newWallet] & FROZEN == 0) {
+            _acct[newWallet] |= FROZEN;
+            emit AddressFrozen(newWallet, true, msg.sender);
+        }
+        emit RecoverySuccess(lost, newWallet, investorId);
+        return true;
+    }
+
+    /// @inheritdoc IERC3643
+    function setAddressFrozen(address account, bool freeze) public {
+        _only(R_FREEZER);
+        uint256 a = _acct[account];
+        _acct[account] = freeze ? a | FROZEN : a & ~FROZEN;
+        emit AddressFrozen(account, freeze, msg.sender);
+    }
+
+    /// @inheritdoc IERC3643
+    function freezePartialTokens(address account, uint256 amount) public {
+        _only(R_FREEZER);
+        uint256 a = _acct[account];
+        uint256 fz = a & PARTIAL != 0 ? _frozenTokens[account] : 0;
+        uint256 bal = a & M96;
+        if (fz + amount > bal) revert InvalidFreezeAmount(account, amount, bal - fz);
+        _frozenTokens[account] = fz + amount;
+        if (fz + amount != 0) _acct[account] = a | PARTIAL;
+        emit TokensFrozen(account, amount);
+    }
+
+    /// @inheritdoc IERC3643
+    function unfreezePartialTokens(address account, uint256 amount) public {
+        _only(R_FREEZER);
+        uint256 a = _acct[account];
+        uint256 fz = a & PARTIAL != 0 ? _frozenTokens[account] : 0;
+        if (amount > fz) revert InvalidFreezeAmount(account, amount, fz);
+        _frozenTokens[account] = fz - amount;
+        if (fz == amount) _acct[account] = a & ~PARTIAL;
+        emit TokensUnfrozen(account, amount);
+    }
+
+    /// @inheritdoc IERC3643
+    function pause() external {
+        _only(R_FREEZER);
+        _hot |= F_PAUSED;
+        emit Paused(msg.sender);
+    }
+
+    /// @inheritdoc IERC3643
+    function unpause() external {
+        _only(R_FREEZER);
+        _hot &= ~F_PAUSED;
+        emit Unpaused(msg.sender);
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    /// @inheritdoc IERC3643
+    function batchTransfer(address[] calldata toList, uint256[] calldata amounts) external {
+        _len(toList.length, amounts.length);
+        for (uint256 i; i < toList.length; ++i) {
+            _update(msg.sender, toList[i], amounts[i], M_TRANSFER);
+        }
+    }
+
+    /// @inheritdoc IERC3643
+    function batchForcedTransfer(address[] calldata fromList, address[] calldata toList, uint256[] calldata amounts)
+        external
+    {
+        _only(R_TRANSFER_AGENT);
+        _len(fromList.length, toList.length);
+        _len(fromList.length, amounts.length);
+        for (uint256 i; i < fromList.length; ++i) {
+            _update(fromList[i], toList[i], amounts[i], M_FORCED);
+        }
+    }
+
+    /// @inheritdoc IERC3643
+    function batchMint(address[] calldata toList, uint256[] calldata amounts) external {
+        _only(R_MINTER);
+        _len(toList.length, amounts.length);
+        for (uint256 i; i < toList.length; ++i) {
+            _update(address(0), toList[i], amounts[i], M_MINT);
+        }
+    }
+
+    /// @inheritdoc IERC3643
+    function batchBurn(address[] calldata accounts, uint256[] calldata amounts) external {
+        _only(R_MINTER);
+        _len(accounts.length, amounts.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            _update(accounts[i], address(0), amounts[i], M_BURN);
+        }
+    }
+
+    /// @inheritdoc IERC3643
+    function batchSetAddressFrozen(address[] calldata accounts, bool[] calldata freeze) external {
+        _len(accounts.length, freeze.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            setAddressFrozen(accounts[i], freeze[i]);
+        }
+    }
+
+    /// @inheritdoc IERC3643
+    function batchFreezePartialTokens(address[] calldata accounts, uint256[] calldata amounts) external {
+        _len(accounts.length, amounts.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            freezePartialTokens(accounts[i], amounts[i]);
+        }
+    }
+
+    /// @inheritdoc IERC3643
+    function batchUnfreezePartialTokens(address[] calldata accounts, uint256[] calldata amounts) external {
+        _len(accounts.length, amounts.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            unfreezePartialTokens(accounts[i], amounts[i]);
+        }
+    }
+
+    // ================================================================ views
+
+    /// @inheritdoc IERC3643
+    function paused() external view returns (bool) {
+        return _hot & F_PAUSED != 0;
+    }
+
+    /// @inheritdoc IERC3643
+    function isFrozen(address account) external view returns (bool) {
+        return _acct[account] & FROZEN != 0;
+    }
+
+    /// @inheritdoc IERC3643
+    function getFrozenTokens(address account) external view returns (uint256) {
+        return _acct[account] & PARTIAL != 0 ? _frozenTokens[account] : 0;
+    }
+
+    /// @inheritdoc IERC3643
+    function identityRegistry() external view returns (address) {
+        return _registry(_hot);
+    }
+
+    /// @inheritdoc IERC3643
+    function compliance() external view returns (address) {
+        return address(this);
+    }
+
+    /// @inheritdoc IERC3643
+    function onchainID() external view returns (address) {
+        return _onchainID;
+    }
+
+    /// @inheritdoc IERC3643
+    function version() public pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    /// @inheritdoc IERC173
+    function owner() external view returns (address) {
+        return _owner;
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function accountState(address account)
+        external
+        view
+        returns (uint256 balance, bool frozen, uint256 frozenTokens, address aggregationIdentity, uint256 aggregateBalance)
+    {
+        uint256 a = _acct[account];
+        balance = a & M96;
+        frozen = a & FROZEN != 0;
+        frozenTokens = a & PARTIAL != 0 ? _frozenTokens[account] : 0;
+        if (a & AGG != 0) {
+            aggregationIdentity = _aggOf[account];
+            aggregateBalance = _aggBalance[aggregationIdentity];
+        }
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8 code) {
+        uint256 mode = from == address(0) ? M_MINT : to == address(0) ? M_BURN : M_TRANSFER;
+        (code,) = _evaluate(_load(from, to, amount, mode, _hot));
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function holderCount() external view returns (uint256) {
+        return (_hot >> S_HOLDERS) & M24;
+    }
+
+    // ---------------------------------------------------------------- ERC-7092 views (immutable clone args)
+
+    function _args() private view returns (string memory, string memory, uint8, BondTerms memory) {
+        (, string memory n, string memory s, uint8 d, BondTerms memory t) =
+            abi.decode(Clones.fetchCloneArgs(address(this)), (address, string, string, uint8, BondTerms));
+        return (n, s, d, t);
+    }
+
+    function _terms() private view returns (BondTerms memory t) {
+        (,,, t) = _args();
+    }
+
+    /// @inheritdoc IBondTerms
+    function bondTerms() external view returns (BondTerms memory) {
+        return _terms();
+    }
+
+    /// @inheritdoc IBondTerms
+    function isin() external view returns (string memory) {
+        return _terms().isin;
+    }
+
+    /// @inheritdoc IBondTerms
+    function currency() external view returns (address) {
+        return _terms().currency;
+    }
+
+    /// @inheritdoc IBondTerms
+    function denomination() external view returns (uint256) {
+        return _terms().denomination;
+    }
+
+    /// @inheritdoc IBondTerms
+    function issueVolume() external view returns (uint256) {
+        return _terms().issueVolume;
+    }
+
+    /// @inheritdoc IBondTerms
+    function couponRate() external view returns (uint256) {
+        return _terms().couponRate;
+    }
+
+    /// @inheritdoc IBondTerms
+    function couponFrequency() external view returns (uint256) {
+        return _terms().couponFrequency;
+    }
+
+    /// @inheritdoc IBondTerms
+    function couponType() external view returns (uint8) {
+        return _terms().couponType;
+    }
+
+    /// @inheritdoc IBondTerms
+    function issueDate() external view returns (uint256) {
+        return _terms().issueDate;
+    }
+
+    /// @inheritdoc IBondTerms
+    function maturityDate() external view returns (uint256) {
+        return _terms().maturityDate;
+    }
+
+    /// @inheritdoc IBondTerms
+    function dayCountBasis() external view returns (uint8) {
+        return _terms().dayCountBasis;
+    }
+
+    // ================================================================ admin / token information
+
+    /// @inheritdoc IERC3643
+    function setName(string calldata newName) external {
+        _only(R_ADMIN);
+        _nameOverride = newName;
+        _emitTokenInfo();
+    }
+
+    /// @inheritdoc IERC3643
+    function setSymbol(string calldata newSymbol) external {
+        _only(R_ADMIN);
+        _symbolOverride = newSymbol;
+        _emitTokenInfo();
+    }
+
+    /// @inheritdoc IERC3643
+    function setOnchainID(address newOnchainID) external {
+        _only(R_ADMIN);
+        _onchainID = newOnchainID;
+        _emitTokenInfo();
+    }
+
+    function _emitTokenInfo() private {
+        emit UpdatedTokenInformation(name(), symbol(), decimals(), version(), _onchainID);
+    }
+
+    /// @notice Sets the identity registry (admin). Wallet aggregation state recorded under the previous registry
+    ///         is kept; bind this token in the new registry.
+    function setIdentityRegistry(address registry) external {
+        _only(R_ADMIN);
+        if (registry == address(0)) revert ZeroAddress();
+        _cfg = uint160(registry);
+        _hot |= F_REGISTRY;
+        emit IdentityRegistryAdded(_registry(0));
+    }
+
+    /// @notice Compliance is evaluated inside the token: only address(this) is accepted (admin).
+    function setCompliance(address compliance_) external {
+        _only(R_ADMIN);
+        if (compliance_ != address(this)) revert UnsupportedCompliance(compliance_);
+        emit ComplianceAdded(compliance_);
+    }
+
+    /// @inheritdoc IERC173
+    function transferOwnership(address newOwner) external {
+        address old = _owner;
+        if (msg.sender != old || _roleBits[msg.sender] & R_ADMIN == 0) revert MissingRole(msg.sender, R_ADMIN);
+        if (newOwner == address(0)) revert ZeroAddress();
+        _owner = newOwner;
+        _grantBits(newOwner, R_ADMIN);
+        _revokeBits(old, R_ADMIN);
+        emit OwnershipTransferred(old, newOwner);
+    }
+
+    // ---------------------------------------------------------------- agents and roles
+
+    /// @notice Grants the ERC-3643 umbrella: TRANSFER_AGENT + FREEZER + MINTER (admin).
+    function addAgent(address agent) external {
+        _only(R_ADMIN);
+        if (agent == address(0)) revert ZeroAddress();
+        _grantBits(agent, R_AGENT);
+        emit AgentAdded(agent);
+    }
+
+    /// @notice Revokes TRANSFER_AGENT, FREEZER and MINTER (admin).
+    function removeAgent(address agent) external {
+        _only(R_ADMIN);
+        _revokeBits(agent, R_AGENT);
+        emit AgentRemoved(agent);
+    }
+
+    /// @notice True when `agent` holds all three agent roles.
+    function isAgent(address agent) external view returns (bool) {
+        return _roleBits[agent] & R_AGENT == R_AGENT;
+    }
+
+    /// @inheritdoc IAccessControl
+    function hasRole(bytes32 role, address account) external view returns (bool) {
+        uint256 bit = _roleBit(role);
+        return bit != 0 && _roleBits[account] & bit != 0;
+    }
+
+    /// @inheritdoc IAccessControl
+    function getRoleAdmin(bytes32) external pure returns (bytes32) {
+        return bytes32(0);
+    }
+
+    /// @inheritdoc IAccessControl
+    function grantRole(bytes32 role, address account) external {
+        _only(R_ADMIN);
+        uint256 bit = _roleBit(role);
+        if (bit == 0) revert UnknownRole(role);
+        _grantBits(account, bit);
+    }
+
+    /// @inheritdoc IAccessControl
+    function revokeRole(bytes32 role, address account) external {
+        _only(R_ADMIN);
+        uint256 bit = _roleBit(role);
+        if (bit == 0) revert UnknownRole(role);
+        _revokeBits(account, bit);
+    }
+
+    /// @inheritdoc IAccessControl
+    function renounceRole(bytes32 role, address callerConfirmation) external {
+        if (callerConfirmation != msg.sender) revert AccessControlBadConfirmation();
+        _revokeBits(msg.sender, _roleBit(role));
+    }
+
+    function _roleBit(bytes32 role) private pure returns (uint256) {
+        if (role == bytes32(0)) return R_ADMIN;
+        if (role == TRANSFER_AGENT_ROLE) return R_TRANSFER_AGENT;
+        if (role == FREEZER_ROLE) return R_FREEZER;
+        if (role == MINTER_ROLE) return R_MINTER;
+        if (role == DOCUMENT_ROLE) return R_DOCUMENT;
+        if (role == COMPLIANCE_ROLE) return R_COMPLIANCE;
+        if (role == PAYER_ROLE) return R_PAYER;
+        return 0;
+    }
+
+    function _roleId(uint256 bit) private pure returns (bytes32) {
+        if (bit == R_TRANSFER_AGENT) return TRANSFER_AGENT_ROLE;
+        if (bit == R_FREEZER) return FREEZER_ROLE;
+        if (bit == R_MINTER) return MINTER_ROLE;
+        if (bit == R_DOCUMENT) return DOCUMENT_ROLE;
+        if (bit == R_COMPLIANCE) return COMPLIANCE_ROLE;
+        if (bit == R_PAYER) return PAYER_ROLE;
+        return bytes32(0);
+    }
+
+    function _grantBits(address account, uint256 bits) private {
+        if (account == address(0)) return;
+        uint256 cur = _roleBits[account];
+        uint256 added = bits & ~cur;
+        if (added == 0) return;
+        _roleBits[account] = cur | added;
+        for (uint256 b = 1; b <= R_PAYER; b <<= 1) {
+            if (added & b != 0) emit RoleGranted(_roleId(b), account, msg.sender);
+        }
+    }
+
+    function _revokeBits(address account, uint256 bits) private {
+        uint256 cur = _roleBits[account];
+        uint256 removed = bits & cur;
+        if (removed == 0) return;
+        _roleBits[account] = cur & ~removed;
+        for (uint256 b = 1; b <= R_PAYER; b <<= 1) {
+            if (removed & b != 0) emit RoleRevoked(_roleId(b), account, msg.sender);
+        }
+    }
+
+    // ================================================================ ERC-165
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 id) external pure returns (bool) {
+        return id == type(IERC165).interfaceId || id == type(IERC20).interfaceId || id == type(IERC20Metadata).interfaceId
+            || id == type(IERC3643).interfaceId || id == type(IAgentRole).interfaceId || id == type(IERC173).interfaceId
+            || id == type(IAccessControl).interfaceId || id == type(IBondRecordDates).interfaceId
+            || id == type(IERC1643).interfaceId || id == type(IBondCompliance).interfaceId
+            || id == type(IBondTerms).interfaceId;
+    }
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {IBondErrors} from "../interfaces/IBondToken.sol";
+
+/// @title BondTokenStorage
+/// @notice Storage layout, packing constants and small helpers shared by BondToken and its admin extension
+///         BondTokenAdmin (which runs by delegatecall in the token's storage). Append-only: never reorder.
+/// @dev Layout (see docs/architecture.md):
+///      _hot   flags [0,16) | holderCount [16,40) | maxHolders [40,64) | nextRecordTime [64,104) |
+///             recordIndex [104,120) | maxPerInvestor [120,216) | inline (country | region << 16) pair [216,256)
+///      _cfg   registry override [0,160), read only when flag F_REGISTRY is set; otherwise the registry is the
+///             first word of the clone's immutable args (saves a cold SLOAD on every transfer)
+///      _limits minHolding [0,64) | holdingMultiple [64,128) | lockUpUntil [128,168)
+///      account word: balance [0,96) | snapshot balance [96,192) | snapshot index + 1 [192,208) |
+///             epoch (record times passed at the last balance change) [208,224) | frozen 224 | partial 225 | agg 226
+abstract contract BondTokenStorage is IBondErrors {
+    uint256 internal constant R_ADMIN = 1;
+    uint256 internal constant R_TRANSFER_AGENT = 2;
+    uint256 internal constant R_FREEZER = 4;
+    uint256 internal constant R_MINTER = 8;
+    uint256 internal constant R_DOCUMENT = 16;
+    uint256 internal constant R_COMPLIANCE = 32;
+    uint256 internal constant R_PAYER = 64;
+    uint256 internal constant R_AGENT = R_TRANSFER_AGENT | R_FREEZER | R_MINTER;
+
+    // ---------------------------------------------------------------- packed words
+    uint256 internal constant M16 = 0xffff;
+    uint256 internal constant M24 = 0xffffff;
+    uint256 internal constant M32 = 0xffffffff;
+    uint256 internal constant M40 = 0xffffffffff;
+    uint256 internal constant M64 = 0xffffffffffffffff;
+    uint256 internal constant M96 = (1 << 96) - 1;
+    uint256 internal constant M160 = (1 << 160) - 1;
+
+    uint256 internal constant F_PAUSED = 1;
+    uint256 internal constant F_COUNTRY = 2;
+    uint256 internal constant F_REGION = 4;
+    uint256 internal constant F_REGION_MAP = 8;
+    uint256 internal constant F_MAX_HOLDERS = 16;
+    uint256 internal constant F_MAX_INVESTOR = 32;
+    uint256 internal constant F_MIN = 64;
+    uint256 internal constant F_MULTIPLE = 128;
+    uint256 internal constant F_LOCKUP = 256;
+    uint256 internal constant F_BLACKOUT = 512;
+    uint256 internal constant F_REGISTRY = 1024;
+    uint256 internal constant S_HOLDERS = 16;
+    uint256 internal constant S_MAX_HOLDERS = 40;
+    uint256 internal constant S_NEXT = 64;
+    uint256 internal constant S_INDEX = 104;
+    uint256 internal constant S_CAP = 120;
+    uint256 internal constant S_PAIR = 216;
+
+    // account word: balance [0,96) | snapBalance [96,192) | snapIndex+1 [192,208) | epoch [208,224) |
+    //               frozen bit 224 | partial-freeze bit 225 | aggregated bit 226
+    uint256 internal constant FROZEN = 1 << 224;
+    uint256 internal constant PARTIAL = 1 << 225;
+    uint256 internal constant AGG = 1 << 226;
+
+    // balance-change modes
+    uint256 internal constant M_TRANSFER = 0;
+    uint256 internal constant M_MINT = 1;
+    uint256 internal constant M_BURN = 2;
+    uint256 internal constant M_FORCED = 3;
+    uint256 internal constant M_RECOVERY = 4;
+    uint256 internal constant M_REDEEM = 5;
+
+    // restriction codes
+    uint8 internal constant C_PAUSED = 1;
+    uint8 internal constant C_SENDER_FROZEN = 2;
+    uint8 internal constant C_RECEIVER_FROZEN = 3;
+    uint8 internal constant C_BALANCE = 4;
+    uint8 internal constant C_SENDER_UNVERIFIED = 5;
+    uint8 internal constant C_RECEIVER_UNVERIFIED = 6;
+    uint8 internal constant C_COUNTRY = 7;
+    uint8 internal constant C_REGION = 8;
+    uint8 internal constant C_MAX_HOLDERS = 9;
+    uint8 internal constant C_CAP = 10;
+    uint8 internal constant C_MIN = 11;
+    uint8 internal constant C_MULTIPLE = 12;
+    uint8 internal constant C_LOCKUP = 13;
+    uint8 internal constant C_BLACKOUT = 14;
+    uint8 internal constant C_ADDRESS = 15;
+    uint8 internal constant C_TOO_LARGE = 16;
+
+    struct Ctx {
+        address from;
+        address to;
+        uint256 amount;
+        uint256 mode;
+        uint256 hot;
+        uint256 cfg;
+        uint256 af;
+        uint256 at;
+        uint256 rf;
+        uint256 rt;
+        uint256 frozenFrom;
+        address aggFrom;
+        address aggTo;
+        uint256 holdFrom;
+        uint256 holdTo;
+        uint256 holders;
+        bool holdersChanged;
+    }
+
+    struct Doc {
+        string uri;
+        bytes32 hash;
+        uint128 lastModified;
+        uint128 index; // 1-based position in _docNames
+    }
+
+    // ---------------------------------------------------------------- storage
+    uint256 internal _hot;
+    uint256 internal _cfg; // registry [0,160) | maxPerInvestor [160,256)
+    uint256 internal _limits; // minHolding [0,64) | holdingMultiple [64,128) | lockUpUntil [128,168)
+    uint256 internal _totalSupply;
+    mapping(address => uint256) internal _acct;
+    mapping(address => uint256) internal _frozenTokens;
+    mapping(address => mapping(address => uint256)) internal _allowances;
+    mapping(address => uint256) internal _roleBits;
+    mapping(address wallet => address identity) internal _aggOf;
+    mapping(address identity => uint256) internal _aggBalance;
+    mapping(address => Checkpoints.Trace208) internal _history;
+    uint256[] internal _schedule; // time [0,40) | supply-recorded bit 40 | supply [41,137)
+    mapping(uint256 => uint256) internal _countryBits;
+    mapping(uint256 pair => bool) internal _regionExtra;
+    uint256 internal _regionExtraCount;
+    uint256[] internal _blackouts; // start [0,40) | end [40,80)
+    address internal _owner;
+    address internal _onchainID;
+    string internal _nameOverride;
+    string internal _symbolOverride;
+    mapping(bytes32 => Doc) internal _docs;
+    bytes32[] internal _docNames;
+
+    function _only(uint256 mask) internal view {
+        if (_roleBits[msg.sender] & mask == 0) revert MissingRole(msg.sender, mask);
+    }
+
+    function _len(uint256 a, uint256 b) internal pure {
+        if (a != b) revert LengthMismatch(a, b);
+    }
+
+    function _countryAllowed(uint256 country) internal view returns (bool) {
+        return (_countryBits[country >> 8] >> (country & 0xff)) & 1 == 1;
+    }
+
+    function _regionOk(uint256 hot, uint256 pair) internal view returns (bool) {
+        if (pair & M16 == 0) return false;
+        if (hot >> S_PAIR == pair) return true;
+        return hot & F_REGION_MAP != 0 && _regionExtra[pair];
+    }
+}
