@@ -11,5 +11,7 @@ from munibond.demo import DemoFiles, Walkthrough
 @network_option(default="ethereum:local:foundry")
 def cli(ecosystem, network, provider):
     from ape import accounts, chain, project
+    from ape.logging import logger
 
+    logger.set_level("WARNING")
     Walkthrough(project, chain, accounts, make_console(), DemoFiles()).run()

@@ -11,8 +11,13 @@ import sys
 from pathlib import Path
 
 ABI_DIR = Path(__file__).parent / "abi"
-EXPORTED_SOURCE_DIRS = ("contracts/interfaces/", "contracts/identity/", "contracts/token/",
-                        "contracts/payments/", "contracts/factory/")
+EXPORTED_SOURCE_DIRS = (
+    "contracts/interfaces/",
+    "contracts/identity/",
+    "contracts/token/",
+    "contracts/payments/",
+    "contracts/factory/",
+)
 
 
 def compiled_abis(build_manifest: Path) -> dict[str, list[dict]]:

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from munibond.allocations import parse_allocations
-from munibond.chain.deployment import deploy_issuer, deploy_series
+from munibond.chain.deployment import bond_token, deploy_issuer, deploy_series, payment_agent
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
 from munibond.chain.onboarding import execute_onboarding, plan_onboarding
@@ -68,8 +68,12 @@ def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, byt
     """
     raw = yaml.safe_load(path.read_text())
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-    years = max(0, today.year - raw["issue_date"].year + (1 if today >= raw["issue_date"].replace(year=today.year)
-                                                          else 0))
+    years = max(
+        0,
+        today.year
+        - raw["issue_date"].year
+        + (1 if today >= raw["issue_date"].replace(year=today.year) else 0),
+    )
     shifted = _shift_dates(raw, years) if years else raw
     canonical = yaml.safe_dump(shifted, sort_keys=True, allow_unicode=True).encode()
     return term_sheet_from_dict(shifted, source=str(path)), years, canonical
@@ -99,6 +103,15 @@ class Walkthrough:
     def name(self, address: str) -> str:
         return self.names.get(str(address), str(address))
 
+    def send_raw(self, to: str, data: bytes, sender: str) -> int:
+        """Send a transaction from an unlocked development account and return its receipt status.
+
+        Used for transfers the demo expects to fail, so that the refusal is shown by the chain itself.
+        """
+        web3 = self.chain.provider.web3
+        tx_hash = web3.eth.send_transaction({"from": sender, "to": to, "data": data, "gas": 500_000})
+        return int(web3.eth.wait_for_transaction_receipt(tx_hash)["status"])
+
     def travel_to(self, timestamp: int) -> None:
         if self.chain.pending_timestamp < timestamp:
             self.chain.mine(timestamp=timestamp)
@@ -112,7 +125,9 @@ class Walkthrough:
         schedule = build_schedule(terms)
         self.step(f"{terms.name} — {terms.isin}")
         if years:
-            self.say(f"Example dates moved {years} year(s) forward so that the bond is issued after the chain's clock.")
+            self.say(
+                f"Example dates moved {years} year(s) forward so that the bond is issued after the chain's clock."
+            )
         self.say(
             f"{terms.currency} {terms.denomination:,} units, issue {terms.issue_date}, maturity {terms.maturity_date}, "
             f"{len(schedule.periods)} payments; residents of region "
@@ -129,16 +144,29 @@ class Walkthrough:
         self.say(f"payment token DJPY (0 decimals) at {cash.address}")
         manifest = Manifest(files.manifest, "local", self.chain.chain_id)
         contracts = deploy_issuer(
-            self.project, self.chain.provider, manifest, issuer,
-            admin=issuer.address, registrar=registrar.address, progress=self.say,
+            self.project,
+            self.chain.provider,
+            manifest,
+            issuer,
+            admin=issuer.address,
+            registrar=registrar.address,
+            progress=self.say,
         )
         series = deploy_series(
-            self.project, manifest, contracts, terms, schedule, hashlib.sha256(canonical).digest(), self.signers, issuer,
-            payment_token=cash.address, progress=self.say,
+            self.project,
+            manifest,
+            contracts,
+            terms,
+            schedule,
+            hashlib.sha256(canonical).digest(),
+            self.signers,
+            issuer,
+            payment_token=cash.address,
+            progress=self.say,
         )
         self.say(f"manifest written to {files.manifest}")
-        token = self.project.IBondToken.at(series["token"])
-        paying_agent = self.project.PaymentAgent.at(series["payment_agent"])
+        token = bond_token(self.project, series["token"])
+        paying_agent = payment_agent(self.project, series["payment_agent"])
         start = int(series["block"])
 
         self.step("Onboarding investors")
@@ -147,13 +175,16 @@ class Walkthrough:
         self.investors = {row.wallet: row for row in rows}
         plan = plan_onboarding(contracts.registry, rows)
         report = execute_onboarding(contracts.registry, plan, registrar)
-        self.say(f"registered {report.registered} wallets, linked {report.linked} extra wallet(s) "
-                 f"of multi-wallet investors, {report.unchanged} already up to date")
+        self.say(
+            f"registered {report.registered} wallets, linked {report.linked} extra wallet(s) "
+            f"of multi-wallet investors, {report.unchanged} already up to date"
+        )
 
         self.step("Issuance")
         allocations = parse_allocations(files.allocations, total_units=terms.total_units)
         allocations = [
-            type(a)(a.line, self.signers.address(a.alias) if a.alias else a.wallet, a.units) for a in allocations
+            type(a)(a.line, self.signers.address(a.alias) if a.alias else a.wallet, a.units)
+            for a in allocations
         ]
         issued = issue(token, allocations, agent, start_block=start)
         self.say(f"minted {sum(issued.minted.values())} units to {len(issued.minted)} wallets")
@@ -178,23 +209,25 @@ class Walkthrough:
             self.say(f"[green]✔[/] {sender} → {receiver}: {units} units ({why}) — {message}")
             return True
         before = int(token.balanceOf(src.address))
-        try:
-            token.transfer(dst, units, sender=src)
-        except Exception as error:  # noqa: BLE001 - any revert is the expected outcome here
-            reverted = type(error).__name__
-        else:
-            raise AssertionError(f"transfer {sender} → {receiver} was expected to be refused")
-        assert int(token.balanceOf(src.address)) == before
-        self.say(f"[red]✘[/] {sender} → {receiver}: {units} units ({why}) — refused, code {code}: "
-                 f"[bold]{message}[/] ({reverted})")
+        status = self.send_raw(token.address, token.transfer.encode_input(dst, units), src.address)
+        if status != 0 or int(token.balanceOf(src.address)) != before:
+            raise AssertionError(f"transfer {sender} → {receiver} was expected to be refused on chain")
+        self.say(
+            f"[red]✘[/] {sender} → {receiver}: {units} units ({why}) — refused on chain, code {code}: [bold]{message}[/]"
+        )
         return False
 
     def transfers(self, token: Any, agent: Any) -> None:
         self.try_transfer(token, "investor_a", "investor_d", 5, "two residents")
         self.try_transfer(token, "investor_a", "investor_f", 5, "to a non-resident of the prefecture")
         self.try_transfer(token, "investor_a", "investor_d", 10, "would take the receiver over ¥1,000,000")
-        self.try_transfer(token, "investor_a", "investor_b2", 15,
-                          "investor B holds 90 units over two wallets; the cap applies to both together")
+        self.try_transfer(
+            token,
+            "investor_a",
+            "investor_b2",
+            15,
+            "investor B holds 90 units over two wallets; the cap applies to both together",
+        )
         token.setAddressFrozen(self.signers.address("investor_e"), True, sender=agent)
         self.say("freezer froze investor_e's wallet")
         self.try_transfer(token, "investor_e", "investor_a", 5, "from a frozen wallet")
@@ -203,16 +236,29 @@ class Walkthrough:
 
     # ------------------------------------------------------------------ servicing
 
-    def service(self, terms: TermSheet, schedule: Any, token: Any, paying_agent: Any, cash: Any,
-                treasury: Any, start: int) -> dict[str, list[HolderPayment]]:
+    def service(
+        self,
+        terms: TermSheet,
+        schedule: Any,
+        token: Any,
+        paying_agent: Any,
+        cash: Any,
+        treasury: Any,
+        start: int,
+    ) -> dict[str, list[HolderPayment]]:
         cash.mint(treasury.address, 10**12, sender=treasury)
         received: dict[str, list[HolderPayment]] = defaultdict(list)
         last = len(schedule.periods) - 1
         for period_id, period in enumerate(schedule.periods):
             self.travel_to(period.record_time + 1)
             if period_id == 0:
-                self.try_transfer(token, "investor_a", "investor_c", 10,
-                                  "sold after the record date, before payment: the seller keeps the coupon")
+                self.try_transfer(
+                    token,
+                    "investor_a",
+                    "investor_e",
+                    10,
+                    "sold after the record date, before payment: the seller keeps the coupon",
+                )
             self.travel_to(period.payment_time)
             run = pay_period(paying_agent, token, cash, period_id, treasury, start_block=start)
             for payment in run.payments:
@@ -220,10 +266,19 @@ class Walkthrough:
             funded = paying_agent.accounts(period_id)
             if period_id in (0, last):
                 self.payment_table(run.payments, period, period_id == last)
+            if period_id == 0:
+                for alias in ("investor_a", "investor_e"):
+                    wallet = self.signers.address(alias)
+                    self.say(
+                        f"{alias} holds {int(token.balanceOf(wallet))} units now and was paid on "
+                        f"{int(token.balanceOfAt(wallet, period.record_time))}, its balance at the record date"
+                    )
             else:
                 gross = sum(p.coupon_gross for p in run.payments)
-                self.say(f"payment {period.index} on {period.payment_date}: {len(run.payments)} holders, "
-                         f"gross {_yen(gross)}, funded {_yen(int(funded.funded))}")
+                self.say(
+                    f"payment {period.index} on {period.payment_date}: {len(run.payments)} holders, "
+                    f"gross {_yen(gross)}, funded {_yen(int(funded.funded))}"
+                )
             self.check_conservation(paying_agent, period_id)
         self.say(f"total supply after redemption: {int(token.totalSupply())} units")
         return received
@@ -235,11 +290,22 @@ class Walkthrough:
             raise AssertionError(f"period {period_id}: funded {a.funded} != sum of buckets {parts}")
 
     def payment_table(self, payments: list[HolderPayment], period: Any, final: bool) -> None:
-        title = (f"Payment {period.index} on {period.payment_date} (record date {period.record_date}), "
-                 f"coupon per unit {period.coupon_per_unit} yen" + (" + redemption at par" if final else ""))
+        title = (
+            f"Payment {period.index} on {period.payment_date} (record date {period.record_date}), "
+            f"coupon per unit {period.coupon_per_unit} yen" + (" + redemption at par" if final else "")
+        )
         table = Table(title=title)
-        for column in ("holder", "tax class", "units", "coupon gross", "national tax", "local tax", "principal",
-                       "net paid", "units burned"):
+        for column in (
+            "holder",
+            "tax class",
+            "units",
+            "coupon gross",
+            "national tax",
+            "local tax",
+            "principal",
+            "net paid",
+            "units burned",
+        ):
             table.add_column(column, justify="left" if column in ("holder", "tax class") else "right")
         for p in sorted(payments, key=lambda p: self.name(p.holder)):
             row = self.investors.get(p.holder)
@@ -247,8 +313,17 @@ class Walkthrough:
             national = p.taxes[0] if len(p.taxes) > 0 else 0
             local = p.taxes[1] if len(p.taxes) > 1 else 0
             units = p.units_redeemed if final else round(Fraction(p.coupon_gross) / period.coupon_per_unit)
-            table.add_row(self.name(p.holder), tax_class, f"{units}", _yen(p.coupon_gross), _yen(national),
-                          _yen(local), _yen(p.principal_gross), _yen(p.net), str(p.units_redeemed))
+            table.add_row(
+                self.name(p.holder),
+                tax_class,
+                f"{units}",
+                _yen(p.coupon_gross),
+                _yen(national),
+                _yen(local),
+                _yen(p.principal_gross),
+                _yen(p.net),
+                str(p.units_redeemed),
+            )
         self.console.print(table)
 
     # ------------------------------------------------------------------ reports
@@ -262,16 +337,37 @@ class Walkthrough:
             units = int(token.balanceOf(wallet))
             if not units:
                 continue
-            table.add_row(self.name(wallet), row.investor_id, str(row.region), row.category.name.lower(),
-                          row.tax_class.name, str(units), _yen(units * denomination))
-        table.add_row("", "", "", "", "total", str(int(token.totalSupply())),
-                      _yen(int(token.totalSupply()) * denomination))
+            table.add_row(
+                self.name(wallet),
+                row.investor_id,
+                str(row.region),
+                row.category.name.lower(),
+                row.tax_class.name,
+                str(units),
+                _yen(units * denomination),
+            )
+        table.add_row(
+            "",
+            "",
+            "",
+            "",
+            "total",
+            str(int(token.totalSupply())),
+            _yen(int(token.totalSupply()) * denomination),
+        )
         self.console.print(table)
 
     def received_table(self, received: dict[str, list[HolderPayment]], schedule: Any, cash: Any) -> None:
         table = Table(title="What each holder received over the life of the bond")
-        for column in ("holder", "tax class", "coupons gross", "tax withheld", "principal", "net received",
-                       "DJPY balance"):
+        for column in (
+            "holder",
+            "tax class",
+            "coupons gross",
+            "tax withheld",
+            "principal",
+            "net received",
+            "DJPY balance",
+        ):
             table.add_column(column, justify="left" if column in ("holder", "tax class") else "right")
         for holder, payments in sorted(received.items(), key=lambda item: self.name(item[0])):
             row = self.investors.get(holder)

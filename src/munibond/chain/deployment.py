@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from munibond.chain.events import logs_since
 from munibond.chain.manifest import ContractRecord, Manifest
 from munibond.chain.series import payment_agent_params, series_params
 from munibond.chain.signers import Signers
@@ -37,7 +38,9 @@ def _record(manifest: Manifest, key: str, name: str, contract: Any) -> None:
     receipt = getattr(contract, "receipt", None)
     block = receipt.block_number if receipt is not None else 0
     tx_hash = receipt.txn_hash if receipt is not None else None
-    manifest.contracts[key] = ContractRecord(name, contract.address, ABI_PATH.format(name=name), block, tx_hash)
+    manifest.contracts[key] = ContractRecord(
+        name, contract.address, ABI_PATH.format(name=name), block, tx_hash
+    )
     manifest.save()
 
 
@@ -80,15 +83,18 @@ def deploy_issuer(
         progress(f"PaymentAgent implementation deployed at {agent_implementation.address}")
     factory = existing("BondFactory", project.BondFactory)
     if factory is None:
-        factory = deployer.deploy(project.BondFactory, deployer.address, implementation.address, registry.address)
+        factory = deployer.deploy(
+            project.BondFactory, deployer.address, implementation.address, registry.address
+        )
         _record(manifest, "BondFactory", "BondFactory", factory)
         progress(f"BondFactory deployed at {factory.address}")
     _ensure_wiring(registry, factory, agent_implementation, deployer, admin=admin, registrar=registrar)
     return IssuerContracts(registry, factory)
 
 
-def _ensure_wiring(registry: Any, factory: Any, agent_implementation: Any, deployer: Any, *, admin: str,
-                   registrar: str) -> None:
+def _ensure_wiring(
+    registry: Any, factory: Any, agent_implementation: Any, deployer: Any, *, admin: str, registrar: str
+) -> None:
     """Roles and links, each granted only if missing (so a re-run sends nothing)."""
     if factory.paymentAgentImplementation() != agent_implementation.address:
         factory.setPaymentAgentImplementation(agent_implementation.address, sender=deployer)
@@ -109,7 +115,7 @@ def _ensure_wiring(registry: Any, factory: Any, agent_implementation: Any, deplo
 
 def find_series(factory: Any, isin: str, start_block: int) -> tuple[str, str, int] | None:
     """(token, payment agent, block) of the series the factory deployed for `isin`, if any."""
-    for log in factory.SeriesDeployed.range(start_block):
+    for log in logs_since(factory.SeriesDeployed, start_block):
         if log.isin == isin:
             return log.token, log.paymentAgent, log.block_number
     return None
@@ -162,7 +168,9 @@ def deploy_series(
             tax_account=tax_account,
             term_sheet_hash=terms_digest,
         )
-        params = series_params(terms, schedule, roles=roles, payment_token=payment_token, agent_params=agent_params)
+        params = series_params(
+            terms, schedule, roles=roles, payment_token=payment_token, agent_params=agent_params
+        )
         receipt = contracts.factory.deploySeries(params, sender=deployer)
         found = find_series(contracts.factory, terms.isin, receipt.block_number)
         if found is None:
@@ -183,3 +191,13 @@ def deploy_series(
     manifest.series[terms.symbol] = entry
     manifest.save()
     return entry
+
+
+def bond_token(project: Any, address: str) -> Any:
+    """A series token with its full ABI (token + admin extension; the clone is not treated as a proxy)."""
+    return project.IBondToken.at(address, detect_proxy=False)
+
+
+def payment_agent(project: Any, address: str) -> Any:
+    """A series' payment agent (a clone of the PaymentAgent implementation)."""
+    return project.PaymentAgent.at(address, detect_proxy=False)

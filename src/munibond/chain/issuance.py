@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from munibond.allocations import Allocation
+from munibond.chain.events import logs_since
 
 ZERO_ADDRESS = "0x" + "00" * 20
 DEFAULT_BATCH_SIZE = 50
@@ -27,7 +28,7 @@ class IssuanceReport:
 
 def minted_so_far(token: Any, start_block: int) -> Counter[str]:
     minted: Counter[str] = Counter()
-    for log in token.Transfer.range(start_block):
+    for log in logs_since(token.Transfer, start_block):
         if int(str(log["from"]), 16) == 0:
             minted[str(log["to"])] += int(log["value"])
     return minted

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from munibond.chain.events import logs_since
+
 DEFAULT_BATCH_SIZE = 100
 
 
@@ -42,7 +44,7 @@ class PeriodRun:
 def candidate_holders(token: Any, start_block: int) -> list[str]:
     """Every wallet that ever received units of the series, in first-seen order."""
     seen: dict[str, None] = {}
-    for log in token.Transfer.range(start_block):
+    for log in logs_since(token.Transfer, start_block):
         to = str(log["to"])
         if int(to, 16) != 0:
             seen.setdefault(to, None)

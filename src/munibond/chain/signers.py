@@ -36,7 +36,9 @@ class AliasBook:
         indexes: dict[str, int] = {}
         for alias, index in raw.items():
             if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-                raise InputError(f"index must be a non-negative integer, got {index!r}", file=str(path), field=str(alias))
+                raise InputError(
+                    f"index must be a non-negative integer, got {index!r}", file=str(path), field=str(alias)
+                )
             indexes[str(alias)] = index
         return cls(indexes, str(path))
 

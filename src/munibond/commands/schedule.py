@@ -26,8 +26,9 @@ def schedule(terms: Path, as_json: bool) -> None:
         click.echo(json.dumps(sched.to_json_dict(), indent=2))
         return
 
-    from munibond.console import make_console
     from rich.table import Table
+
+    from munibond.console import make_console
 
     cur = sched.currency
     table = Table(
