@@ -29,6 +29,11 @@ TARGETS: dict[str, tuple[int | None, int | None]] = {
     "onboard_one": (60_000, 840_793),
     "onboard_batch100_each": (30_000, None),
     "deploy_series": (500_000, 3_772_820),
+    # payment agent (bench/gas_payments.py, `ape run bench_payments`)
+    "coupon_push_per_holder": (40_000, None),
+    "coupon_claim": (70_000, None),
+    "coupon_fund_10": (150_000, None),
+    "coupon_fund_10000": (150_000, None),
 }
 # Which plain ERC-20 figure each key is compared with.
 BASELINE_OF: dict[str, str] = {
@@ -36,7 +41,7 @@ BASELINE_OF: dict[str, str] = {
     "mint_new": "erc20_mint_new",
     "mint_first_of_series": "erc20_mint_new",
 }
-DEPLOYABLES = ["InvestorRegistry", "BondToken", "BondTokenAdmin", "BondFactory", "BaselineERC20"]
+DEPLOYABLES = ["InvestorRegistry", "BondToken", "BondTokenAdmin", "BondFactory", "PaymentAgent", "BaselineERC20"]
 
 
 def _roles(admin: Any, agent: Any, payer: Any) -> dict[str, str]:

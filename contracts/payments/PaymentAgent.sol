@@ -200,7 +200,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
         if (references.length != holders.length) revert BatchTooLarge(references.length, holders.length);
         Period storage p = _live(period);
-        if (block.timestamp < p.terms.recordTime) {
+        if (block.timestamp <= p.terms.recordTime) {
             revert RecordTimeNotPassed(period, p.terms.recordTime, block.timestamp);
         }
         PeriodTerms memory t = p.terms;
@@ -573,7 +573,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     function _computeRequired(uint256 period, PeriodTerms memory t) private view returns (uint256) {
-        if (block.timestamp < t.recordTime) revert RecordTimeNotPassed(period, t.recordTime, block.timestamp);
+        // Balances can still change within the record second itself (the token rolls its record-date cursor
+        // only once block.timestamp is past the record time), so the record is final only after it.
+        if (block.timestamp <= t.recordTime) revert RecordTimeNotPassed(period, t.recordTime, block.timestamp);
         uint256 supply = _token.totalSupplyAt(t.recordTime);
         uint256 principal = t.redeemNum != 0
             ? Math.mulDiv(Math.mulDiv(supply, t.redeemNum, t.redeemDen), t.principalNum, t.principalDen)

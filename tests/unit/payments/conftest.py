@@ -1,63 +1,159 @@
-"""Fixtures for the payment-agent tests: role-named accounts, a series harness and agent deployment.
+"""Fixtures for the payment-agent tests: role-named accounts and a series on the REAL contracts.
 
-The bond token and investor registry are reached only through `SeriesHarness`, so the same tests can run
-against the real BondToken/InvestorRegistry: set MUNIBOND_TEST_BOND_TOKEN / MUNIBOND_TEST_INVESTOR_REGISTRY
-and override the `series` fixture with a harness that deploys and drives those contracts.
+Every series is deployed the way production deploys it (munibond.chain.deployment): one InvestorRegistry,
+the BondToken implementation with its BondTokenAdmin extension, the PaymentAgent implementation and a
+BondFactory holding the registry's BINDER_ROLE; `factory.deploySeries` clones the token and the agent,
+initializes both and grants the agent the token's PAYER role. Only the payment token is a test contract
+(MockPaymentToken: anyone can mint, so a test can fund any amount).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 from payment_helpers import JP_CORPORATE, JP_INDIVIDUAL, MAX_U32, SWISS, AgentParams, Terms
 
+JAPAN = 392
+ZERO = "0x" + "00" * 20
+
+
+def pack_record(identity: str, country: int, tax_class: int, kyc_expiry: int) -> int:
+    """The registry's packed InvestorRecord word (region 0, category 0)."""
+    return int(identity, 16) | country << 160 | tax_class << 208 | kyc_expiry << 216
+
+
+def series_params(admin: Any, operator: Any, record_times: list[int], agent_params: bytes) -> dict[str, Any]:
+    """SeriesParams for BondFactory.deploySeries: no compliance rule, the operator holds the agent duties."""
+    return {
+        "name": "Kobe City Resident Bond 2026-1",
+        "symbol": "KOBE26",
+        "decimals": 0,
+        "terms": {
+            "isin": "JP2100010001",
+            "currency": ZERO,
+            "denomination": 10_000,
+            "issueVolume": 1_000_000_000,
+            "couponRate": 85,
+            "couponFrequency": 2,
+            "couponType": 1,
+            "issueDate": 1_767_225_600,
+            "maturityDate": 1_924_992_000,
+            "dayCountBasis": 2,
+        },
+        "roles": {
+            "admin": admin.address,
+            "agent": ZERO,
+            "transferAgent": operator.address,
+            "freezer": operator.address,
+            "minter": operator.address,
+            "documentManager": ZERO,
+            "complianceManager": ZERO,
+            "payer": ZERO,  # only the payment agent may write record times and redeem
+        },
+        "compliance": {
+            "maxHolders": 0,
+            "maxPerInvestor": 0,
+            "minHolding": 0,
+            "holdingMultiple": 0,
+            "lockUpUntil": 0,
+            "allowedCountries": [],
+            "regionCountries": [],
+            "regions": [],
+            "blackoutStarts": [],
+            "blackoutEnds": [],
+        },
+        "recordTimes": record_times,
+        "paymentAgentParams": agent_params,
+    }
+
 
 class SeriesHarness:
-    """Drives the bond token and registry the agent reads; the mock flavour uses the Mock* test contracts."""
+    """One bond series on the real contracts: registry records, issuance, freezes, recovery.
 
-    def __init__(self, token: Any, registry: Any, operator: Any) -> None:
-        self.token = token
+    The token and its payment agent come into existence together (`deploy`, one factory transaction).
+    Units issued before that are minted right after the deployment, in the same order, still before any
+    record time (record times are validated to lie in the future when the series is deployed).
+    """
+
+    def __init__(self, project: Any, factory: Any, registry: Any, operator: Any, admin: Any) -> None:
+        self.project = project
+        self.factory = factory
         self.registry = registry
         self.operator = operator
+        self.admin = admin
+        self.token: Any = None
+        self.agent: Any = None
+        self._pending: list[tuple[list[Any], int]] = []
 
     def register(
         self,
         wallet: Any,
         tax_class: int,
         *,
-        identity: str | None = None,
+        same_investor_as: Any = None,
         kyc_expiry: int = MAX_U32,
-        country: int = 392,
+        country: int = JAPAN,
     ) -> None:
-        record = (identity or str(wallet), country, 0, 0, tax_class, kyc_expiry, False)
-        self.registry.setRecord(wallet, record, sender=self.operator)
+        """Registers `wallet`, links it to the investor of `same_investor_as`, or updates its record."""
+        if same_investor_as is not None and not self.registry.contains(wallet):
+            self.registry.linkWallet(same_investor_as, wallet, sender=self.operator)
+        if self.registry.contains(wallet):
+            # Country, class and KYC expiry are per investor: the registry writes them to every linked wallet.
+            self.registry.updateInvestor(wallet, country, 0, 0, tax_class, kyc_expiry, sender=self.operator)
+        else:
+            self.registry.registerInvestor(
+                wallet, wallet, country, 0, 0, tax_class, kyc_expiry, sender=self.operator
+            )
 
     def register_many(self, wallets: Sequence[Any], tax_class: int) -> None:
         for start in range(0, len(wallets), 400):
-            chunk = list(wallets[start : start + 400])
-            self.registry.setRecords(
-                chunk, (chunk[0], 392, 0, 0, tax_class, MAX_U32, False), sender=self.operator
-            )
+            chunk = [str(w) for w in wallets[start : start + 400]]
+            packed = [pack_record(w, JAPAN, tax_class, MAX_U32) for w in chunk]
+            self.registry.batchRegisterPacked(chunk, packed, sender=self.operator)
 
     def issue(self, holder: Any, units: int) -> None:
-        self.token.mint(holder, units, sender=self.operator)
+        self.issue_many([holder], units)
 
     def issue_many(self, holders: Sequence[Any], units: int) -> None:
+        if self.token is None:
+            self._pending.append((list(holders), units))
+            return
         for start in range(0, len(holders), 400):
-            self.token.mintBatch(list(holders[start : start + 400]), units, sender=self.operator)
+            chunk = list(holders[start : start + 400])
+            self.token.batchMint(chunk, [units] * len(chunk), sender=self.operator)
 
     def transfer(self, holder: Any, to: Any, units: int) -> None:
         self.token.transfer(to, units, sender=holder)
 
     def freeze(self, wallet: Any, frozen: bool = True) -> None:
-        self.token.setFrozen(wallet, frozen, sender=self.operator)
+        self.token.setAddressFrozen(wallet, frozen, sender=self.operator)
 
-    def authorize_agent(self, agent: Any) -> None:
-        """Gives the agent the token's payer permission (record times and redemption burns)."""
-        self.token.setPayer(agent, True, sender=self.operator)
+    def recover(self, lost: Any, new_wallet: Any) -> None:
+        """The transfer agent moves a lost wallet's units to a new wallet of the same investor."""
+        identity = self.registry.identity(new_wallet)
+        self.token.recoveryAddress(lost, new_wallet, identity, sender=self.operator)
+
+    def deploy(self, params: AgentParams) -> Any:
+        """Deploys token + payment agent through the factory and returns the agent."""
+        record_times = [] if params.sync_record_times else sorted({t.record_time for t in params.periods})
+        receipt = self.factory.deploySeries(
+            series_params(self.admin, self.operator, record_times, params.encode()), sender=self.operator
+        )
+        event = next(iter(receipt.events.filter(self.factory.SeriesDeployed)))
+        self.token = self.project.IBondToken.at(event.token, detect_proxy=False)
+        self.agent = self.project.PaymentAgent.at(event.paymentAgent, detect_proxy=False)
+        pending, self._pending = self._pending, []
+        for holders, units in pending:
+            self.issue_many(holders, units)
+        return self.agent
+
+
+@pytest.fixture(scope="session")
+def operator(accounts):
+    """Registrar, minter, freezer and transfer agent of the test series."""
+    return accounts[0]
 
 
 @pytest.fixture(scope="session")
@@ -105,15 +201,31 @@ def outsider(accounts):
     return accounts[9]
 
 
+@pytest.fixture(scope="session")
+def investor_registry(project, operator):
+    registry = operator.deploy(project.InvestorRegistry, operator)
+    registry.grantRole(registry.REGISTRAR_ROLE(), operator, sender=operator)
+    return registry
+
+
+@pytest.fixture(scope="session")
+def agent_implementation(project, operator):
+    return operator.deploy(project.PaymentAgent)
+
+
+@pytest.fixture(scope="session")
+def bond_factory(project, operator, investor_registry, agent_implementation):
+    extension = operator.deploy(project.BondTokenAdmin)
+    token_implementation = operator.deploy(project.BondToken, extension)
+    factory = operator.deploy(project.BondFactory, operator, token_implementation, investor_registry)
+    factory.setPaymentAgentImplementation(agent_implementation, sender=operator)
+    investor_registry.grantRole(investor_registry.BINDER_ROLE(), factory, sender=operator)
+    return factory
+
+
 @pytest.fixture
-def series(project, deployer) -> SeriesHarness:
-    token_name = os.environ.get("MUNIBOND_TEST_BOND_TOKEN", "MockBondToken")
-    registry_name = os.environ.get("MUNIBOND_TEST_INVESTOR_REGISTRY", "MockInvestorRegistry")
-    if not (token_name.startswith("Mock") and registry_name.startswith("Mock")):
-        pytest.fail("real token/registry configured: override the `series` fixture with a matching harness")
-    token = deployer.deploy(getattr(project, token_name))
-    registry = deployer.deploy(getattr(project, registry_name))
-    return SeriesHarness(token, registry, deployer)
+def series(project, bond_factory, investor_registry, operator, admin) -> SeriesHarness:
+    return SeriesHarness(project, bond_factory, investor_registry, operator, admin)
 
 
 @pytest.fixture
@@ -121,42 +233,22 @@ def jp_tax_classes(tax_account, local_tax_account) -> dict[int, list[tuple[int, 
     """Japanese individual (national + local), corporate, Swiss; class 0 exempt (no components)."""
     return {
         JP_INDIVIDUAL: [(153_150, str(tax_account)), (50_000, str(local_tax_account))],
-        JP_CORPORATE: [(153_150, "0x" + "00" * 20)],
+        JP_CORPORATE: [(153_150, ZERO)],
         SWISS: [(350_000, str(tax_account))],
     }
 
 
 @pytest.fixture
-def make_payment_token(project, deployer) -> Callable[[int], Any]:
+def make_payment_token(project, operator) -> Callable[[int], Any]:
     def make(decimals: int = 0) -> Any:
-        return deployer.deploy(project.MockPaymentToken, "Digital Yen", "DJPY", decimals)
+        return operator.deploy(project.MockPaymentToken, "Digital Yen", "DJPY", decimals)
 
     return make
 
 
 @pytest.fixture
-def agent_implementation(project, deployer):
-    return deployer.deploy(project.PaymentAgent)
-
-
-@pytest.fixture
-def agent_factory(project, deployer):
-    return deployer.deploy(project.MockAgentFactory)
-
-
-@pytest.fixture
-def deploy_agent(
-    project,
-    deployer,
-    admin,
-    treasury,
-    tax_account,
-    series,
-    agent_implementation,
-    agent_factory,
-    jp_tax_classes,
-) -> Callable[..., Any]:
-    """Clones and initializes an agent for `series`, lets it write record times and redeem on the token."""
+def deploy_agent(treasury, tax_account, series, jp_tax_classes) -> Callable[..., Any]:
+    """Deploys the series (token + agent clone) with `periods` paid in `payment_token`; returns the agent."""
 
     def deploy(periods: Sequence[Terms], payment_token: Any, **overrides: Any) -> Any:
         params = AgentParams(
@@ -167,15 +259,7 @@ def deploy_agent(
             tax_classes=overrides.pop("tax_classes", jp_tax_classes),
             **overrides,
         )
-        receipt = agent_factory.deploy(
-            agent_implementation, series.token, series.registry, admin, params.encode(), sender=deployer
-        )
-        address = next(iter(receipt.events.filter(agent_factory.AgentCloned))).agent
-        agent = project.PaymentAgent.at(address)
-        series.authorize_agent(agent)
-        if not params.sync_record_times:
-            agent.syncRecordTimes(sender=admin)
-        return agent
+        return series.deploy(params)
 
     return deploy
 

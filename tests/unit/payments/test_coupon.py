@@ -38,13 +38,20 @@ def coupon_series(chain, series, investor_a, investor_b, investor_c, make_paymen
 
 def test_implementation_cannot_be_initialized(agent_implementation, series, admin):
     with ape.reverts():
-        agent_implementation.initialize(series.token, series.registry, admin, b"", sender=admin)
+        agent_implementation.initialize(series.registry, series.registry, admin, b"", sender=admin)
 
 
 def test_clone_cannot_be_initialized_twice(coupon_series, series, admin):
     agent, _, _ = coupon_series
     with ape.reverts(agent.InvalidInitialization):
         agent.initialize(series.token, series.registry, admin, b"", sender=admin)
+
+
+def test_factory_wires_agent_to_real_token(coupon_series, series):
+    agent, _, _ = coupon_series
+    assert agent.token() == series.token.address
+    assert agent.registry() == series.registry.address
+    assert series.token.hasRole(series.token.PAYER_ROLE(), agent)
 
 
 def test_runtime_size_below_limit(project):

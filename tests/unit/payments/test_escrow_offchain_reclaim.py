@@ -90,8 +90,8 @@ def test_expired_kyc_is_escrowed_and_released_to_recovered_wallet(
     gross_b, _, _ = gross_for(37, period)
     assert agent.escrowOf(0, investor_b) == gross_b
     assert yen.balanceOf(investor_b) == 0
-    # The investor recovers to a new wallet under the same identity; the old wallet stays registered.
-    series.register(investor_d, JP_INDIVIDUAL, identity=str(investor_b))
+    # The investor renews KYC with a new wallet linked to the same identity (renewal applies to both wallets).
+    series.register(investor_d, JP_INDIVIDUAL, same_investor_as=investor_b)
     agent.releaseEscrow(0, investor_b, investor_d, sender=treasury)
     national, local = taxes_for(gross_b, JP_INDIVIDUAL_RATES)
     assert yen.balanceOf(investor_d) == gross_b - national - local
