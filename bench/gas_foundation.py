@@ -41,7 +41,14 @@ BASELINE_OF: dict[str, str] = {
     "mint_new": "erc20_mint_new",
     "mint_first_of_series": "erc20_mint_new",
 }
-DEPLOYABLES = ["InvestorRegistry", "BondToken", "BondTokenAdmin", "BondFactory", "PaymentAgent", "BaselineERC20"]
+DEPLOYABLES = [
+    "InvestorRegistry",
+    "BondToken",
+    "BondTokenAdmin",
+    "BondFactory",
+    "PaymentAgent",
+    "BaselineERC20",
+]
 
 
 def _roles(admin: Any, agent: Any, payer: Any) -> dict[str, str]:

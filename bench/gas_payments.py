@@ -1,13 +1,17 @@
 """Gas benchmark of the payment agent's cash leg on the local anvil chain.
 
-Run through Ape (`ape run bench_payments`, which calls `main()`), or call `measure()` from another `ape run`
-script. Results are merged into bench/results.json without touching keys this module does not own.
+Real contracts throughout (InvestorRegistry, BondToken and PaymentAgent clones deployed by the BondFactory);
+only the payment token is a test ERC-20. Run through Ape (`ape run bench_payments`, which calls `main()`).
+Figures are merged into bench/results.json under "gas" (and the agent's runtime size under "size") without
+touching other keys, and bench/RESULTS.md is re-rendered with the foundation benchmark's table layout.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,9 @@ INIT_PARAMS_TYPE = (
     f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
 )
 JP_INDIVIDUAL = 1
+JAPAN = 392
 MAX_U32 = 2**32 - 1
+ZERO = "0x" + "00" * 20
 TARGETS = {
     "coupon_push_per_holder": 40_000,
     "coupon_claim": 70_000,
@@ -68,22 +74,91 @@ def encode_params(
     return encode([INIT_PARAMS_TYPE], [value])
 
 
-class Series:
-    """One series (mock token + registry + cloned agent) with `holders` holders of 100 units each."""
+def pack_record(identity: str, tax_class: int) -> int:
+    """The registry's packed InvestorRecord word: Japan, no region, individual, KYC never expiring."""
+    return int(identity, 16) | JAPAN << 160 | tax_class << 208 | MAX_U32 << 216
 
-    def __init__(self, project: Any, chain: Any, accounts: Any, holders: list[str], redeem: bool) -> None:
+
+def series_params(admin: str, operator: str, isin: str, record_times: list[int], agent_params: bytes) -> dict:
+    """SeriesParams for BondFactory.deploySeries (no compliance rule; the operator mints)."""
+    return {
+        "name": "Kobe City Resident Bond 2026-1",
+        "symbol": "KOBE26",
+        "decimals": 0,
+        "terms": {
+            "isin": isin,
+            "currency": ZERO,
+            "denomination": 10_000,
+            "issueVolume": 10_000_000_000,
+            "couponRate": 85,
+            "couponFrequency": 2,
+            "couponType": 1,
+            "issueDate": 1_767_225_600,
+            "maturityDate": 1_924_992_000,
+            "dayCountBasis": 2,
+        },
+        "roles": {
+            "admin": admin,
+            "agent": ZERO,
+            "transferAgent": ZERO,
+            "freezer": ZERO,
+            "minter": operator,
+            "documentManager": ZERO,
+            "complianceManager": ZERO,
+            "payer": ZERO,
+        },
+        "compliance": {
+            "maxHolders": 0,
+            "maxPerInvestor": 0,
+            "minHolding": 0,
+            "holdingMultiple": 0,
+            "lockUpUntil": 0,
+            "allowedCountries": [],
+            "regionCountries": [],
+            "regions": [],
+            "blackoutStarts": [],
+            "blackoutEnds": [],
+        },
+        "recordTimes": record_times,
+        "paymentAgentParams": agent_params,
+    }
+
+
+class Issuer:
+    """The shared contracts, deployed as production does (registry, implementations, factory)."""
+
+    def __init__(self, project: Any, accounts: Any) -> None:
+        self.project = project
+        self.deployer = accounts[0]
+        self.registry = self.deployer.deploy(project.InvestorRegistry, self.deployer)
+        self.registry.grantRole(self.registry.REGISTRAR_ROLE(), self.deployer, sender=self.deployer)
+        extension = self.deployer.deploy(project.BondTokenAdmin)
+        token_implementation = self.deployer.deploy(project.BondToken, extension)
+        agent_implementation = self.deployer.deploy(project.PaymentAgent)
+        self.factory = self.deployer.deploy(
+            project.BondFactory, self.deployer, token_implementation, self.registry
+        )
+        self.factory.setPaymentAgentImplementation(agent_implementation, sender=self.deployer)
+        self.registry.grantRole(self.registry.BINDER_ROLE(), self.factory, sender=self.deployer)
+        self.series_count = 0
+
+    def register(self, wallets: list[str]) -> None:
+        for start in range(0, len(wallets), 400):
+            chunk = wallets[start : start + 400]
+            packed = [pack_record(w, JP_INDIVIDUAL) for w in chunk]
+            self.registry.batchRegisterPacked(chunk, packed, sender=self.deployer)
+
+
+class Series:
+    """One series (real token + agent through the factory) with `holders` holders of 100 units each."""
+
+    def __init__(self, issuer: Any, chain: Any, accounts: Any, holders: list[str], redeem: bool) -> None:
+        project = issuer.project
         self.chain = chain
         self.deployer, self.admin, self.treasury, self.tax, self.local_tax, self.claimer = accounts[:6]
-        self.token = self.deployer.deploy(project.MockBondToken)
-        self.registry = self.deployer.deploy(project.MockInvestorRegistry)
         self.cash = self.deployer.deploy(project.MockPaymentToken, "Digital Yen", "DJPY", 0)
         self.holders = holders
-        for start in range(0, len(holders), 400):
-            chunk = holders[start : start + 400]
-            self.token.mintBatch(chunk, 100, sender=self.deployer)
-            self.registry.setRecords(
-                chunk, (chunk[0], 392, 0, 0, JP_INDIVIDUAL, MAX_U32, False), sender=self.deployer
-            )
+        issuer.register(holders)
         now = chain.pending_timestamp
         coupon = Fraction(85, 2)
         principal = Fraction(10_000) if redeem else Fraction(0)
@@ -92,17 +167,26 @@ class Series:
             period_tuple(now + 3000, now + 4000, coupon, Fraction(0), Fraction(0)),
             period_tuple(now + 5000, now + 6000, coupon, principal, Fraction(int(redeem))),
         ]
-        factory = self.deployer.deploy(project.MockAgentFactory)
-        implementation = self.deployer.deploy(project.PaymentAgent)
         params = encode_params(
             self.cash.address, self.treasury.address, self.tax.address, self.local_tax.address, self.periods
         )
-        receipt = factory.deploy(
-            implementation, self.token, self.registry, self.admin, params, sender=self.deployer
+        issuer.series_count += 1
+        receipt = issuer.factory.deploySeries(
+            series_params(
+                self.admin.address,
+                self.deployer.address,
+                f"JP{issuer.series_count:010d}",
+                [p[0] for p in self.periods],
+                params,
+            ),
+            sender=self.deployer,
         )
-        self.agent = project.PaymentAgent.at(next(iter(receipt.events.filter(factory.AgentCloned))).agent)
-        self.token.setPayer(self.agent, True, sender=self.deployer)
-        self.agent.syncRecordTimes(sender=self.admin)
+        event = next(iter(receipt.events.filter(issuer.factory.SeriesDeployed)))
+        self.token = project.IBondToken.at(event.token, detect_proxy=False)
+        self.agent = project.PaymentAgent.at(event.paymentAgent, detect_proxy=False)
+        for start in range(0, len(holders), 200):
+            chunk = holders[start : start + 200]
+            self.token.batchMint(chunk, [100] * len(chunk), sender=self.deployer)
 
     def travel(self, timestamp: int) -> None:
         self.chain.pending_timestamp = timestamp
@@ -122,57 +206,74 @@ class Series:
 
 
 def measure(project: Any, chain: Any, accounts: Any) -> dict[str, Any]:
-    """Runs every payment measurement on a fresh set of contracts and returns the figures."""
+    """Runs every payment measurement on a fresh set of real contracts and returns the figures."""
     results: dict[str, Any] = {}
+    issuer = Issuer(project, accounts)
 
     # Funding: same code path whatever the number of holders (O(1) via totalSupplyAt).
-    for count in (10, 10_000):
-        series = Series(project, chain, accounts, holder_addresses(count, f"fund{count}"), redeem=False)
+    # MUNIBOND_BENCH_QUICK=1 skips the 10,000-holder series (minutes of set-up) while iterating on the agent.
+    counts = (10,) if os.environ.get("MUNIBOND_BENCH_QUICK") else (10, 10_000)
+    for count in counts:
+        series = Series(issuer, chain, accounts, holder_addresses(count, f"fund{count}"), redeem=False)
         results[f"coupon_fund_{count}"] = series.fund(0)
 
     # Push: 200 registered Japanese individuals who already hold the payment token (two tax components).
     holders = holder_addresses(200, "push")
-    series = Series(project, chain, accounts, holders, redeem=True)
+    claimer = accounts[5]
+    issuer.register([claimer.address])
+    series = Series(issuer, chain, accounts, holders, redeem=True)
     for holder in holders:
         series.cash.mint(holder, 1, sender=series.deployer)
-    claimer = series.claimer
     series.token.mint(claimer, 100, sender=series.deployer)
-    series.registry.setRecord(
-        claimer, (claimer.address, 392, 0, 0, JP_INDIVIDUAL, MAX_U32, False), sender=series.deployer
-    )
     series.cash.mint(claimer, 1, sender=series.deployer)
     series.fund(0)
-    # First settlement of each holder in the series writes its fresh settlement word (zero -> non-zero).
+    # The holders' first settlement in the series.
     results["coupon_push_per_holder"] = series.push(0, holders) // len(holders)
     series.fund(1)
-    # Later periods update the existing word.
     results["coupon_push_per_holder_later_period"] = series.push(1, holders) // len(holders)
 
-    # Claim: a registered holder claiming a coupon (its first settlement in the series).
+    # Claim: a registered holder claiming a coupon (its first settlement in the series, all state cold).
     results["coupon_claim"] = series.agent.claim(1, sender=claimer).gas_used
 
-    # Redemption: coupon + principal paid and units burned, 200 holders per batch (burn cost is the mock's).
+    # Redemption: coupon + principal paid and units burned through the token's redeem, 200 holders per batch.
     series.fund(2)
     results["redeem_per_holder"] = series.push(2, holders) // len(holders)
-    runtime = project.PaymentAgent.contract_type.runtime_bytecode.bytecode
-    results["payment_agent_runtime_bytes"] = (len(runtime) - 2) // 2
     return results
 
 
-def merge_results(figures: dict[str, Any], path: Path = RESULTS) -> dict[str, Any]:
-    """Read, merge and write bench/results.json, replacing only the keys measured here."""
+def _foundation() -> Any:
+    """bench/gas_foundation.py (table layout, targets and size list shared with `ape run bench`)."""
+    path = Path(__file__).with_name("gas_foundation.py")
+    spec = importlib.util.spec_from_file_location("gas_foundation", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def merge_results(figures: dict[str, Any], size: dict[str, int], path: Path = RESULTS) -> dict[str, Any]:
+    """Merges the figures under "gas" and the agent's size under "size"; other benchmarks' keys are kept.
+
+    Flat top-level keys left by an earlier version of this benchmark are dropped.
+    """
     existing: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    existing.update(figures)
-    path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
-    return existing
+    merged = {key: value for key, value in existing.items() if isinstance(value, dict)}
+    merged.setdefault("gas", {}).update(figures)
+    merged.setdefault("size", {}).update(size)
+    path.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+    return merged
 
 
 def main() -> None:
     from ape import accounts, chain, project
 
     figures = measure(project, chain, accounts.test_accounts)
-    merge_results(figures)
+    foundation = _foundation()
+    size = {"PaymentAgent": foundation.runtime_size(project.PaymentAgent.contract_type)}
+    merged = merge_results(figures, size)
+    foundation.RESULTS_MD.write_text(foundation.render_markdown(merged))
     for key, value in sorted(figures.items()):
         target = TARGETS.get(key)
         verdict = "" if target is None else (" ok" if value <= target else f" OVER target {target}")
         print(f"{key:40s} {value:>10,}{verdict}")
+    print(f"{'PaymentAgent runtime bytes':40s} {size['PaymentAgent']:>10,}")

@@ -1,4 +1,4 @@
-"""The agent against the real BondToken and InvestorRegistry: record-date checkpoints, recovery, partial freezes."""
+"""The agent on the real BondToken and InvestorRegistry: record dates, recovery, partial freezes."""
 
 from fractions import Fraction
 
@@ -53,14 +53,13 @@ def test_transfers_after_the_record_time_do_not_move_the_entitlement(
     assert assert_conservation(agent, 0).held == funded - sum(gross_for(u, first)[0] for u in (90, 10))
 
 
-def test_funding_at_the_exact_record_time_is_refused(series, two_coupons, yen, deploy_agent, travel, treasury):
+def test_funding_in_the_record_second_is_refused(series, two_coupons, yen, deploy_agent, chain, treasury):
     series.register(treasury, EXEMPT)
     series.issue(treasury, 1)
     agent = deploy_agent(two_coupons, yen)
-    travel(two_coupons[0].record_time)
-    # Transfers in this very second still count for the record date, so the supply is not final yet.
-    with ape.reverts(agent.RecordTimeNotPassed):
-        agent.requiredFunding(0)
+    # The funding transaction is mined exactly at the record time: transfers in this very second still count
+    # for the record date, so the supply is not final yet.
+    chain.pending_timestamp = two_coupons[0].record_time
     with ape.reverts(agent.RecordTimeNotPassed):
         agent.fund(0, 1, sender=treasury)
 
