@@ -12,4 +12,13 @@ interface IBondRedemption {
 
     /// @notice True when `wallet` is frozen on the token.
     function isFrozen(address wallet) external view returns (bool);
+
+    /// @notice Units of `holder` at record time `time`, its current freeze and the settlement bits (one call).
+    function paymentAccount(address holder, uint256 time)
+        external
+        view
+        returns (uint256 units, bool frozen, uint256 settledBits);
+
+    /// @notice Adds settlement bits (at most 29 bits) to `holder`'s account word (PAYER role).
+    function markSettled(address holder, uint256 bits) external;
 }

@@ -100,6 +100,8 @@ interface IBondErrors {
     error UnsupportedCompliance(address compliance);
     /// @notice Thrown when a document does not exist.
     error DocumentNotFound(bytes32 name);
+    /// @notice Settlement bits must fit the 29 spare bits of the account word.
+    error InvalidSettlementBits(uint256 bits);
 }
 
 /// @title IBondCompliance
@@ -229,6 +231,20 @@ interface IBondTokenCore is
 
     /// @notice Number of investors holding a non-zero balance (linked multi-wallet investors count once).
     function holderCount() external view returns (uint256);
+
+    /// @notice What the payment agent reads per holder in one call: units at the scheduled record time `time`
+    ///         (as `balanceOfAt`), whether the wallet is frozen now, and the agent's settlement bits.
+    /// @dev The settlement bits are 29 spare bits of the holder's packed account word (see BondTokenStorage),
+    ///      written only by the PAYER role with `markSettled`; the token gives them no meaning of its own.
+    function paymentAccount(address holder, uint256 time)
+        external
+        view
+        returns (uint256 units, bool frozen, uint256 settledBits);
+
+    /// @notice Sets settlement bits of `holder` (PAYER role); bits are only ever added, never cleared.
+    /// @dev Costs the payment agent one warm SSTORE instead of a fresh storage slot per holder. No event: the
+    ///      payment agent emits the payment event of every settlement. Reverts if `bits` exceeds 29 bits.
+    function markSettled(address holder, uint256 bits) external;
 
     /// @notice Balance word fields of `account`: balance, frozen flags and aggregation identity.
     function accountState(address account)

@@ -10,13 +10,15 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
 import {IBondRedemption} from "../interfaces/IBondRedemption.sol";
 import {IInvestorRecords} from "../interfaces/IInvestorRecords.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {IPaymentAgent} from "../interfaces/IPaymentAgent.sol";
 import {IPaymentAgentInit} from "../interfaces/IPaymentAgentInit.sol";
 
 /// @title PaymentAgent
 /// @notice Coupon, amortization, call and redemption payments of one bond series (deployed as a clone).
-/// @dev Settlement flags are one bitmap word per holder (bit = period id), so a holder's first settlement in the
-///      series writes a fresh slot and later ones update it. Period ids are limited to MAX_PERIODS.
+/// @dev Settlement flags of periods 0..TOKEN_SETTLED_PERIODS-1 live in spare bits of the holder's account word
+///      in the bond token (`markSettled`: one warm SSTORE, the word was just read by `paymentAccount`); later
+///      periods use one bitmap word per holder here. Period ids are limited to MAX_PERIODS.
 contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initializable {
     using SafeERC20 for IERC20;
 
@@ -29,6 +31,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @notice Maximum withholding components per tax class.
     uint256 public constant MAX_TAX_COMPONENTS = 4;
     uint256 private constant PPM = 1_000_000;
+    /// @dev Periods whose settlement flag is kept in the token's account word (its 29 spare bits).
+    uint256 private constant TOKEN_SETTLED_PERIODS = 29;
+    uint256 private constant ID_MASK = (1 << 160) - 1;
 
     struct Period {
         PeriodTerms terms;
@@ -166,15 +171,16 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256[3] memory sums,
         TaxTotals memory taxes
     ) private returns (bool) {
-        uint256 bit = 1 << period;
-        uint256 flags = _settled[holder];
-        if (flags & bit != 0) return false;
-        (uint256 cg, uint256 pg, uint256 ru) = _entitlement(t, holder);
-        if (cg + pg == 0 && ru == 0) return false;
-        _settled[holder] = flags | bit;
-        (uint256 net, bool inEscrow) = _settle(period, holder, cg, pg, ru, taxes);
-        sums[0] += cg + pg;
-        if (inEscrow) sums[2] += cg + pg;
+        (bool settled, uint256 units, bool frozen) = _account(period, t, holder);
+        if (settled) return false;
+        uint256[3] memory a; // coupon gross, principal gross, units retired
+        (a[0], a[1], a[2]) = _amounts(t, units);
+        if (a[0] + a[1] == 0 && a[2] == 0) return false;
+        _markSettled(period, holder);
+        (uint256 net, bool inEscrow) = _settle(period, holder, a, frozen, taxes);
+        uint256 gross = a[0] + a[1];
+        sums[0] += gross;
+        if (inEscrow) sums[2] += gross;
         else sums[1] += net;
         return true;
     }
@@ -219,12 +225,11 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         private
         returns (uint256)
     {
-        uint256 bit = 1 << period;
-        uint256 flags = _settled[holder];
-        if (flags & bit != 0) revert AlreadySettled(period, holder);
-        (uint256 cg, uint256 pg, uint256 ru) = _entitlement(t, holder);
+        (uint256 units,, uint256 tokenBits) = _redemption().paymentAccount(holder, t.recordTime);
+        if (_settledIn(period, holder, tokenBits)) revert AlreadySettled(period, holder);
+        (uint256 cg, uint256 pg, uint256 ru) = _amounts(t, units);
         if (cg + pg == 0 && ru == 0) revert NothingToPay(period, holder);
-        _settled[holder] = flags | bit;
+        _markSettled(period, holder);
         ru = _burn(holder, ru);
         emit OffchainPaymentRecorded(period, holder, cg, pg, ru, ref);
         return cg + pg;
@@ -237,18 +242,19 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         Escrow memory e = _escrow[period][holder];
         uint256 gross = uint256(e.couponGross) + e.principalGross;
         if (gross == 0) revert NoEscrow(period, holder);
+        uint256 record = _record(to);
         if (to != holder) {
-            address identity = _registry.investorRecord(to).identity;
-            if (identity == address(0) || identity != _registry.investorRecord(holder).identity) {
+            address identity = address(uint160(record));
+            if (identity == address(0) || identity != address(uint160(_record(holder)))) {
                 revert NotSameInvestor(holder, to);
             }
         }
-        if (!_eligible(to)) revert RecipientNotEligible(to);
+        if (!_verified(record) || _redemption().isFrozen(to)) revert RecipientNotEligible(to);
         delete _escrow[period][holder];
         p.escrowed -= uint128(gross);
         emit EscrowReleased(period, holder, to, gross);
         TaxTotals memory taxes = _newTaxTotals();
-        uint256 net = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, taxes);
+        uint256 net = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, _taxClass(record), taxes);
         uint256 tax = _flushTaxes(taxes);
         p.paidNet += uint128(net);
         p.taxWithheld += uint128(tax);
@@ -431,7 +437,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         view
         returns (uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed)
     {
-        return _entitlement(_get(period).terms, holder);
+        PeriodTerms memory t = _get(period).terms;
+        return _amounts(t, _token.balanceOfAt(holder, t.recordTime));
     }
 
     /// @inheritdoc IPaymentAgent
@@ -450,7 +457,12 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @inheritdoc IPaymentAgent
     function isSettled(uint256 period, address holder) external view returns (bool) {
-        return period < MAX_PERIODS && _settled[holder] & (1 << period) != 0;
+        if (period >= _periods.length) return false;
+        Period storage p = _periods[period];
+        // Nothing settles before the record time has passed (and cancelled periods never settle).
+        if (p.cancelled || block.timestamp <= p.terms.recordTime) return false;
+        (,, uint256 tokenBits) = _redemption().paymentAccount(holder, p.terms.recordTime);
+        return _settledIn(period, holder, tokenBits);
     }
 
     /// @inheritdoc IPaymentAgent
@@ -473,34 +485,33 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     function _claim(uint256 period) private {
         Period storage p = _payable(period);
-        uint256 bit = 1 << period;
-        uint256 flags = _settled[msg.sender];
-        if (flags & bit != 0) revert AlreadySettled(period, msg.sender);
         PeriodTerms memory t = p.terms;
-        (uint256 cg, uint256 pg, uint256 ru) = _entitlement(t, msg.sender);
-        if (cg + pg == 0 && ru == 0) revert NothingToPay(period, msg.sender);
-        _settled[msg.sender] = flags | bit;
+        (bool settled, uint256 units, bool frozen) = _account(period, t, msg.sender);
+        if (settled) revert AlreadySettled(period, msg.sender);
+        uint256[3] memory a; // coupon gross, principal gross, units retired
+        (a[0], a[1], a[2]) = _amounts(t, units);
+        if (a[0] + a[1] == 0 && a[2] == 0) revert NothingToPay(period, msg.sender);
+        _markSettled(period, msg.sender);
         TaxTotals memory taxes = _newTaxTotals();
-        (uint256 net, bool inEscrow) = _settle(period, msg.sender, cg, pg, ru, taxes);
-        _book(period, p, cg + pg, inEscrow ? 0 : net, inEscrow ? cg + pg : 0, _flushTaxes(taxes));
+        (uint256 net, bool inEscrow) = _settle(period, msg.sender, a, frozen, taxes);
+        uint256 gross = a[0] + a[1];
+        _book(period, p, gross, inEscrow ? 0 : net, inEscrow ? gross : 0, _flushTaxes(taxes));
     }
 
     /// @dev Burns retired units, then escrows the gross (frozen or unverified holder) or pays net and withholds.
-    function _settle(
-        uint256 period,
-        address holder,
-        uint256 cg,
-        uint256 pg,
-        uint256 ru,
-        TaxTotals memory taxes
-    ) private returns (uint256 net, bool inEscrow) {
-        ru = _burn(holder, ru);
-        if (!_eligible(holder)) {
+    function _settle(uint256 period, address holder, uint256[3] memory a, bool frozen, TaxTotals memory taxes)
+        private
+        returns (uint256 net, bool inEscrow)
+    {
+        (uint256 cg, uint256 pg) = (a[0], a[1]);
+        uint256 ru = _burn(holder, a[2]);
+        uint256 record = _record(holder);
+        if (frozen || !_verified(record)) {
             _escrow[period][holder] = Escrow(uint128(cg), uint128(pg));
             emit PaymentEscrowed(period, holder, cg, pg, ru);
             return (0, true);
         }
-        net = _payNet(period, holder, holder, cg, pg, ru, taxes);
+        net = _payNet(period, holder, holder, cg, pg, ru, _taxClass(record), taxes);
     }
 
     /// @dev Withholds on the coupon part by the tax class of `to`, transfers the net to `to`.
@@ -511,9 +522,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 cg,
         uint256 pg,
         uint256 ru,
+        uint8 taxClass,
         TaxTotals memory totals
     ) private returns (uint256 net) {
-        uint8 taxClass = _registry.investorRecord(to).taxClass;
         TaxComponent[] storage comps = _taxClasses[taxClass];
         uint256 n = comps.length;
         uint256[] memory taxes = new uint256[](n);
@@ -537,8 +548,43 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         return units;
     }
 
-    function _eligible(address wallet) private view returns (bool) {
-        return _registry.isVerified(wallet) && !IBondRedemption(address(_token)).isFrozen(wallet);
+    /// @dev The registry's packed record of `wallet` (identity [0,160) | ... | taxClass [208,216) | kycExpiry
+    ///      [216,248)), read in one call; the same word the token reads for its transfer rules.
+    function _record(address wallet) private view returns (uint256) {
+        return IInvestorRegistry(address(_registry)).record(wallet);
+    }
+
+    function _verified(uint256 record) private view returns (bool) {
+        return record & ID_MASK != 0 && block.timestamp < uint32(record >> 216);
+    }
+
+    function _taxClass(uint256 record) private pure returns (uint8) {
+        return uint8(record >> 208);
+    }
+
+    function _redemption() private view returns (IBondRedemption) {
+        return IBondRedemption(address(_token));
+    }
+
+    /// @dev One token call: whether `holder` is settled for `period`, its units at the record time, its freeze.
+    function _account(uint256 period, PeriodTerms memory t, address holder)
+        private
+        view
+        returns (bool settled, uint256 units, bool frozen)
+    {
+        uint256 tokenBits;
+        (units, frozen, tokenBits) = _redemption().paymentAccount(holder, t.recordTime);
+        settled = _settledIn(period, holder, tokenBits);
+    }
+
+    function _settledIn(uint256 period, address holder, uint256 tokenBits) private view returns (bool) {
+        if (period < TOKEN_SETTLED_PERIODS) return (tokenBits >> period) & 1 != 0;
+        return (_settled[holder] >> period) & 1 != 0;
+    }
+
+    function _markSettled(uint256 period, address holder) private {
+        if (period < TOKEN_SETTLED_PERIODS) _redemption().markSettled(holder, 1 << period);
+        else _settled[holder] |= 1 << period;
     }
 
     /// @dev Books a batch in the period accounts and checks the funding covers it.
@@ -556,12 +602,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (escrowed != 0) p.escrowed += uint128(escrowed);
     }
 
-    function _entitlement(PeriodTerms memory t, address holder)
-        private
-        view
-        returns (uint256 cg, uint256 pg, uint256 ru)
-    {
-        uint256 units = _token.balanceOfAt(holder, t.recordTime);
+    function _amounts(PeriodTerms memory t, uint256 units) private pure returns (uint256 cg, uint256 pg, uint256 ru) {
         if (units == 0) return (0, 0, 0);
         cg = Math.mulDiv(units, t.couponNum, t.couponDen);
         if (t.redeemNum != 0) {

@@ -457,8 +457,28 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @inheritdoc IBondRecordDates
     function balanceOfAt(address holder, uint256 time) external view returns (uint256) {
-        uint256 i = _recordIndex(time);
+        return _balanceAt(holder, _acct[holder], _recordIndex(time));
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function paymentAccount(address holder, uint256 time)
+        external
+        view
+        returns (uint256 units, bool frozen, uint256 settledBits)
+    {
         uint256 w = _acct[holder];
+        return (_balanceAt(holder, w, _recordIndex(time)), w & FROZEN != 0, w >> S_SETTLED);
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function markSettled(address holder, uint256 bits) external {
+        _only(R_PAYER);
+        if (bits >> SETTLED_BITS != 0) revert InvalidSettlementBits(bits);
+        _acct[holder] |= bits << S_SETTLED;
+    }
+
+    /// Balance of `holder` (account word `w`) at the record time with schedule index `i`.
+    function _balanceAt(address holder, uint256 w, uint256 i) private view returns (uint256) {
         if (i >= (w >> 208) & M16) return w & M96;
         uint256 snap1 = (w >> 192) & M16;
         if (snap1 != 0 && i + 1 >= snap1) return (w >> 96) & M96;

@@ -14,7 +14,9 @@ import {IBondErrors} from "../interfaces/IBondToken.sol";
 ///             first word of the clone's immutable args (saves a cold SLOAD on every transfer)
 ///      _limits minHolding [0,64) | holdingMultiple [64,128) | lockUpUntil [128,168)
 ///      account word: balance [0,96) | snapshot balance [96,192) | snapshot index + 1 [192,208) |
-///             epoch (record times passed at the last balance change) [208,224) | frozen 224 | partial 225 | agg 226
+///             epoch (record times passed at the last balance change) [208,224) | frozen 224 | partial 225 | agg 226 |
+///             payment agent's settlement bits [227,256) (written only through markSettled, preserved by every
+///             other write of the word)
 abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant R_ADMIN = 1;
     uint256 internal constant R_TRANSFER_AGENT = 2;
@@ -57,6 +59,8 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant FROZEN = 1 << 224;
     uint256 internal constant PARTIAL = 1 << 225;
     uint256 internal constant AGG = 1 << 226;
+    uint256 internal constant S_SETTLED = 227;
+    uint256 internal constant SETTLED_BITS = 29;
 
     // balance-change modes
     uint256 internal constant M_TRANSFER = 0;

@@ -134,3 +134,44 @@ def test_kyc_expiring_at_the_payment_moment_escrows(
     agent.pushPayments(0, [investor_a], sender=treasury)
     assert agent.escrowOf(0, investor_a) == gross_for(100, first)[0]
     assert yen.balanceOf(investor_a) == 0
+
+
+def test_settlement_bits_only_for_the_payer_and_within_29_bits(
+    series, two_coupons, yen, deploy_agent, investor_a, operator, admin
+):
+    series.register(investor_a, JP_INDIVIDUAL)
+    series.issue(investor_a, 1)
+    agent = deploy_agent(two_coupons, yen)
+    with ape.reverts(series.token.MissingRole):
+        series.token.markSettled(investor_a, 1, sender=admin)
+    with ape.reverts(series.token.MissingRole):
+        series.token.markSettled(investor_a, 1, sender=operator)
+    assert series.token.hasRole(series.token.PAYER_ROLE(), agent)
+
+
+def test_periods_beyond_the_token_bits_settle_in_the_agent(
+    chain, series, yen, deploy_agent, travel, fund_period, treasury, investor_a, investor_b
+):
+    series.register(investor_a, JP_INDIVIDUAL)
+    series.register(investor_b, EXEMPT)
+    series.issue(investor_a, 10)
+    series.issue(investor_b, 3)
+    now = chain.pending_timestamp
+    periods = [
+        Terms(now + 1000 * (k + 1), now + 1000 * (k + 1) + 500, coupon=Fraction(7, 2)) for k in range(31)
+    ]
+    agent = deploy_agent(periods, yen)
+    for k in (27, 28, 29, 30):  # 0..28 flag in the token's account word, 29.. in the agent's bitmap
+        travel(periods[k].payment_time)
+        fund_period(agent, yen, k)
+        agent.pushPayments(k, [investor_a], sender=treasury)
+        agent.claim(k, sender=investor_b)
+        assert agent.isSettled(k, investor_a) and agent.isSettled(k, investor_b)
+        with ape.reverts(agent.AlreadySettled):
+            agent.claim(k, sender=investor_b)
+        again = agent.pushPayments(k, [investor_a, investor_b], sender=treasury)
+        assert list(again.events.filter(agent.PaymentMade)) == []
+        assert_conservation(agent, k)
+    assert not agent.isSettled(26, investor_a)
+    assert yen.balanceOf(investor_a) == 4 * net_coupon(10, periods[0])
+    assert yen.balanceOf(investor_b) == 4 * gross_for(3, periods[0])[0]
