@@ -147,6 +147,8 @@ interface IPaymentAgent {
         uint256 unitsRedeemed,
         bytes32 paymentReference
     );
+    /// @notice Withheld tax accrued for `taxClass` was transferred to the component account `account`.
+    event TaxSwept(uint8 indexed taxClass, address indexed account, uint256 amount);
     /// @notice Funding not assigned to any holder (unclaimed, off-chain covered, rounding remainder) was returned.
     event Reclaimed(uint256 indexed period, address indexed to, uint256 amount);
 
@@ -206,6 +208,8 @@ interface IPaymentAgent {
     error CallNoticeTooShort(uint256 paymentTime, uint256 earliest);
     /// @notice A call must retire a positive fraction of the holdings.
     error NotACall(uint64 redeemNum, uint64 redeemDen);
+    /// @notice Withheld tax accrued for `taxClass` would exceed 127 bits (`amount`); sweep it first.
+    error TaxAccrualOverflow(uint8 taxClass, uint256 amount);
     /// @notice Re-entrant call.
     error Reentrancy();
 
@@ -222,12 +226,15 @@ interface IPaymentAgent {
     /// @notice Pays `holders` for `period` (PAYER_ROLE): idempotent and resumable.
     /// @dev Holders already settled or with no units at the record time are skipped. Frozen or unverified holders
     ///      are escrowed. On periods that retire units the units are burned in the same step. At most
-    ///      MAX_BATCH holders per call. Withheld tax is transferred once per account per batch.
+    ///      MAX_BATCH holders per call. At the end of the batch the withheld tax of every tax class it touched
+    ///      (claims' accruals included) is transferred, once per component account.
     /// @return paid number of holders settled by this call (paid or escrowed)
     function pushPayments(uint256 period, address[] calldata holders) external returns (uint256 paid);
 
     /// @notice Pays the caller its entitlement for `period` (pull); burns retired units on redemption periods.
-    /// @dev Reverts with AlreadySettled if the caller was already pushed, claimed or paid off chain.
+    /// @dev Reverts with AlreadySettled if the caller was already pushed, claimed or paid off chain. The withheld
+    ///      tax is accrued in the agent (`taxPending`), counted in the period's `taxWithheld`, and transferred to
+    ///      the tax accounts by `sweepTax` or by the next push batch touching the same tax class.
     function claim(uint256 period) external;
 
     /// @notice Claims several periods in one transaction (see `claim`).
@@ -249,6 +256,11 @@ interface IPaymentAgent {
     /// @dev Only from `reclaimAfter` (payment time + reclaim delay). Escrowed amounts stay for their holders.
     /// @return amount the amount transferred
     function reclaim(uint256 period, address to) external returns (uint256 amount);
+
+    /// @notice Transfers the withheld tax accrued for each of `taxClasses` to the component accounts (anyone).
+    /// @dev Emits TaxSwept per non-zero component. Changing a class's components or the default tax account
+    ///      sweeps first, so withheld tax always goes to the account configured when it was withheld.
+    function sweepTax(uint8[] calldata taxClasses) external;
 
     /// @notice Marks `period` in payment default; anyone may call once its payment time passed unfunded.
     function markDefault(uint256 period) external;
@@ -321,6 +333,8 @@ interface IPaymentAgent {
     function isSettled(uint256 period, address holder) external view returns (bool);
     /// @notice Gross amount held in escrow for `holder` in `period`.
     function escrowOf(uint256 period, address holder) external view returns (uint256);
+    /// @notice Withheld tax accrued for `taxClass` and not yet transferred, per component (in component order).
+    function taxPending(uint8 taxClass) external view returns (uint256[] memory);
     /// @notice Withholding components of `taxClass`.
     function taxComponents(uint8 taxClass) external view returns (TaxComponent[] memory);
     /// @notice Number of periods in default and not cured; non-zero means the series is in payment default.

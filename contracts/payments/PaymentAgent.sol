@@ -34,6 +34,10 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @dev Periods whose settlement flag is kept in the token's account word (its 29 spare bits).
     uint256 private constant TOKEN_SETTLED_PERIODS = 29;
     uint256 private constant ID_MASK = (1 << 160) - 1;
+    /// @dev Withheld-tax words: two 127-bit amounts (components 2k and 2k+1) and a marker bit that keeps a
+    ///      swept word non-zero, so accruing never pays for a fresh storage slot.
+    uint256 private constant DUE_MARKER = 1 << 255;
+    uint256 private constant M127 = (1 << 127) - 1;
 
     struct Period {
         PeriodTerms terms;
@@ -57,13 +61,6 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint128 principalGross;
     }
 
-    /// @dev Per-batch accumulation of withheld tax, transferred once per account at the end.
-    struct TaxTotals {
-        address[] accounts;
-        uint256[] amounts;
-        uint256 count;
-    }
-
     IBondRecordDates private _token;
     IInvestorRecords private _registry;
     IERC20 private _paymentToken;
@@ -75,6 +72,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     bytes32 private _termSheetHash;
     Period[] private _periods;
     mapping(uint8 taxClass => TaxComponent[]) private _taxClasses;
+    mapping(uint8 taxClass => uint256) private _taxRates; // component count [0,8) | ratePpm i at [8 + 32i, 40 + 32i)
+    mapping(uint8 taxClass => uint256[2]) private _taxDue; // withheld, not yet transferred (see DUE_MARKER)
+    uint256 private _taxClassSet; // bit c = class c has components
     mapping(address holder => uint256 bitmap) private _settled;
     mapping(uint256 period => mapping(address holder => Escrow)) private _escrow;
 
@@ -155,12 +155,12 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
         Period storage p = _payable(period);
         PeriodTerms memory t = p.terms;
-        TaxTotals memory taxes = _newTaxTotals();
-        uint256[3] memory sums; // settled gross, paid net, escrowed gross
+        uint256[5] memory sums; // settled gross, paid net, escrowed gross, tax withheld, tax classes touched
         for (uint256 i; i < holders.length; ++i) {
-            if (_pushOne(period, t, holders[i], sums, taxes)) ++paid;
+            if (_pushOne(period, t, holders[i], sums)) ++paid;
         }
-        _book(period, p, sums[0], sums[1], sums[2], _flushTaxes(taxes));
+        _book(period, p, sums[0], sums[1], sums[2], sums[3]);
+        _sweepSet(sums[4]);
     }
 
     /// @dev Settles one holder of a push batch unless already settled or without entitlement.
@@ -168,8 +168,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 period,
         PeriodTerms memory t,
         address holder,
-        uint256[3] memory sums,
-        TaxTotals memory taxes
+        uint256[5] memory sums
     ) private returns (bool) {
         (bool settled, uint256 units, bool frozen) = _account(period, t, holder);
         if (settled) return false;
@@ -177,11 +176,18 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         (a[0], a[1], a[2]) = _amounts(t, units);
         if (a[0] + a[1] == 0 && a[2] == 0) return false;
         _markSettled(period, holder);
-        (uint256 net, bool inEscrow) = _settle(period, holder, a, frozen, taxes);
+        (uint256 net, uint256 tax, uint256 taxClass, bool inEscrow) = _settle(period, holder, a, frozen);
         uint256 gross = a[0] + a[1];
         sums[0] += gross;
-        if (inEscrow) sums[2] += gross;
-        else sums[1] += net;
+        if (inEscrow) {
+            sums[2] += gross;
+        } else {
+            sums[1] += net;
+            if (tax != 0) {
+                sums[3] += tax;
+                sums[4] |= 1 << taxClass;
+            }
+        }
         return true;
     }
 
@@ -253,11 +259,11 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         delete _escrow[period][holder];
         p.escrowed -= uint128(gross);
         emit EscrowReleased(period, holder, to, gross);
-        TaxTotals memory taxes = _newTaxTotals();
-        uint256 net = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, _taxClass(record), taxes);
-        uint256 tax = _flushTaxes(taxes);
+        uint8 taxClass = _taxClass(record);
+        (uint256 net, uint256 tax) = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, taxClass);
         p.paidNet += uint128(net);
         p.taxWithheld += uint128(tax);
+        if (tax != 0) _sweep(taxClass);
     }
 
     /// @inheritdoc IPaymentAgent
@@ -272,6 +278,13 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         p.reclaimed += uint128(amount);
         emit Reclaimed(period, to, amount);
         if (amount != 0) _paymentToken.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IPaymentAgent
+    function sweepTax(uint8[] calldata taxClasses) external nonReentrant {
+        for (uint256 i; i < taxClasses.length; ++i) {
+            _sweep(taxClasses[i]);
+        }
     }
 
     /// @inheritdoc IPaymentAgent
@@ -332,6 +345,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function setTaxAccount(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (account == address(0)) revert ZeroAddress();
+        _sweepSet(_taxClassSet); // tax withheld so far goes to the accounts configured when it was withheld
         address old = _taxAccount;
         _taxAccount = account;
         emit TaxAccountUpdated(old, account);
@@ -472,6 +486,15 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     /// @inheritdoc IPaymentAgent
+    function taxPending(uint8 taxClass) external view returns (uint256[] memory amounts) {
+        uint256 n = _taxClasses[taxClass].length;
+        amounts = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            amounts[i] = (_taxDue[taxClass][i >> 1] >> ((i & 1) * 127)) & M127;
+        }
+    }
+
+    /// @inheritdoc IPaymentAgent
     function taxComponents(uint8 taxClass) external view returns (TaxComponent[] memory) {
         return _taxClasses[taxClass];
     }
@@ -492,16 +515,16 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         (a[0], a[1], a[2]) = _amounts(t, units);
         if (a[0] + a[1] == 0 && a[2] == 0) revert NothingToPay(period, msg.sender);
         _markSettled(period, msg.sender);
-        TaxTotals memory taxes = _newTaxTotals();
-        (uint256 net, bool inEscrow) = _settle(period, msg.sender, a, frozen, taxes);
+        (uint256 net, uint256 tax,, bool inEscrow) = _settle(period, msg.sender, a, frozen);
         uint256 gross = a[0] + a[1];
-        _book(period, p, gross, inEscrow ? 0 : net, inEscrow ? gross : 0, _flushTaxes(taxes));
+        // Withholding stays accrued in the agent (taxPending) until sweepTax or the next push batch of the class.
+        _book(period, p, gross, net, inEscrow ? gross : 0, tax);
     }
 
     /// @dev Burns retired units, then escrows the gross (frozen or unverified holder) or pays net and withholds.
-    function _settle(uint256 period, address holder, uint256[3] memory a, bool frozen, TaxTotals memory taxes)
+    function _settle(uint256 period, address holder, uint256[3] memory a, bool frozen)
         private
-        returns (uint256 net, bool inEscrow)
+        returns (uint256 net, uint256 tax, uint8 taxClass, bool inEscrow)
     {
         (uint256 cg, uint256 pg) = (a[0], a[1]);
         uint256 ru = _burn(holder, a[2]);
@@ -509,12 +532,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (frozen || !_verified(record)) {
             _escrow[period][holder] = Escrow(uint128(cg), uint128(pg));
             emit PaymentEscrowed(period, holder, cg, pg, ru);
-            return (0, true);
+            return (0, 0, 0, true);
         }
-        net = _payNet(period, holder, holder, cg, pg, ru, _taxClass(record), taxes);
+        taxClass = _taxClass(record);
+        (net, tax) = _payNet(period, holder, holder, cg, pg, ru, taxClass);
     }
 
-    /// @dev Withholds on the coupon part by the tax class of `to`, transfers the net to `to`.
+    /// @dev Withholds on the coupon part by `taxClass` (accrued per component, see `_taxDue`), transfers the
+    ///      net to `to`.
     function _payNet(
         uint256 period,
         address holder,
@@ -522,22 +547,62 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 cg,
         uint256 pg,
         uint256 ru,
-        uint8 taxClass,
-        TaxTotals memory totals
-    ) private returns (uint256 net) {
-        TaxComponent[] storage comps = _taxClasses[taxClass];
-        uint256 n = comps.length;
+        uint8 taxClass
+    ) private returns (uint256 net, uint256 total) {
+        uint256 rates = _taxRates[taxClass];
+        uint256 n = rates & 0xff;
         uint256[] memory taxes = new uint256[](n);
-        net = cg + pg;
-        for (uint256 i; i < n; ++i) {
-            TaxComponent memory c = comps[i];
-            uint256 tax = cg * c.ratePpm / PPM;
-            taxes[i] = tax;
-            net -= tax;
-            _addTax(totals, c.account == address(0) ? _taxAccount : c.account, tax);
+        if (n != 0 && cg != 0) {
+            uint256[2] storage due = _taxDue[taxClass];
+            uint256 w0 = due[0];
+            uint256 w1 = n > 2 ? due[1] : 0;
+            for (uint256 i; i < n; ++i) {
+                uint256 tax = cg * ((rates >> (8 + 32 * i)) & 0xffffffff) / PPM;
+                taxes[i] = tax;
+                total += tax;
+                uint256 shift = (i & 1) * 127;
+                if (i < 2) w0 = _accrue(taxClass, w0, shift, tax);
+                else w1 = _accrue(taxClass, w1, shift, tax);
+            }
+            due[0] = w0;
+            if (n > 2) due[1] = w1;
         }
+        net = cg + pg - total;
         emit PaymentMade(period, holder, to, cg, pg, taxes, net, ru);
         if (net != 0) _paymentToken.safeTransfer(to, net);
+    }
+
+    function _accrue(uint8 taxClass, uint256 word, uint256 shift, uint256 tax) private pure returns (uint256) {
+        uint256 due = ((word >> shift) & M127) + tax;
+        if (due > M127) revert TaxAccrualOverflow(taxClass, due);
+        return (word & ~(M127 << shift)) | (due << shift);
+    }
+
+    /// @dev Transfers the withheld tax accrued for each class in the bitmap `classes`.
+    function _sweepSet(uint256 classes) private {
+        for (uint256 c; classes != 0; ++c) {
+            if (classes & 1 != 0) _sweep(uint8(c));
+            classes >>= 1;
+        }
+    }
+
+    /// @dev Transfers the withheld tax accrued for `taxClass` to each component's account.
+    function _sweep(uint8 taxClass) private {
+        TaxComponent[] storage comps = _taxClasses[taxClass];
+        uint256 n = comps.length;
+        if (n == 0) return;
+        uint256[2] storage due = _taxDue[taxClass];
+        uint256[2] memory words = [due[0], n > 2 ? due[1] : 0];
+        IERC20 pt = _paymentToken;
+        for (uint256 i; i < n; ++i) {
+            uint256 amount = (words[i >> 1] >> ((i & 1) * 127)) & M127;
+            if (amount == 0) continue;
+            address account = comps[i].account == address(0) ? _taxAccount : comps[i].account;
+            emit TaxSwept(taxClass, account, amount);
+            pt.safeTransfer(account, amount);
+        }
+        due[0] = DUE_MARKER;
+        if (n > 2) due[1] = DUE_MARKER;
     }
 
     function _burn(address holder, uint256 units) private returns (uint256) {
@@ -649,43 +714,6 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         return uint256(p.funded) - p.paidNet - p.taxWithheld - p.escrowed - p.reclaimed;
     }
 
-    function _newTaxTotals() private pure returns (TaxTotals memory t) {
-        t.accounts = new address[](MAX_TAX_COMPONENTS * 2);
-        t.amounts = new uint256[](MAX_TAX_COMPONENTS * 2);
-    }
-
-    function _addTax(TaxTotals memory t, address account, uint256 amount) private pure {
-        if (amount == 0) return;
-        for (uint256 i; i < t.count; ++i) {
-            if (t.accounts[i] == account) {
-                t.amounts[i] += amount;
-                return;
-            }
-        }
-        if (t.count == t.accounts.length) {
-            // Grow (only when a batch spans many classes with distinct accounts).
-            address[] memory a = new address[](t.count * 2);
-            uint256[] memory m = new uint256[](t.count * 2);
-            for (uint256 i; i < t.count; ++i) {
-                a[i] = t.accounts[i];
-                m[i] = t.amounts[i];
-            }
-            t.accounts = a;
-            t.amounts = m;
-        }
-        t.accounts[t.count] = account;
-        t.amounts[t.count] = amount;
-        ++t.count;
-    }
-
-    function _flushTaxes(TaxTotals memory t) private returns (uint256 total) {
-        IERC20 pt = _paymentToken;
-        for (uint256 i; i < t.count; ++i) {
-            total += t.amounts[i];
-            pt.safeTransfer(t.accounts[i], t.amounts[i]);
-        }
-    }
-
     // ================================================================== internals: schedule
 
     function _get(uint256 period) private view returns (Period storage) {
@@ -735,11 +763,22 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
             total += components[i].ratePpm;
         }
         if (n > MAX_TAX_COMPONENTS || total > PPM) revert InvalidTaxClass(taxClass, n, total);
+        _sweep(taxClass); // tax withheld under the old components goes to the old accounts
         TaxComponent[] storage comps = _taxClasses[taxClass];
         TaxComponent[] memory old = comps;
         while (comps.length != 0) comps.pop();
+        uint256 rates = n;
         for (uint256 i; i < n; ++i) {
             comps.push(components[i]);
+            rates |= uint256(components[i].ratePpm) << (8 + 32 * i);
+        }
+        _taxRates[taxClass] = rates;
+        if (n != 0) {
+            _taxClassSet |= 1 << taxClass;
+            _taxDue[taxClass][0] = DUE_MARKER;
+            if (n > 2) _taxDue[taxClass][1] = DUE_MARKER;
+        } else {
+            _taxClassSet &= ~(1 << taxClass);
         }
         emit TaxClassUpdated(taxClass, old, components);
     }

@@ -252,3 +252,77 @@ def test_batch_size_is_bounded(coupon_series, travel, treasury, fund_period, inv
     too_many = [investor_a] * (agent.MAX_BATCH() + 1)
     with ape.reverts(agent.BatchTooLarge):
         agent.pushPayments(0, too_many, sender=treasury)
+
+
+def test_claim_withholding_accrues_and_is_swept_exactly(
+    coupon_series,
+    travel,
+    treasury,
+    fund_period,
+    investor_a,
+    investor_b,
+    outsider,
+    tax_account,
+    local_tax_account,
+):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    funded = fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    agent.claim(0, sender=investor_a)
+    gross_a, _, _ = gross_for(100, terms)
+    national_a, local_a = taxes_for(gross_a, JP_INDIVIDUAL_RATES)
+    assert yen.balanceOf(investor_a) == gross_a - national_a - local_a
+    # The claim's withholding stays in the agent, already counted as withheld for the period.
+    assert list(agent.taxPending(JP_INDIVIDUAL)) == [national_a, local_a]
+    assert yen.balanceOf(tax_account) == 0
+    accounts = assert_conservation(agent, 0)
+    assert accounts.taxWithheld == national_a + local_a
+    assert yen.balanceOf(agent) == accounts.held + accounts.escrowed + national_a + local_a
+
+    agent.claim(0, sender=investor_b)  # corporate: its class accrues separately (default account)
+    gross_b, _, _ = gross_for(37, terms)
+    (national_b,) = taxes_for(gross_b, (153_150,))
+    assert list(agent.taxPending(JP_CORPORATE)) == [national_b]
+
+    receipt = agent.sweepTax([JP_INDIVIDUAL, JP_CORPORATE, EXEMPT], sender=outsider)
+    swept = [(e.taxClass, e.account, e.amount) for e in receipt.events.filter(agent.TaxSwept)]
+    assert swept == [
+        (JP_INDIVIDUAL, tax_account.address, national_a),
+        (JP_INDIVIDUAL, local_tax_account.address, local_a),
+        (JP_CORPORATE, tax_account.address, national_b),
+    ]
+    assert yen.balanceOf(tax_account) == national_a + national_b
+    assert yen.balanceOf(local_tax_account) == local_a
+    assert list(agent.taxPending(JP_INDIVIDUAL)) == [0, 0]
+    accounts = assert_conservation(agent, 0)
+    assert yen.balanceOf(agent) == accounts.held == funded - gross_a - gross_b
+    again = agent.sweepTax([JP_INDIVIDUAL], sender=outsider)
+    assert list(again.events.filter(agent.TaxSwept)) == []
+
+
+def test_tax_configuration_changes_sweep_first(
+    coupon_series,
+    travel,
+    fund_period,
+    investor_a,
+    investor_b,
+    admin,
+    outsider,
+    tax_account,
+    local_tax_account,
+):
+    agent, yen, terms = coupon_series
+    travel(terms.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    agent.claim(0, sender=investor_a)
+    agent.claim(0, sender=investor_b)
+    national_a, local_a = taxes_for(gross_for(100, terms)[0], JP_INDIVIDUAL_RATES)
+    (national_b,) = taxes_for(gross_for(37, terms)[0], (153_150,))
+    # A new default tax account: what was withheld before goes to the old one.
+    agent.setTaxAccount(outsider, sender=admin)
+    assert yen.balanceOf(tax_account) == national_a + national_b
+    assert yen.balanceOf(local_tax_account) == local_a
+    assert yen.balanceOf(outsider) == 0
+    assert list(agent.taxPending(JP_CORPORATE)) == [0]
