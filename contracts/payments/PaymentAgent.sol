@@ -5,7 +5,6 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
 import {IBondRedemption} from "../interfaces/IBondRedemption.sol";
@@ -39,6 +38,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     uint256 private constant DUE_MARKER = 1 << 255;
     uint256 private constant M127 = (1 << 127) - 1;
 
+    /// @dev Seven slots: terms (3); reclaimAfter, flags and required (1); then funded + escrowed, paidNet +
+    ///      taxWithheld, reclaimed + offchainGross, so a claim touches five of them (four once `covered`).
     struct Period {
         PeriodTerms terms;
         uint64 reclaimAfter;
@@ -46,11 +47,12 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         bool defaulted;
         bool closed;
         bool requiredKnown;
+        bool covered; // funded + offchainGross reached required (monotone: set on the first payment)
         uint128 required;
         uint128 funded;
+        uint128 escrowed;
         uint128 paidNet;
         uint128 taxWithheld;
-        uint128 escrowed;
         uint128 reclaimed;
         uint128 offchainGross;
     }
@@ -63,6 +65,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     IBondRecordDates private _token;
     IInvestorRecords private _registry;
+    uint64 private _periodCount; // packed with _registry: read together on every payment
     IERC20 private _paymentToken;
     uint8 private _lock; // 1 = free, 2 = entered (set in initialize, packed with _paymentToken)
     address private _taxAccount;
@@ -70,7 +73,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     uint64 private _callNotice;
     uint32 private _openDefaults;
     bytes32 private _termSheetHash;
-    Period[] private _periods;
+    mapping(uint256 period => Period) private _periods;
     mapping(uint8 taxClass => TaxComponent[]) private _taxClasses;
     mapping(uint8 taxClass => uint256) private _taxRates; // component count [0,8) | ratePpm i at [8 + 32i, 40 + 32i)
     mapping(uint8 taxClass => uint256[2]) private _taxDue; // withheld, not yet transferred (see DUE_MARKER)
@@ -243,7 +246,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @inheritdoc IPaymentAgent
     function releaseEscrow(uint256 period, address holder, address to) external onlyRole(PAYER_ROLE) nonReentrant {
-        if (period >= _periods.length) revert UnknownPeriod(period, _periods.length);
+        if (period >= _periodCount) revert UnknownPeriod(period, _periodCount);
         Period storage p = _periods[period];
         Escrow memory e = _escrow[period][holder];
         uint256 gross = uint256(e.couponGross) + e.principalGross;
@@ -269,7 +272,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function reclaim(uint256 period, address to) external onlyRole(PAYER_ROLE) nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
-        if (period >= _periods.length) revert UnknownPeriod(period, _periods.length);
+        if (period >= _periodCount) revert UnknownPeriod(period, _periodCount);
         Period storage p = _periods[period];
         if (p.closed) revert PeriodIsClosed(period);
         if (block.timestamp < p.reclaimAfter) revert ReclaimTooEarly(period, p.reclaimAfter, block.timestamp);
@@ -322,7 +325,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (terms.paymentTime < earliest) revert CallNoticeTooShort(terms.paymentTime, earliest);
         bool full = terms.redeemNum == terms.redeemDen;
         if (full) {
-            uint256 n = _periods.length;
+            uint256 n = _periodCount;
             for (uint256 i; i < n; ++i) {
                 Period storage q = _periods[i];
                 if (!q.cancelled && q.terms.recordTime >= terms.recordTime) {
@@ -402,7 +405,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @inheritdoc IPaymentAgent
     function periodCount() external view returns (uint256) {
-        return _periods.length;
+        return _periodCount;
     }
 
     /// @inheritdoc IPaymentAgent
@@ -471,7 +474,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @inheritdoc IPaymentAgent
     function isSettled(uint256 period, address holder) external view returns (bool) {
-        if (period >= _periods.length) return false;
+        if (period >= _periodCount) return false;
         Period storage p = _periods[period];
         // Nothing settles before the record time has passed (and cancelled periods never settle).
         if (p.cancelled || block.timestamp <= p.terms.recordTime) return false;
@@ -669,12 +672,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     function _amounts(PeriodTerms memory t, uint256 units) private pure returns (uint256 cg, uint256 pg, uint256 ru) {
         if (units == 0) return (0, 0, 0);
-        cg = Math.mulDiv(units, t.couponNum, t.couponDen);
+        // units < 2^96 (the token's balance field) and numerators < 2^128: the products cannot overflow, and a
+        // token breaking that bound would make them revert (checked arithmetic) rather than round wrongly.
+        cg = units * t.couponNum / t.couponDen;
         if (t.redeemNum != 0) {
-            ru = Math.mulDiv(units, t.redeemNum, t.redeemDen);
-            pg = Math.mulDiv(ru, t.principalNum, t.principalDen);
+            ru = units * t.redeemNum / t.redeemDen;
+            pg = ru * t.principalNum / t.principalDen;
         } else {
-            pg = Math.mulDiv(units, t.principalNum, t.principalDen);
+            pg = units * t.principalNum / t.principalDen;
         }
     }
 
@@ -684,9 +689,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (block.timestamp <= t.recordTime) revert RecordTimeNotPassed(period, t.recordTime, block.timestamp);
         uint256 supply = _token.totalSupplyAt(t.recordTime);
         uint256 principal = t.redeemNum != 0
-            ? Math.mulDiv(Math.mulDiv(supply, t.redeemNum, t.redeemDen), t.principalNum, t.principalDen)
-            : Math.mulDiv(supply, t.principalNum, t.principalDen);
-        return Math.mulDiv(supply, t.couponNum, t.couponDen) + principal;
+            ? supply * t.redeemNum / t.redeemDen * t.principalNum / t.principalDen
+            : supply * t.principalNum / t.principalDen;
+        return supply * t.couponNum / t.couponDen + principal;
     }
 
     function _knownRequired(uint256 period, Period storage p) private returns (uint256 required) {
@@ -717,7 +722,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     // ================================================================== internals: schedule
 
     function _get(uint256 period) private view returns (Period storage) {
-        if (period >= _periods.length) revert UnknownPeriod(period, _periods.length);
+        if (period >= _periodCount) revert UnknownPeriod(period, _periodCount);
         return _periods[period];
     }
 
@@ -733,9 +738,11 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (block.timestamp < p.terms.paymentTime) {
             revert PaymentTimeNotReached(period, p.terms.paymentTime, block.timestamp);
         }
+        if (p.covered) return p;
         uint256 required = _knownRequired(period, p);
         uint256 covered = uint256(p.funded) + p.offchainGross;
         if (covered < required) revert PeriodUnderfunded(period, required, covered);
+        p.covered = true; // required is fixed and coverage only grows: checked once per period
     }
 
     function _checkTerms(PeriodTerms memory t) private view {
@@ -748,9 +755,10 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     function _addPeriod(PeriodTerms memory t) private returns (uint256 period) {
-        period = _periods.length;
+        period = _periodCount;
         if (period >= MAX_PERIODS) revert TooManyPeriods(period + 1, MAX_PERIODS);
-        Period storage p = _periods.push();
+        _periodCount = uint64(period + 1);
+        Period storage p = _periods[period];
         p.terms = t;
         p.reclaimAfter = t.paymentTime + _reclaimDelay;
         emit PeriodScheduled(period, t);
@@ -785,7 +793,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @dev Writes the sorted, de-duplicated record times of the live periods to the token.
     function _syncRecordTimes() private {
-        uint256 n = _periods.length;
+        uint256 n = _periodCount;
         uint256[] memory times = new uint256[](n);
         uint256 count;
         for (uint256 i; i < n; ++i) {
