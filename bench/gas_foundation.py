@@ -190,6 +190,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "with `erc20_transfer_new`, mints with `erc20_mint_new`, everything else with",
         "`erc20_transfer_existing`. Rules active: residents-only (country + region), max per investor,",
         "max holders. The series is deployed without record times (the payment agent sets them).",
+        "Payment-agent rows (coupon_*, redeem_per_holder) come from `ape run bench_payments` (real token,",
+        "registry and factory; 200-holder push batches of Japanese individuals, two withholding components).",
         "",
         "| key | gasUsed | x plain ERC-20 | target | T-REX |",
         "|---|---:|---:|---:|---:|",
