@@ -17,9 +17,7 @@ from eth_utils import to_checksum_address
 
 RESULTS = Path(__file__).with_name("results.json")
 PERIOD_TUPLE = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
-INIT_PARAMS_TYPE = (
-    f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
-)
+INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
 JP_INDIVIDUAL = 1
 MAX_U32 = 2**32 - 1
 TARGETS = {
@@ -32,10 +30,7 @@ TARGETS = {
 
 def holder_addresses(count: int, tag: str) -> list[str]:
     """Deterministic wallet addresses that need no keys (they only receive)."""
-    return [
-        to_checksum_address("0x" + hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()[:40])
-        for i in range(count)
-    ]
+    return [to_checksum_address("0x" + hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()[:40]) for i in range(count)]
 
 
 def period_tuple(record: int, payment: int, coupon: Fraction, principal: Fraction, redeem: Fraction) -> tuple:
@@ -51,9 +46,7 @@ def period_tuple(record: int, payment: int, coupon: Fraction, principal: Fractio
     )
 
 
-def encode_params(
-    payment_token: str, payer: str, tax_account: str, local_tax: str, periods: list[tuple]
-) -> bytes:
+def encode_params(payment_token: str, payer: str, tax_account: str, local_tax: str, periods: list[tuple]) -> bytes:
     value = (
         payment_token,
         payer,
@@ -81,9 +74,7 @@ class Series:
         for start in range(0, len(holders), 400):
             chunk = holders[start : start + 400]
             self.token.mintBatch(chunk, 100, sender=self.deployer)
-            self.registry.setRecords(
-                chunk, (chunk[0], 392, 0, 0, JP_INDIVIDUAL, MAX_U32, False), sender=self.deployer
-            )
+            self.registry.setRecords(chunk, (chunk[0], 392, 0, 0, JP_INDIVIDUAL, MAX_U32, False), sender=self.deployer)
         now = chain.pending_timestamp
         coupon = Fraction(85, 2)
         principal = Fraction(10_000) if redeem else Fraction(0)
@@ -97,9 +88,7 @@ class Series:
         params = encode_params(
             self.cash.address, self.treasury.address, self.tax.address, self.local_tax.address, self.periods
         )
-        receipt = factory.deploy(
-            implementation, self.token, self.registry, self.admin, params, sender=self.deployer
-        )
+        receipt = factory.deploy(implementation, self.token, self.registry, self.admin, params, sender=self.deployer)
         self.agent = project.PaymentAgent.at(next(iter(receipt.events.filter(factory.AgentCloned))).agent)
         self.token.setPayer(self.agent, True, sender=self.deployer)
         self.agent.syncRecordTimes(sender=self.admin)

@@ -70,9 +70,7 @@ def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, byt
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
     years = max(
         0,
-        today.year
-        - raw["issue_date"].year
-        + (1 if today >= raw["issue_date"].replace(year=today.year) else 0),
+        today.year - raw["issue_date"].year + (1 if today >= raw["issue_date"].replace(year=today.year) else 0),
     )
     shifted = _shift_dates(raw, years) if years else raw
     canonical = yaml.safe_dump(shifted, sort_keys=True, allow_unicode=True).encode()
@@ -125,9 +123,7 @@ class Walkthrough:
         schedule = build_schedule(terms)
         self.step(f"{terms.name} — {terms.isin}")
         if years:
-            self.say(
-                f"Example dates moved {years} year(s) forward so that the bond is issued after the chain's clock."
-            )
+            self.say(f"Example dates moved {years} year(s) forward so that the bond is issued after the chain's clock.")
         self.say(
             f"{terms.currency} {terms.denomination:,} units, issue {terms.issue_date}, maturity {terms.maturity_date}, "
             f"{len(schedule.periods)} payments; residents of region "
@@ -162,6 +158,7 @@ class Walkthrough:
             self.signers,
             issuer,
             payment_token=cash.address,
+            payment_token_decimals=0,
             progress=self.say,
         )
         self.say(f"manifest written to {files.manifest}")
@@ -183,8 +180,7 @@ class Walkthrough:
         self.step("Issuance")
         allocations = parse_allocations(files.allocations, total_units=terms.total_units)
         allocations = [
-            type(a)(a.line, self.signers.address(a.alias) if a.alias else a.wallet, a.units)
-            for a in allocations
+            type(a)(a.line, self.signers.address(a.alias) if a.alias else a.wallet, a.units) for a in allocations
         ]
         issued = issue(token, allocations, agent, start_block=start)
         self.say(f"minted {sum(issued.minted.values())} units to {len(issued.minted)} wallets")
@@ -213,7 +209,8 @@ class Walkthrough:
         if status != 0 or int(token.balanceOf(src.address)) != before:
             raise AssertionError(f"transfer {sender} → {receiver} was expected to be refused on chain")
         self.say(
-            f"[red]✘[/] {sender} → {receiver}: {units} units ({why}) — refused on chain, code {code}: [bold]{message}[/]"
+            f"[red]✘[/] {sender} → {receiver}: {units} units ({why}) — refused on chain, "
+            f"code {code}: [bold]{message}[/]"
         )
         return False
 

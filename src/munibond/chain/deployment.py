@@ -38,9 +38,7 @@ def _record(manifest: Manifest, key: str, name: str, contract: Any) -> None:
     receipt = getattr(contract, "receipt", None)
     block = receipt.block_number if receipt is not None else 0
     tx_hash = receipt.txn_hash if receipt is not None else None
-    manifest.contracts[key] = ContractRecord(
-        name, contract.address, ABI_PATH.format(name=name), block, tx_hash
-    )
+    manifest.contracts[key] = ContractRecord(name, contract.address, ABI_PATH.format(name=name), block, tx_hash)
     manifest.save()
 
 
@@ -83,9 +81,7 @@ def deploy_issuer(
         progress(f"PaymentAgent implementation deployed at {agent_implementation.address}")
     factory = existing("BondFactory", project.BondFactory)
     if factory is None:
-        factory = deployer.deploy(
-            project.BondFactory, deployer.address, implementation.address, registry.address
-        )
+        factory = deployer.deploy(project.BondFactory, deployer.address, implementation.address, registry.address)
         _record(manifest, "BondFactory", "BondFactory", factory)
         progress(f"BondFactory deployed at {factory.address}")
     _ensure_wiring(registry, factory, agent_implementation, deployer, admin=admin, registrar=registrar)
@@ -132,6 +128,7 @@ def deploy_series(
     deployer: Any,
     *,
     payment_token: str,
+    payment_token_decimals: int,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """Deploy one series (token clone + payment agent clone) unless it exists; returns its manifest entry.
@@ -147,7 +144,6 @@ def deploy_series(
     factory_record = manifest.contracts["BondFactory"]
     found = find_series(contracts.factory, terms.isin, factory_record.block)
     if found is None:
-        token_decimals = project.MockPaymentToken.at(payment_token).decimals()
         roles = {
             "admin": signers.address(terms.roles.admin),
             "agent": "0x" + "00" * 20,
@@ -163,14 +159,12 @@ def deploy_series(
             terms,
             schedule,
             payment_token=payment_token,
-            payment_token_decimals=int(token_decimals),
+            payment_token_decimals=payment_token_decimals,
             payer=roles["payer"],
             tax_account=tax_account,
             term_sheet_hash=terms_digest,
         )
-        params = series_params(
-            terms, schedule, roles=roles, payment_token=payment_token, agent_params=agent_params
-        )
+        params = series_params(terms, schedule, roles=roles, payment_token=payment_token, agent_params=agent_params)
         receipt = contracts.factory.deploySeries(params, sender=deployer)
         found = find_series(contracts.factory, terms.isin, receipt.block_number)
         if found is None:

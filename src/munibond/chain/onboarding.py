@@ -23,9 +23,7 @@ class OnboardingPlan:
 
     register: list[InvestorRow] = field(default_factory=list)
     update: list[InvestorRow] = field(default_factory=list)
-    link: list[tuple[InvestorRow, InvestorRow]] = field(
-        default_factory=list
-    )  # (existing wallet, extra wallet)
+    link: list[tuple[InvestorRow, InvestorRow]] = field(default_factory=list)  # (existing wallet, extra wallet)
     unchanged: list[InvestorRow] = field(default_factory=list)
 
     @property
@@ -108,9 +106,7 @@ def execute_onboarding(
         if str(current.identity).lower() != identity.lower():
             report.transactions.append(registry.updateIdentity(row.wallet, identity, sender=registrar))
         report.transactions.append(
-            registry.updateInvestor(
-                row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar
-            )
+            registry.updateInvestor(row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar)
         )
         report.updated += 1
         progress(f"updated {row.wallet}")

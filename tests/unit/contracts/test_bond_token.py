@@ -280,7 +280,9 @@ def test_forced_transfer_respects_receiver_rules(deploy_series, investors, minte
         token.forcedTransfer(a, c, 1, sender=transfer_agent)
 
 
-def test_recovery_moves_balance_and_freezes(deploy_series, onboard, investors, minter, freezer, transfer_agent, investor_d):
+def test_recovery_moves_balance_and_freezes(
+    deploy_series, onboard, investors, minter, freezer, transfer_agent, investor_d
+):
     a, b, _ = investors
     token = deploy_series()
     onboard(investor_d, identity=a)  # a new wallet registered under the same identity

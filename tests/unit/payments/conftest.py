@@ -38,9 +38,7 @@ class SeriesHarness:
     def register_many(self, wallets: Sequence[Any], tax_class: int) -> None:
         for start in range(0, len(wallets), 400):
             chunk = list(wallets[start : start + 400])
-            self.registry.setRecords(
-                chunk, (chunk[0], 392, 0, 0, tax_class, MAX_U32, False), sender=self.operator
-            )
+            self.registry.setRecords(chunk, (chunk[0], 392, 0, 0, tax_class, MAX_U32, False), sender=self.operator)
 
     def issue(self, holder: Any, units: int) -> None:
         self.token.mint(holder, units, sender=self.operator)

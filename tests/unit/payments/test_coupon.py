@@ -115,9 +115,7 @@ def test_push_pays_exact_japanese_withholding(
     gross_c, _, _ = gross_for(5, terms)
     assert yen.balanceOf(investor_c) == gross_c
 
-    assert (
-        yen.balanceOf(tax_account) == national_a + national_b
-    )  # corporate component uses the default account
+    assert yen.balanceOf(tax_account) == national_a + national_b  # corporate component uses the default account
     assert yen.balanceOf(local_tax_account) == local_a
 
     events = {e.holder: e for e in receipt.events.filter(agent.PaymentMade)}
