@@ -51,14 +51,24 @@ def _shift_year(value: Any, years: int) -> Any:
         return value.replace(year=value.year + years, day=28)
 
 
-def _shift_dates(node: Any, years: int) -> Any:
+def shift_dates(node: Any, years: int) -> Any:
+    """Every date and datetime in a parsed YAML tree moved by whole years."""
     if isinstance(node, dict):
-        return {key: _shift_dates(value, years) for key, value in node.items()}
+        return {key: shift_dates(value, years) for key, value in node.items()}
     if isinstance(node, list):
-        return [_shift_dates(value, years) for value in node]
+        return [shift_dates(value, years) for value in node]
     if isinstance(node, dt.date):
         return _shift_year(node, years)
     return node
+
+
+def years_to_start_after(issue_date: dt.date, now: int) -> int:
+    """Whole years to add to `issue_date` so that it falls after the Unix time `now`."""
+    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    years = 0
+    while _shift_year(issue_date, years) <= today:
+        years += 1
+    return years
 
 
 def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, bytes]:
@@ -67,12 +77,8 @@ def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, byt
     Returns the term sheet, the number of years moved and the bytes whose hash goes on chain.
     """
     raw = yaml.safe_load(path.read_text())
-    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-    years = max(
-        0,
-        today.year - raw["issue_date"].year + (1 if today >= raw["issue_date"].replace(year=today.year) else 0),
-    )
-    shifted = _shift_dates(raw, years) if years else raw
+    years = years_to_start_after(raw["issue_date"], now)
+    shifted = shift_dates(raw, years) if years else raw
     canonical = yaml.safe_dump(shifted, sort_keys=True, allow_unicode=True).encode()
     return term_sheet_from_dict(shifted, source=str(path)), years, canonical
 

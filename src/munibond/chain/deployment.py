@@ -34,11 +34,12 @@ def _has_code(provider: Any, address: str) -> bool:
     return len(provider.get_code(address)) > 0
 
 
-def _record(manifest: Manifest, key: str, name: str, contract: Any) -> None:
-    receipt = getattr(contract, "receipt", None)
-    block = receipt.block_number if receipt is not None else 0
-    tx_hash = receipt.txn_hash if receipt is not None else None
-    manifest.contracts[key] = ContractRecord(name, contract.address, ABI_PATH.format(name=name), block, tx_hash)
+def record_deployment(manifest: Manifest, key: str, name: str, contract: Any, abi: str | None = None) -> None:
+    """Write a freshly deployed contract (address, deployment block and transaction) into the manifest."""
+    tx_hash = contract.txn_hash
+    block = contract.provider.get_receipt(tx_hash).block_number if tx_hash else 0
+    abi_path = ABI_PATH.format(name=name) if abi is None else abi
+    manifest.contracts[key] = ContractRecord(name, contract.address, abi_path, block, tx_hash)
     manifest.save()
 
 
@@ -63,26 +64,26 @@ def deploy_issuer(
     registry = existing("InvestorRegistry", project.InvestorRegistry)
     if registry is None:
         registry = deployer.deploy(project.InvestorRegistry, deployer.address)
-        _record(manifest, "InvestorRegistry", "InvestorRegistry", registry)
+        record_deployment(manifest, "InvestorRegistry", "InvestorRegistry", registry)
         progress(f"InvestorRegistry deployed at {registry.address}")
     extension = existing("BondTokenAdmin", project.BondTokenAdmin)
     if extension is None:
         extension = deployer.deploy(project.BondTokenAdmin)
-        _record(manifest, "BondTokenAdmin", "BondTokenAdmin", extension)
+        record_deployment(manifest, "BondTokenAdmin", "BondTokenAdmin", extension)
     implementation = existing("BondToken", project.BondToken)
     if implementation is None:
         implementation = deployer.deploy(project.BondToken, extension.address)
-        _record(manifest, "BondToken", "BondToken", implementation)
+        record_deployment(manifest, "BondToken", "BondToken", implementation)
         progress(f"BondToken implementation deployed at {implementation.address}")
     agent_implementation = existing("PaymentAgent", project.PaymentAgent)
     if agent_implementation is None:
         agent_implementation = deployer.deploy(project.PaymentAgent)
-        _record(manifest, "PaymentAgent", "PaymentAgent", agent_implementation)
+        record_deployment(manifest, "PaymentAgent", "PaymentAgent", agent_implementation)
         progress(f"PaymentAgent implementation deployed at {agent_implementation.address}")
     factory = existing("BondFactory", project.BondFactory)
     if factory is None:
         factory = deployer.deploy(project.BondFactory, deployer.address, implementation.address, registry.address)
-        _record(manifest, "BondFactory", "BondFactory", factory)
+        record_deployment(manifest, "BondFactory", "BondFactory", factory)
         progress(f"BondFactory deployed at {factory.address}")
     _ensure_wiring(registry, factory, agent_implementation, deployer, admin=admin, registrar=registrar)
     return IssuerContracts(registry, factory)

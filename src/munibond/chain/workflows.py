@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
-from munibond.chain.deployment import bond_token, deploy_issuer, deploy_series, payment_agent
+from munibond.chain.deployment import bond_token, deploy_issuer, deploy_series, payment_agent, record_deployment
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import IssuanceReport, issue
-from munibond.chain.manifest import ContractRecord
 from munibond.chain.onboarding import OnboardingPlan, OnboardingReport, execute_onboarding, plan_onboarding
 from munibond.chain.servicing import PeriodRun, pay_period
 from munibond.chain.session import Session
@@ -91,10 +90,7 @@ def deploy(
         record = manifest.contracts.get("MockPaymentToken")
         if record is None or len(session.provider.get_code(record.address)) == 0:
             mock = deployer.deploy(session.project.MockPaymentToken, "Test deposit token", "TDEP", terms.minor_units)
-            manifest.contracts["MockPaymentToken"] = ContractRecord(
-                "MockPaymentToken", mock.address, "", mock.receipt.block_number, mock.receipt.txn_hash
-            )
-            manifest.save()
+            record_deployment(manifest, "MockPaymentToken", "MockPaymentToken", mock, abi="")
             progress(f"test payment token deployed at {mock.address}")
         token_ref = manifest.contracts["MockPaymentToken"].address
     cash = signers.address(token_ref)
