@@ -88,7 +88,9 @@ def series_params(roles: dict[str, str], isin: str, record_times: list[int]) -> 
     }
 
 
-def pack_record(identity: int, country: int, region: int, category: int, tax_class: int, kyc_expiry: int) -> int:
+def pack_record(
+    identity: int, country: int, region: int, category: int, tax_class: int, kyc_expiry: int
+) -> int:
     """The InvestorRecord storage word (see InvestorRegistry)."""
     return identity | country << 160 | region << 176 | category << 200 | tax_class << 208 | kyc_expiry << 216
 
@@ -114,7 +116,9 @@ def measure(project: Any, accounts: Any, chain: Any) -> dict[str, dict[str, int]
     # a first series so that the measured deployment is not the first token bound in the registry
     factory.deploySeries(series_params(_roles(admin, agent, payer), "JP0000000001", []), sender=admin)
 
-    receipt = factory.deploySeries(series_params(_roles(admin, agent, payer), "JP0000000002", []), sender=admin)
+    receipt = factory.deploySeries(
+        series_params(_roles(admin, agent, payer), "JP0000000002", []), sender=admin
+    )
     gas["deploy_series"] = receipt.gas_used
     token = project.IBondToken.at(receipt.events.filter(factory.SeriesDeployed)[0].token)
 
@@ -126,9 +130,15 @@ def measure(project: Any, accounts: Any, chain: Any) -> dict[str, dict[str, int]
         register(wallet)
     wallets = [f"0x{i:040x}" for i in range(0x1000, 0x1000 + 100)]
     packed = [pack_record(int(w, 16) + 10**6, JAPAN, KOBE, 0, 0, FAR_FUTURE) for w in wallets]
-    gas["onboard_batch100_each"] = registry.batchRegisterPacked(wallets, packed, sender=registrar).gas_used // 100
-    batch = [(f"0x{i:040x}", f"0x{i + 10**6:040x}", JAPAN, KOBE, 0, 0, FAR_FUTURE) for i in range(0x2000, 0x2064)]
-    gas["onboard_batch100_struct_each"] = registry.batchRegisterInvestors(batch, sender=registrar).gas_used // 100
+    gas["onboard_batch100_each"] = (
+        registry.batchRegisterPacked(wallets, packed, sender=registrar).gas_used // 100
+    )
+    batch = [
+        (f"0x{i:040x}", f"0x{i + 10**6:040x}", JAPAN, KOBE, 0, 0, FAR_FUTURE) for i in range(0x2000, 0x2064)
+    ]
+    gas["onboard_batch100_struct_each"] = (
+        registry.batchRegisterInvestors(batch, sender=registrar).gas_used // 100
+    )
 
     gas["mint_first_of_series"] = token.mint(inv[5], 1_000, sender=agent).gas_used
     gas["mint_new"] = token.mint(inv[0], 1_000, sender=agent).gas_used
@@ -187,9 +197,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         base = gas.get(base_key)
         ratio = f"{gas[key] / base:.2f}" if base else "-"
         target, trex = TARGETS.get(key, (None, None))
-        lines.append(
-            f"| {key} | {gas[key]:,} | {ratio} | {f'{target:,}' if target else '-'} | {f'{trex:,}' if trex else '-'} |"
-        )
+        target_text = f"{target:,}" if target else "-"
+        trex_text = f"{trex:,}" if trex else "-"
+        lines.append(f"| {key} | {gas[key]:,} | {ratio} | {target_text} | {trex_text} |")
     sizes: dict[str, int] = results.get("size", {})
     if sizes:
         lines += ["", "| contract | runtime bytes | limit |", "|---|---:|---:|"]

@@ -184,7 +184,9 @@ def series_params(
 
 
 @pytest.fixture(scope="session")
-def roles(admin, transfer_agent, freezer, minter, document_manager, compliance_manager, payer) -> dict[str, Any]:
+def roles(
+    admin, transfer_agent, freezer, minter, document_manager, compliance_manager, payer
+) -> dict[str, Any]:
     return {
         "admin": admin.address,
         "agent": "0x" + "00" * 20,

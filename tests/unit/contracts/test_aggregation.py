@@ -5,7 +5,9 @@ from __future__ import annotations
 from ape import reverts
 
 
-def test_link_aggregates_existing_balances(deploy_series, onboard, registry, registrar, minter, investor_a, investor_b, investor_c):
+def test_link_aggregates_existing_balances(
+    deploy_series, onboard, registry, registrar, minter, investor_a, investor_b, investor_c
+):
     onboard(investor_a)
     onboard(investor_c)
     token = deploy_series(maxPerInvestor=100, maxHolders=5)
@@ -26,10 +28,13 @@ def test_link_aggregates_existing_balances(deploy_series, onboard, registry, reg
     assert token.holderCount() == 2
 
 
-def test_link_fixes_holder_count(deploy_series, onboard, registry, registrar, minter, investor_a, investor_b, investor_c):
+def test_link_fixes_holder_count(
+    deploy_series, onboard, registry, registrar, minter, investor_a, investor_b, investor_c
+):
     onboard(investor_a)
     onboard(investor_c)
-    # investor_b registered directly under investor_c's identity: the registry cannot tell (no identity index),
+    # investor_b registered directly under investor_c's identity: the registry cannot tell (no identity
+    # index),
     # so the token counts it as a separate holder until the wallets are linked
     onboard(investor_b, identity=investor_c)
     token = deploy_series(maxHolders=3)
@@ -44,7 +49,9 @@ def test_link_fixes_holder_count(deploy_series, onboard, registry, registrar, mi
     assert token.holderCount() == 2
 
 
-def test_aggregation_survives_registry_changes(deploy_series, onboard, registry, registrar, minter, investor_a, investor_b, investor_d):
+def test_aggregation_survives_registry_changes(
+    deploy_series, onboard, registry, registrar, minter, investor_a, investor_b, investor_d
+):
     onboard(investor_a)
     onboard(investor_d)
     token = deploy_series(maxPerInvestor=100, maxHolders=3)

@@ -1,4 +1,4 @@
-"""BondToken: ERC-20/ERC-3643 behaviour, every restriction code, freezes, agent paths, documents, bond views."""
+"""BondToken: ERC-20/ERC-3643 behaviour, restriction codes, freezes, agent paths, documents, bond views."""
 
 from __future__ import annotations
 
@@ -252,7 +252,9 @@ def test_messages_cover_every_code(deploy_series):
     assert token.messageForTransferRestriction(17) == "UNKNOWN"
 
 
-def test_forced_transfer_unfreezes_only_what_it_moves(deploy_series, investors, minter, freezer, transfer_agent):
+def test_forced_transfer_unfreezes_only_what_it_moves(
+    deploy_series, investors, minter, freezer, transfer_agent
+):
     a, b, _ = investors
     token = deploy_series()
     token.mint(a, 100, sender=minter)
@@ -270,9 +272,13 @@ def test_forced_transfer_unfreezes_only_what_it_moves(deploy_series, investors, 
     assert token.getFrozenTokens(a) == 40
 
 
-def test_forced_transfer_respects_receiver_rules(deploy_series, investors, minter, transfer_agent, investor_d, chain):
+def test_forced_transfer_respects_receiver_rules(
+    deploy_series, investors, minter, transfer_agent, investor_d, chain
+):
     a, _, c = investors
-    token = deploy_series(regionCountries=[JAPAN], regions=[KOBE], lockUpUntil=chain.pending_timestamp + 10_000)
+    token = deploy_series(
+        regionCountries=[JAPAN], regions=[KOBE], lockUpUntil=chain.pending_timestamp + 10_000
+    )
     token.mint(a, 10, sender=minter)
     with restricted(token, 6):
         token.forcedTransfer(a, investor_d, 1, sender=transfer_agent)
@@ -280,7 +286,9 @@ def test_forced_transfer_respects_receiver_rules(deploy_series, investors, minte
         token.forcedTransfer(a, c, 1, sender=transfer_agent)
 
 
-def test_recovery_moves_balance_and_freezes(deploy_series, onboard, investors, minter, freezer, transfer_agent, investor_d):
+def test_recovery_moves_balance_and_freezes(
+    deploy_series, onboard, investors, minter, freezer, transfer_agent, investor_d
+):
     a, b, _ = investors
     token = deploy_series()
     onboard(investor_d, identity=a)  # a new wallet registered under the same identity
@@ -307,7 +315,12 @@ def test_burn_and_redeem(deploy_series, investors, minter, freezer, payer):
     token.burn(a, 40, sender=minter)
     tx = token.redeem(a, 60, sender=payer)  # redemption includes frozen tokens
     assert tx.events.filter(token.Redeemed)[0].amount == 60
-    assert (token.balanceOf(a), token.totalSupply(), token.getFrozenTokens(a), token.holderCount()) == (0, 0, 0, 0)
+    assert (token.balanceOf(a), token.totalSupply(), token.getFrozenTokens(a), token.holderCount()) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def test_batch_operations(deploy_series, investors, minter, freezer, transfer_agent):

@@ -1,4 +1,4 @@
-"""ERC-3643 conformance: the compiled ABIs contain every signature, selector and event topic of the reference."""
+"""ERC-3643 conformance: compiled ABIs contain every signature, selector and event topic of the reference."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ INTERFACE_IDS = {"IERC3643": "0xb97d944c", "IAgentRole": "0x0cba0fa8", "IERC173"
 
 
 def parse_reference() -> dict[str, dict[str, list[tuple[str, str]]]]:
-    """interface -> {"functions": [(signature, selector)], "events": [(signature, topic0)]} from the annotations."""
+    """interface -> {"functions": [(signature, selector)], "events": [(signature, topic0)]}."""
     text = REFERENCE.read_text()
     result: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for match in re.finditer(r"^interface (\w+)[^{]*\{(.*?)^\}", text, re.S | re.M):
@@ -49,7 +49,9 @@ def test_reference_parsed(reference):
         assert "0x" + keccak(text=sig)[:4].hex() == sel
 
 
-@pytest.mark.parametrize(("contract", "interfaces"), [("BondToken", TOKEN_INTERFACES), ("InvestorRegistry", REGISTRY_INTERFACES)])
+@pytest.mark.parametrize(
+    ("contract", "interfaces"), [("BondToken", TOKEN_INTERFACES), ("InvestorRegistry", REGISTRY_INTERFACES)]
+)
 def test_abi_contains_reference(project, reference, contract, interfaces):
     functions, events = abi_signatures(getattr(project, contract).contract_type)
     for interface in interfaces:

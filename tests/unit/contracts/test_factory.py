@@ -27,7 +27,8 @@ def test_clone_cannot_be_initialized_twice(deploy_series, roles, admin):
 
 def test_deploy_serial_maturities(project, factory, roles, admin, registry):
     params = [
-        series_params(roles, symbol=f"Q{year}", isin=f"US0000000{year}", name=f"Serial {year}") for year in (2030, 2031, 2032)
+        series_params(roles, symbol=f"Q{year}", isin=f"US0000000{year}", name=f"Serial {year}")
+        for year in (2030, 2031, 2032)
     ]
     for p, maturity in zip(params, (1_893_456_000, 1_924_992_000, 1_956_528_000), strict=True):
         p["terms"]["maturityDate"] = maturity

@@ -5,7 +5,9 @@ from __future__ import annotations
 from ape import reverts
 
 
-def test_balances_at_several_record_times(deploy_series, onboard, minter, payer, chain, investor_a, investor_b, investor_c):
+def test_balances_at_several_record_times(
+    deploy_series, onboard, minter, payer, chain, investor_a, investor_b, investor_c
+):
     for w in (investor_a, investor_b, investor_c):
         onboard(w)
     now = chain.pending_timestamp
@@ -20,7 +22,9 @@ def test_balances_at_several_record_times(deploy_series, onboard, minter, payer,
     chain.mine(timestamp=now + 250)  # R1 passed
     # nothing happens in period 2, R2 passes too
     chain.mine(timestamp=now + 350)
-    token.transfer(investor_c, 30, sender=investor_b)  # b and c change across two record dates: history spills
+    token.transfer(
+        investor_c, 30, sender=investor_b
+    )  # b and c change across two record dates: history spills
     token.transfer(investor_a, 1, sender=investor_c)
     chain.mine(timestamp=now + 450)
 

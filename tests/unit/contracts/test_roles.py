@@ -9,7 +9,16 @@ from ape import reverts
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-ROLE_NAMES = ["admin", "transfer_agent", "freezer", "minter", "document_manager", "compliance_manager", "payer", "outsider"]
+ROLE_NAMES = [
+    "admin",
+    "transfer_agent",
+    "freezer",
+    "minter",
+    "document_manager",
+    "compliance_manager",
+    "payer",
+    "outsider",
+]
 DOC = b"prospectus".ljust(32, b"\0")
 
 

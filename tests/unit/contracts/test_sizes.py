@@ -3,7 +3,14 @@
 import pytest
 
 LIMIT = 24_576
-DEPLOYABLES = ["InvestorRegistry", "BondToken", "BondTokenAdmin", "BondFactory", "BaselineERC20", "MockPaymentToken"]
+DEPLOYABLES = [
+    "InvestorRegistry",
+    "BondToken",
+    "BondTokenAdmin",
+    "BondFactory",
+    "BaselineERC20",
+    "MockPaymentToken",
+]
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
@@ -16,4 +23,6 @@ def test_runtime_size_under_limit(project, name):
 def test_deployed_clone_is_minimal(deploy_series, chain):
     token = deploy_series()
     code = chain.provider.get_code(token.address)
-    assert code[:10].hex().startswith("363d3d373d3d3d363d73")  # EIP-1167 prefix, args follow the 45-byte proxy
+    assert (
+        code[:10].hex().startswith("363d3d373d3d3d363d73")
+    )  # EIP-1167 prefix, args follow the 45-byte proxy
