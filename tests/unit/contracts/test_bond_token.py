@@ -1,4 +1,4 @@
-"""BondToken: ERC-20/ERC-3643 behaviour, every restriction code, freezes, agent paths, documents, bond views."""
+"""BondToken: ERC-20/ERC-3643 behaviour, restriction codes, freezes, agent paths, documents, bond views."""
 
 from __future__ import annotations
 
@@ -309,7 +309,12 @@ def test_burn_and_redeem(deploy_series, investors, minter, freezer, payer):
     token.burn(a, 40, sender=minter)
     tx = token.redeem(a, 60, sender=payer)  # redemption includes frozen tokens
     assert tx.events.filter(token.Redeemed)[0].amount == 60
-    assert (token.balanceOf(a), token.totalSupply(), token.getFrozenTokens(a), token.holderCount()) == (0, 0, 0, 0)
+    assert (token.balanceOf(a), token.totalSupply(), token.getFrozenTokens(a), token.holderCount()) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def test_batch_operations(deploy_series, investors, minter, freezer, transfer_agent):

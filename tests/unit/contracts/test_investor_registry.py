@@ -65,7 +65,15 @@ def sign(registry: Any, chain: Any, private_key: str, message: dict[str, Any]) -
 def test_register_investor_sets_packed_record(registry, registrar, investor_a):
     tx = registry.registerInvestor(investor_a, investor_a, JAPAN, KOBE, 1, 2, FAR_FUTURE, sender=registrar)
     rec = registry.investorRecord(investor_a)
-    assert (rec.identity, rec.country, rec.region, rec.category, rec.taxClass, rec.kycExpiry, rec.multiWallet) == (
+    assert (
+        rec.identity,
+        rec.country,
+        rec.region,
+        rec.category,
+        rec.taxClass,
+        rec.kycExpiry,
+        rec.multiWallet,
+    ) == (
         investor_a.address,
         JAPAN,
         KOBE,
