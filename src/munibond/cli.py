@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "investors": "munibond.commands.investors:investors",
     "issue": "munibond.commands.issue:issue",
     "coupon": "munibond.commands.coupon:coupon",
+    "holders": "munibond.commands.holders:holders",
 }
 
 INPUT_ERROR_EXIT = 2

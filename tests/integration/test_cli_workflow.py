@@ -180,3 +180,63 @@ def test_deploying_after_the_first_record_date_is_refused(node, tmp_path):
     assert result.returncode == 2
     assert "has already passed" in result.stderr
     assert nonces(web3, "issuer") == before
+
+
+MINT_ABI = [
+    {
+        "type": "function",
+        "name": "mint",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+        "outputs": [],
+    },
+    {
+        "type": "function",
+        "name": "balanceOf",
+        "stateMutability": "view",
+        "inputs": [{"name": "a", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+]
+
+
+def test_register_and_coupon_payment_after_the_record_date(node, workspace):
+    """Runs after the deployment test (same module, same node): register, then pay period 1 twice."""
+    url, web3 = node
+    tmp, terms, manifest = workspace
+    deployed = json.loads(manifest.read_text())
+    if "KNGW26" not in deployed.get("series", {}):
+        pytest.fail("the deployment test must run first in this module")
+
+    register_file = tmp / "register.csv"
+    listed = munibond(url, manifest, "holders", "KNGW26", "--csv", str(register_file))
+    assert listed.returncode == 0, listed.stderr
+    rows = register_file.read_text().splitlines()
+    assert rows[0].startswith("wallet,identity,")
+    allocated = sum(int(line.split(",")[1]) for line in (EXAMPLES / "allocations.csv").read_text().splitlines()[1:])
+    assert sum(int(row.split(",")[6]) for row in rows[1:]) == allocated
+
+    not_yet = munibond(url, manifest, "coupon", "pay", "KNGW26", "1")
+    assert not_yet.returncode == 2 and "has not passed yet" in not_yet.stderr
+
+    from munibond.schedule import build_schedule
+    from munibond.terms import load_term_sheet
+
+    first = build_schedule(load_term_sheet(terms)).periods[0]
+    web3.provider.make_request("evm_setNextBlockTimestamp", [first.payment_time])
+    web3.provider.make_request("evm_mine", [])
+    cash = web3.eth.contract(address=deployed["contracts"]["MockPaymentToken"]["address"], abi=MINT_ABI)
+    treasury = address_of(web3, "treasury")
+    cash.functions.mint(treasury, 10**9).transact({"from": treasury})
+
+    paid = munibond(url, manifest, "coupon", "pay", "KNGW26", "1")
+    assert paid.returncode == 0, paid.stderr
+    assert "settled 7 holders" in paid.stdout
+    tax_office = address_of(web3, "tax_office")
+    assert cash.functions.balanceOf(tax_office).call() > 0
+
+    before = nonces(web3, "treasury")
+    again = munibond(url, manifest, "coupon", "pay", "KNGW26", "1")
+    assert again.returncode == 0, again.stderr
+    assert "funded 0 now, settled 0 holders, 7 already settled" in again.stdout
+    assert nonces(web3, "treasury") == before

@@ -17,6 +17,7 @@ from munibond.chain.deployment import bond_token, deploy_issuer, deploy_series, 
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import IssuanceReport, issue
 from munibond.chain.onboarding import OnboardingPlan, OnboardingReport, execute_onboarding, plan_onboarding
+from munibond.chain.register import RegisterLine, holder_register
 from munibond.chain.servicing import PeriodRun, pay_period
 from munibond.chain.session import Session
 from munibond.errors import InputError
@@ -212,3 +213,22 @@ def pay(
         batch_size=batch_size,
         progress=progress,
     )
+
+
+def register(session: Session, symbol: str, period: int | None) -> tuple[list[RegisterLine], str]:
+    """The holder register of `symbol`, now or at the record date of `period` (1-based)."""
+    entry = series_entry(session, symbol)
+    token = bond_token(session.project, entry["token"])
+    record_time = None
+    when = "now"
+    if period is not None:
+        agent = payment_agent(session.project, entry["payment_agent"])
+        count = int(agent.periodCount())
+        if not 1 <= period <= count:
+            raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+        record_time = int(agent.periodTerms(period - 1).recordTime)
+        if record_time >= session.now():
+            raise InputError(f"the record date of period {period} has not passed yet", field="period")
+        when = f"at the record date of period {period}"
+    lines = holder_register(token, _registry(session), start_block=int(entry["block"]), record_time=record_time)
+    return lines, when
