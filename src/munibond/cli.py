@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "issue": "munibond.commands.issue:issue",
     "coupon": "munibond.commands.coupon:coupon",
     "holders": "munibond.commands.holders:holders",
+    "redeem": "munibond.commands.coupon:redeem",
 }
 
 INPUT_ERROR_EXIT = 2

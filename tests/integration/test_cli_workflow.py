@@ -240,3 +240,15 @@ def test_register_and_coupon_payment_after_the_record_date(node, workspace):
     assert again.returncode == 0, again.stderr
     assert "funded 0 now, settled 0 holders, 7 already settled" in again.stdout
     assert nonces(web3, "treasury") == before
+
+
+def test_redeem_before_maturity_is_refused_without_sending(node, workspace):
+    url, web3 = node
+    _tmp, _terms, manifest = workspace
+    if "KNGW26" not in json.loads(manifest.read_text()).get("series", {}):
+        pytest.fail("the deployment test must run first in this module")
+    before = nonces(web3, "treasury")
+    result = munibond(url, manifest, "redeem", "KNGW26")
+    assert result.returncode == 2
+    assert "has not passed yet" in result.stderr
+    assert nonces(web3, "treasury") == before

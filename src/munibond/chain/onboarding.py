@@ -40,6 +40,12 @@ class OnboardingReport:
     transactions: list[Any] = field(default_factory=list)
 
 
+def packed_record(row: InvestorRow) -> int:
+    """The registry's one-word record of `row` (layout in docs/architecture.md, multi-wallet bit clear)."""
+    identity, country, region, category, tax_class, kyc_expiry = row.record()
+    return int(identity, 16) | country << 160 | region << 176 | category << 200 | tax_class << 208 | kyc_expiry << 216
+
+
 def _on_chain(registry: Any, wallet: str) -> tuple[Any, ...] | None:
     record = registry.investorRecord(wallet)
     if int(str(record.identity), 16) == 0:
@@ -96,8 +102,9 @@ def execute_onboarding(
     report = OnboardingReport(unchanged=len(plan.unchanged))
     for start in range(0, len(plan.register), batch_size):
         batch = plan.register[start : start + batch_size]
-        inputs = [(row.wallet, *row.record()) for row in batch]
-        report.transactions.append(registry.batchRegisterInvestors(inputs, sender=registrar))
+        wallets = [row.wallet for row in batch]
+        words = [packed_record(row) for row in batch]
+        report.transactions.append(registry.batchRegisterPacked(wallets, words, sender=registrar))
         report.registered += len(batch)
         progress(f"registered {report.registered}/{len(plan.register)} wallets")
     for row in plan.update:

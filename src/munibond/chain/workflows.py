@@ -232,3 +232,14 @@ def register(session: Session, symbol: str, period: int | None) -> tuple[list[Re
         when = f"at the record date of period {period}"
     lines = holder_register(token, _registry(session), start_block=int(entry["block"]), record_time=record_time)
     return lines, when
+
+
+def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progress: Progress = _quiet) -> PeriodRun:
+    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    final = int(agent.periodCount())
+    terms = agent.periodTerms(final - 1)
+    if int(terms.redeemNum) != int(terms.redeemDen):
+        raise InputError(f"the last period of {symbol} does not retire every unit", field="series")
+    return pay(session, symbol, final, payer=payer, batch_size=batch_size, progress=progress)
