@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from munibond.allocations import parse_allocations
-from munibond.chain.deployment import bond_token, deploy_issuer, deploy_series, payment_agent
+from munibond.chain.deployment import SeriesSpec, bond_token, deploy_issuer, deploy_series, payment_agent
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
 from munibond.chain.onboarding import execute_onboarding, plan_onboarding
@@ -154,13 +154,10 @@ class Walkthrough:
             registrar=registrar.address,
             progress=self.say,
         )
-        series = deploy_series(
-            self.project,
+        (series,) = deploy_series(
             manifest,
             contracts,
-            terms,
-            schedule,
-            hashlib.sha256(canonical).digest(),
+            [SeriesSpec(terms, schedule, hashlib.sha256(canonical).digest())],
             self.signers,
             issuer,
             payment_token=cash.address,

@@ -252,3 +252,29 @@ def test_redeem_before_maturity_is_refused_without_sending(node, workspace):
     assert result.returncode == 2
     assert "has not passed yet" in result.stderr
     assert nonces(web3, "treasury") == before
+
+
+def test_serial_issue_is_deployed_in_one_transaction(node, tmp_path):
+    url, web3 = node
+    sheets = []
+    for source in sorted((EXAMPLES / "serial").glob("*.yaml")):
+        raw = yaml.safe_load(source.read_text())
+        years = years_to_start_after(raw["issue_date"], web3.eth.get_block("latest")["timestamp"])
+        target = tmp_path / source.name
+        target.write_text(yaml.safe_dump(shift_dates(raw, years), sort_keys=False))
+        sheets.append(str(target))
+    manifest = tmp_path / "serial.json"
+    result = munibond(url, manifest, "deploy", *sheets, "--test-payment-token")
+    assert result.returncode == 0, result.stderr
+    series = json.loads(manifest.read_text())["series"]
+    assert sorted(series) == ["HCGO28", "HCGO29", "HCGO30"]
+    assert len({entry["block"] for entry in series.values()}) == 1, "one deploySerial transaction"
+    assert len({entry["token"] for entry in series.values()}) == 3
+    maturities = sorted(entry["maturity_date"] for entry in series.values())
+    assert [m[:4] for m in maturities] == sorted({m[:4] for m in maturities})
+
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(Path(sheets[0]).read_text().replace("HCGO28", "HCGO29"))
+    refused = munibond(url, tmp_path / "other.json", "deploy", sheets[1], str(clash), "--test-payment-token")
+    assert refused.returncode == 2
+    assert "HCGO29 is also used by" in refused.stderr

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
-from munibond.chain.deployment import bond_token, deploy_issuer, deploy_series, payment_agent, record_deployment
+from munibond.chain.deployment import (
+    SeriesSpec,
+    bond_token,
+    deploy_issuer,
+    deploy_series,
+    payment_agent,
+    record_deployment,
+)
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import IssuanceReport, issue
 from munibond.chain.onboarding import OnboardingPlan, OnboardingReport, execute_onboarding, plan_onboarding
@@ -60,18 +67,40 @@ def check_schedule_ahead(data: DeploymentInput, now: int) -> None:
         )
 
 
+def check_serial_issue(items: list[DeploymentInput]) -> None:
+    """Term sheets deployed together (serial maturities) must share currency, roles and payment token."""
+    first = items[0]
+    seen: dict[str, Path] = {}
+    for item in items:
+        for key in (item.terms.symbol, item.terms.isin):
+            if key in seen:
+                raise InputError(f"{key} is also used by {seen[key]}", file=str(item.path), field="symbol/isin")
+            seen[key] = item.path
+        for field in ("currency", "roles", "payment_token", "tax"):
+            if getattr(item.terms, field) != getattr(first.terms, field):
+                raise InputError(
+                    f"differs from {first.path}; the series of one serial issue share it",
+                    file=str(item.path),
+                    field=field,
+                )
+
+
 def deploy(
     session: Session,
-    data: DeploymentInput,
+    items: list[DeploymentInput],
     *,
     payment_token: str | None,
     test_payment_token: bool,
     sender: str | None = None,
     progress: Progress = _quiet,
-) -> dict[str, Any]:
-    """Deploy the issuer's shared contracts (once) and the series of `data` (once)."""
+) -> list[dict[str, Any]]:
+    """Deploy the issuer's shared contracts (once) and the series of `items` (once each; several term
+    sheets are a serial issue deployed in one transaction)."""
+    check_serial_issue(items)
+    for item in items:
+        check_schedule_ahead(item, session.now())
+    data = items[0]
     terms = data.terms
-    check_schedule_ahead(data, session.now())
     token_ref = payment_token or terms.payment_token
     if token_ref is None and not (test_payment_token and session.is_dev_chain):
         raise InputError(
@@ -85,7 +114,6 @@ def deploy(
         signers.address(getattr(terms.roles, role))
     if terms.tax:
         signers.address(terms.tax.account)
-    registrar = signers.address(terms.roles.registrar)
     manifest = session.manifest
     if token_ref is None:
         record = manifest.contracts.get("MockPaymentToken")
@@ -101,17 +129,14 @@ def deploy(
         manifest,
         deployer,
         admin=signers.address(terms.roles.admin),
-        registrar=registrar,
+        registrar=signers.address(terms.roles.registrar),
         progress=progress,
     )
     decimals = int(payment_token_at(cash).decimals())
     return deploy_series(
-        session.project,
         manifest,
         contracts,
-        terms,
-        data.schedule,
-        data.digest,
+        [SeriesSpec(item.terms, item.schedule, item.digest) for item in items],
         signers,
         deployer,
         payment_token=cash,

@@ -10,7 +10,7 @@ from munibond.commands.options import network_options
 
 
 @click.command("deploy")
-@click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("terms", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--payment-token", default=None, help="ERC-20 of the cash leg (address or alias); else the term sheet's.")
 @click.option(
     "--test-payment-token",
@@ -20,7 +20,7 @@ from munibond.commands.options import network_options
 @click.option("--sender", default=None, help="Account that sends the transactions (default: roles.admin).")
 @network_options
 def deploy(
-    terms: Path,
+    terms: tuple[Path, ...],
     payment_token: str | None,
     test_payment_token: bool,
     sender: str | None,
@@ -28,19 +28,24 @@ def deploy(
     alias_book: Path | None,
     manifest: Path | None,
 ) -> None:
-    """Deploy the bond series described by the term sheet TERMS (re-runnable: deploys only what is missing)."""
+    """Deploy the bond series of the term sheet(s) TERMS; several term sheets are one serial issue, deployed
+    in one transaction. Re-runnable: deploys only what is missing."""
     from munibond.chain import workflows
     from munibond.chain.session import connect
 
-    data = workflows.load_deployment_input(terms)
+    items = [workflows.load_deployment_input(path) for path in terms]
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        entry = workflows.deploy(
+        entries = workflows.deploy(
             session,
-            data,
+            items,
             payment_token=payment_token,
             test_payment_token=test_payment_token,
             sender=sender,
             progress=click.echo,
         )
-        click.echo(f"series {data.terms.symbol}: token {entry['token']}, payment agent {entry['payment_agent']}")
+        for item, entry in zip(items, entries, strict=True):
+            click.echo(
+                f"series {item.terms.symbol} (maturity {item.terms.maturity_date}): token {entry['token']}, "
+                f"payment agent {entry['payment_agent']}"
+            )
         click.echo(f"manifest: {session.manifest.path}")
