@@ -23,7 +23,13 @@ from munibond.chain.deployment import (
 )
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import IssuanceReport, issue
-from munibond.chain.onboarding import OnboardingPlan, OnboardingReport, execute_onboarding, plan_onboarding
+from munibond.chain.onboarding import (
+    DEFAULT_BATCH_SIZE,
+    OnboardingPlan,
+    OnboardingReport,
+    execute_onboarding,
+    plan_onboarding,
+)
 from munibond.chain.register import RegisterLine, holder_register
 from munibond.chain.servicing import PeriodRun, pay_period
 from munibond.chain.session import Session
@@ -165,7 +171,7 @@ def import_investors(
     rows: list[InvestorRow],
     *,
     registrar: str,
-    batch_size: int,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
     progress: Progress = _quiet,
 ) -> tuple[OnboardingPlan, OnboardingReport | None]:
