@@ -20,13 +20,15 @@ from rich.console import Console
 from rich.table import Table
 
 from munibond.allocations import parse_allocations
+from munibond.attestation import Attestation
 from munibond.chain.deployment import SeriesSpec, bond_token, deploy_issuer, deploy_series, payment_agent
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
 from munibond.chain.onboarding import execute_onboarding, plan_onboarding
 from munibond.chain.servicing import HolderPayment, pay_period
 from munibond.chain.signers import AliasBook, Signers
-from munibond.investors import parse_investors, resolve_wallets
+from munibond.investors import InvestorCategory, InvestorRow, investor_identity, parse_investors, resolve_wallets
+from munibond.money import TAX_CLASSES
 from munibond.schedule import build_schedule
 from munibond.terms import TermSheet, term_sheet_from_dict
 
@@ -179,6 +181,7 @@ class Walkthrough:
             f"registered {report.registered} wallets, linked {report.linked} extra wallet(s) "
             f"of multi-wallet investors, {report.unchanged} already up to date"
         )
+        self.self_service_kyc(contracts.registry, issuer, now)
 
         self.step("Issuance")
         allocations = parse_allocations(files.allocations, total_units=terms.total_units)
@@ -196,6 +199,40 @@ class Walkthrough:
         self.step("Coupons and redemption")
         received = self.service(terms, schedule, token, paying_agent, cash, treasury, start)
         self.received_table(received, schedule, cash)
+
+    def self_service_kyc(self, registry: Any, issuer: Any, now: int) -> None:
+        """A trusted KYC provider attests investor_h off chain; the investor submits it and pays the gas."""
+        provider = self.signers.account("kyc_provider")
+        registry.setKycProvider(provider.address, True, sender=issuer)
+        investor = self.signers.account("investor_h")
+        attestation = Attestation(
+            wallet=investor.address,
+            identity=investor_identity(ISSUER_SALT, "KNGW-0008"),
+            country=392,
+            region=140007,
+            category=int(InvestorCategory.INDIVIDUAL),
+            tax_class=TAX_CLASSES["jp_individual"].id,
+            kyc_expiry=now + 10 * 365 * 86400,
+            nonce=1,
+            deadline=now + 3600,
+        )
+        signature = attestation.sign(provider.private_key, registry.address, self.chain.chain_id)
+        registry.registerWithAttestation(attestation.as_struct(), signature, sender=investor)
+        self.investors[investor.address] = InvestorRow(
+            0,
+            investor.address,
+            "KNGW-0008",
+            attestation.identity,
+            attestation.country,
+            attestation.region,
+            InvestorCategory.INDIVIDUAL,
+            TAX_CLASSES["jp_individual"],
+            attestation.kyc_expiry,
+        )
+        self.say(
+            f"investor_h registered itself with an EIP-712 attestation signed by kyc_provider "
+            f"(verified: {registry.isVerified(investor.address)}); replaying it would fail (nonce used)"
+        )
 
     # ------------------------------------------------------------------ transfers
 
@@ -219,6 +256,7 @@ class Walkthrough:
 
     def transfers(self, token: Any, agent: Any) -> None:
         self.try_transfer(token, "investor_a", "investor_d", 5, "two residents")
+        self.try_transfer(token, "investor_g", "investor_h", 10, "to the investor onboarded by attestation")
         self.try_transfer(token, "investor_a", "investor_f", 5, "to a non-resident of the prefecture")
         self.try_transfer(token, "investor_a", "investor_d", 10, "would take the receiver over ¥1,000,000")
         self.try_transfer(
