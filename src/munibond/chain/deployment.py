@@ -55,36 +55,21 @@ def deploy_issuer(
 ) -> IssuerContracts:
     """Registry, token and payment-agent implementations and the factory, each deployed at most once."""
 
-    def existing(key: str, container: Any) -> Any | None:
-        record = manifest.contracts.get(key)
+    def once(name: str, *args: Any) -> Any:
+        record = manifest.contracts.get(name)
+        container = getattr(project, name)
         if record and _has_code(provider, record.address):
             return container.at(record.address)
-        return None
+        contract = deployer.deploy(container, *args)
+        record_deployment(manifest, name, name, contract)
+        progress(f"{name} deployed at {contract.address}")
+        return contract
 
-    registry = existing("InvestorRegistry", project.InvestorRegistry)
-    if registry is None:
-        registry = deployer.deploy(project.InvestorRegistry, deployer.address)
-        record_deployment(manifest, "InvestorRegistry", "InvestorRegistry", registry)
-        progress(f"InvestorRegistry deployed at {registry.address}")
-    extension = existing("BondTokenAdmin", project.BondTokenAdmin)
-    if extension is None:
-        extension = deployer.deploy(project.BondTokenAdmin)
-        record_deployment(manifest, "BondTokenAdmin", "BondTokenAdmin", extension)
-    implementation = existing("BondToken", project.BondToken)
-    if implementation is None:
-        implementation = deployer.deploy(project.BondToken, extension.address)
-        record_deployment(manifest, "BondToken", "BondToken", implementation)
-        progress(f"BondToken implementation deployed at {implementation.address}")
-    agent_implementation = existing("PaymentAgent", project.PaymentAgent)
-    if agent_implementation is None:
-        agent_implementation = deployer.deploy(project.PaymentAgent)
-        record_deployment(manifest, "PaymentAgent", "PaymentAgent", agent_implementation)
-        progress(f"PaymentAgent implementation deployed at {agent_implementation.address}")
-    factory = existing("BondFactory", project.BondFactory)
-    if factory is None:
-        factory = deployer.deploy(project.BondFactory, deployer.address, implementation.address, registry.address)
-        record_deployment(manifest, "BondFactory", "BondFactory", factory)
-        progress(f"BondFactory deployed at {factory.address}")
+    registry = once("InvestorRegistry", deployer.address)
+    extension = once("BondTokenAdmin")
+    implementation = once("BondToken", extension.address)
+    agent_implementation = once("PaymentAgent")
+    factory = once("BondFactory", deployer.address, implementation.address, registry.address)
     _ensure_wiring(registry, factory, agent_implementation, deployer, admin=admin, registrar=registrar)
     return IssuerContracts(registry, factory)
 
