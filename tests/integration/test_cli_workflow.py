@@ -241,6 +241,18 @@ def test_register_and_coupon_payment_after_the_record_date(node, workspace):
     assert "funded 0 now, settled 0 holders, 7 already settled" in again.stdout
     assert nonces(web3, "treasury") == before
 
+    shown = munibond(url, manifest, "coupon", "status", "KNGW26")
+    assert shown.returncode == 0, shown.stderr
+    rows = [
+        [cell.strip().replace(",", "") for cell in line.strip().strip("│").split("│")]
+        for line in shown.stdout.splitlines()
+        if line.startswith("│")
+    ]
+    cells = next(row for row in rows if row[0] == "1")
+    required, funded, net, tax, escrowed, reclaimed, held = (int(c) for c in cells[2:9])
+    assert required == funded == net + tax + escrowed + reclaimed + held
+    assert tax == cash.functions.balanceOf(tax_office).call()
+
 
 def test_redeem_before_maturity_is_refused_without_sending(node, workspace):
     url, web3 = node

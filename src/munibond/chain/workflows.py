@@ -274,3 +274,51 @@ def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progre
     if int(terms.redeemNum) != int(terms.redeemDen):
         raise InputError(f"the last period of {symbol} does not retire every unit", field="series")
     return pay(session, symbol, final, payer=payer, batch_size=batch_size, progress=progress)
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    """One period as the payment agent sees it (amounts in payment-token base units)."""
+
+    period: int  # 1-based, as in the schedule
+    record_time: int
+    payment_time: int
+    required: int | None  # None until the record time has passed
+    funded: int
+    paid_net: int
+    tax_withheld: int
+    escrowed: int
+    reclaimed: int
+    held: int
+    defaulted: bool
+    closed: bool
+
+
+def status(session: Session, symbol: str) -> list[PeriodStatus]:
+    """Every period of `symbol` with its conservation buckets: funded = net + tax + escrowed + reclaimed + held."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    now = session.now()
+    result = []
+    for period in range(int(agent.periodCount())):
+        terms = agent.periodTerms(period)
+        state = agent.periodState(period)
+        buckets = agent.accounts(period)
+        passed = int(terms.recordTime) < now
+        result.append(
+            PeriodStatus(
+                period + 1,
+                int(terms.recordTime),
+                int(terms.paymentTime),
+                int(agent.requiredFunding(period)) if passed else None,
+                int(buckets.funded),
+                int(buckets.paidNet),
+                int(buckets.taxWithheld),
+                int(buckets.escrowed),
+                int(buckets.reclaimed),
+                int(buckets.held),
+                bool(state.defaulted),
+                bool(state.closed),
+            )
+        )
+    return result

@@ -70,3 +70,38 @@ def redeem(
             f"redemption: funded {run.funded_now} now, {run.settled} holders paid {principal} principal, "
             f"{burned} units burned, {run.skipped} already settled"
         )
+
+
+@coupon.command("status")
+@click.argument("symbol")
+@network_options
+def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
+    """Per period of SYMBOL: required and funded amounts, what was paid, withheld, escrowed, reclaimed, held."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+    from munibond.console import make_console
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        periods = workflows.status(session, symbol)
+    table = Table(title=f"{symbol} payments (payment-token base units)")
+    for column in ("#", "payment", "required", "funded", "paid net", "tax", "escrowed", "reclaimed", "held", "state"):
+        table.add_column(column, justify="left" if column in ("payment", "state") else "right")
+    for p in periods:
+        state = "default" if p.defaulted else ("closed" if p.closed else "")
+        table.add_row(
+            str(p.period),
+            dt.datetime.fromtimestamp(p.payment_time, dt.UTC).date().isoformat(),
+            "-" if p.required is None else f"{p.required:,}",
+            f"{p.funded:,}",
+            f"{p.paid_net:,}",
+            f"{p.tax_withheld:,}",
+            f"{p.escrowed:,}",
+            f"{p.reclaimed:,}",
+            f"{p.held:,}",
+            state,
+        )
+    make_console().print(table)
