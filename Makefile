@@ -15,7 +15,7 @@ STAMP_NODE := node_modules/.installed
 ADAPTER := .solcx/solc-v$(SOLC_VERSION)
 STAMP_BUILD := .build/.compiled
 
-.PHONY: install test demo bench lint compile abi clean distclean
+.PHONY: install test demo bench lint compile abi node clean distclean
 
 install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER)
 
@@ -51,6 +51,9 @@ demo: $(STAMP_BUILD)
 
 bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench
+
+node: install
+	anvil --host 127.0.0.1 --port 8545 --accounts 20 --mnemonic "test test test test test test test test test test test junk"
 
 lint: install
 	$(BIN)/ruff check src scripts tests bench

@@ -201,9 +201,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         base = gas.get(base_key)
         ratio = f"{gas[key] / base:.2f}" if base else "-"
         target, trex = TARGETS.get(key, (None, None))
-        lines.append(
-            f"| {key} | {gas[key]:,} | {ratio} | {f'{target:,}' if target else '-'} | {f'{trex:,}' if trex else '-'} |"
-        )
+        target_text = f"{target:,}" if target else "-"
+        trex_text = f"{trex:,}" if trex else "-"
+        lines.append(f"| {key} | {gas[key]:,} | {ratio} | {target_text} | {trex_text} |")
     sizes: dict[str, int] = results.get("size", {})
     if sizes:
         lines += ["", "| contract | runtime bytes | limit |", "|---|---:|---:|"]

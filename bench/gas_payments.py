@@ -25,9 +25,7 @@ from eth_utils import to_checksum_address
 
 RESULTS = Path(__file__).with_name("results.json")
 PERIOD_TUPLE = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
-INIT_PARAMS_TYPE = (
-    f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
-)
+INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
 JP_INDIVIDUAL = 1
 JAPAN = 392
 MAX_U32 = 2**32 - 1
@@ -42,10 +40,7 @@ TARGETS = {
 
 def holder_addresses(count: int, tag: str) -> list[str]:
     """Deterministic wallet addresses that need no keys (they only receive)."""
-    return [
-        to_checksum_address("0x" + hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()[:40])
-        for i in range(count)
-    ]
+    return [to_checksum_address("0x" + hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()[:40]) for i in range(count)]
 
 
 def period_tuple(record: int, payment: int, coupon: Fraction, principal: Fraction, redeem: Fraction) -> tuple:
@@ -61,9 +56,7 @@ def period_tuple(record: int, payment: int, coupon: Fraction, principal: Fractio
     )
 
 
-def encode_params(
-    payment_token: str, payer: str, tax_account: str, local_tax: str, periods: list[tuple]
-) -> bytes:
+def encode_params(payment_token: str, payer: str, tax_account: str, local_tax: str, periods: list[tuple]) -> bytes:
     value = (
         payment_token,
         payer,
@@ -139,9 +132,7 @@ class Issuer:
         extension = self.deployer.deploy(project.BondTokenAdmin)
         token_implementation = self.deployer.deploy(project.BondToken, extension)
         agent_implementation = self.deployer.deploy(project.PaymentAgent)
-        self.factory = self.deployer.deploy(
-            project.BondFactory, self.deployer, token_implementation, self.registry
-        )
+        self.factory = self.deployer.deploy(project.BondFactory, self.deployer, token_implementation, self.registry)
         self.factory.setPaymentAgentImplementation(agent_implementation, sender=self.deployer)
         self.registry.grantRole(self.registry.BINDER_ROLE(), self.factory, sender=self.deployer)
         self.series_count = 0

@@ -228,3 +228,9 @@ def onboard(registry, registrar) -> Callable[..., None]:
         )
 
     return _onboard
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _deploy_shared_contracts_first(registry, factory, payment_token):
+    """Session contracts exist before any module snapshot, so chain isolation never reverts them."""
+    return registry, factory, payment_token

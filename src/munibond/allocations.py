@@ -68,18 +68,14 @@ def parse_allocations(path: str | Path, *, total_units: int | None = None) -> li
             issues.append(Issue(str(exc), file, line, "units"))
             continue
         if wallet.lower() in seen:
-            issues.append(
-                Issue(f"duplicate wallet (already on line {seen[wallet.lower()]})", file, line, "wallet")
-            )
+            issues.append(Issue(f"duplicate wallet (already on line {seen[wallet.lower()]})", file, line, "wallet"))
             continue
         seen[wallet.lower()] = line
         result.append(Allocation(line, wallet, units))
     if not issues and total_units is not None:
         allocated = sum(a.units for a in result)
         if allocated > total_units:
-            issues.append(
-                Issue(f"allocates {allocated} units, the issue size is {total_units}", file, None, "units")
-            )
+            issues.append(Issue(f"allocates {allocated} units, the issue size is {total_units}", file, None, "units"))
     if issues:
         raise InputError.from_issues(issues)
     return result

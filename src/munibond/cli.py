@@ -19,6 +19,12 @@ from munibond.errors import InputError
 
 COMMANDS: dict[str, str] = {
     "schedule": "munibond.commands.schedule:schedule",
+    "deploy": "munibond.commands.deploy:deploy",
+    "investors": "munibond.commands.investors:investors",
+    "issue": "munibond.commands.issue:issue",
+    "coupon": "munibond.commands.coupon:coupon",
+    "holders": "munibond.commands.holders:holders",
+    "redeem": "munibond.commands.coupon:redeem",
 }
 
 INPUT_ERROR_EXIT = 2

@@ -20,13 +20,15 @@ from rich.console import Console
 from rich.table import Table
 
 from munibond.allocations import parse_allocations
-from munibond.chain.deployment import bond_token, deploy_issuer, deploy_series, payment_agent
+from munibond.attestation import Attestation
+from munibond.chain.deployment import SeriesSpec, bond_token, deploy_issuer, deploy_series, payment_agent
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
 from munibond.chain.onboarding import execute_onboarding, plan_onboarding
 from munibond.chain.servicing import HolderPayment, pay_period
 from munibond.chain.signers import AliasBook, Signers
-from munibond.investors import parse_investors, resolve_wallets
+from munibond.investors import InvestorCategory, InvestorRow, investor_identity, parse_investors, resolve_wallets
+from munibond.money import TAX_CLASSES
 from munibond.schedule import build_schedule
 from munibond.terms import TermSheet, term_sheet_from_dict
 
@@ -51,14 +53,24 @@ def _shift_year(value: Any, years: int) -> Any:
         return value.replace(year=value.year + years, day=28)
 
 
-def _shift_dates(node: Any, years: int) -> Any:
+def shift_dates(node: Any, years: int) -> Any:
+    """Every date and datetime in a parsed YAML tree moved by whole years."""
     if isinstance(node, dict):
-        return {key: _shift_dates(value, years) for key, value in node.items()}
+        return {key: shift_dates(value, years) for key, value in node.items()}
     if isinstance(node, list):
-        return [_shift_dates(value, years) for value in node]
+        return [shift_dates(value, years) for value in node]
     if isinstance(node, dt.date):
         return _shift_year(node, years)
     return node
+
+
+def years_to_start_after(issue_date: dt.date, now: int) -> int:
+    """Whole years to add to `issue_date` so that it falls after the Unix time `now`."""
+    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    years = 0
+    while _shift_year(issue_date, years) <= today:
+        years += 1
+    return years
 
 
 def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, bytes]:
@@ -67,14 +79,8 @@ def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, byt
     Returns the term sheet, the number of years moved and the bytes whose hash goes on chain.
     """
     raw = yaml.safe_load(path.read_text())
-    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-    years = max(
-        0,
-        today.year
-        - raw["issue_date"].year
-        + (1 if today >= raw["issue_date"].replace(year=today.year) else 0),
-    )
-    shifted = _shift_dates(raw, years) if years else raw
+    years = years_to_start_after(raw["issue_date"], now)
+    shifted = shift_dates(raw, years) if years else raw
     canonical = yaml.safe_dump(shifted, sort_keys=True, allow_unicode=True).encode()
     return term_sheet_from_dict(shifted, source=str(path)), years, canonical
 
@@ -125,9 +131,7 @@ class Walkthrough:
         schedule = build_schedule(terms)
         self.step(f"{terms.name} — {terms.isin}")
         if years:
-            self.say(
-                f"Example dates moved {years} year(s) forward so that the bond is issued after the chain's clock."
-            )
+            self.say(f"Example dates moved {years} year(s) forward so that the bond is issued after the chain's clock.")
         self.say(
             f"{terms.currency} {terms.denomination:,} units, issue {terms.issue_date}, maturity {terms.maturity_date}, "
             f"{len(schedule.periods)} payments; residents of region "
@@ -152,16 +156,14 @@ class Walkthrough:
             registrar=registrar.address,
             progress=self.say,
         )
-        series = deploy_series(
-            self.project,
+        (series,) = deploy_series(
             manifest,
             contracts,
-            terms,
-            schedule,
-            hashlib.sha256(canonical).digest(),
+            [SeriesSpec(terms, schedule, hashlib.sha256(canonical).digest())],
             self.signers,
             issuer,
             payment_token=cash.address,
+            payment_token_decimals=0,
             progress=self.say,
         )
         self.say(f"manifest written to {files.manifest}")
@@ -179,12 +181,12 @@ class Walkthrough:
             f"registered {report.registered} wallets, linked {report.linked} extra wallet(s) "
             f"of multi-wallet investors, {report.unchanged} already up to date"
         )
+        self.self_service_kyc(contracts.registry, issuer, now)
 
         self.step("Issuance")
         allocations = parse_allocations(files.allocations, total_units=terms.total_units)
         allocations = [
-            type(a)(a.line, self.signers.address(a.alias) if a.alias else a.wallet, a.units)
-            for a in allocations
+            type(a)(a.line, self.signers.address(a.alias) if a.alias else a.wallet, a.units) for a in allocations
         ]
         issued = issue(token, allocations, agent, start_block=start)
         self.say(f"minted {sum(issued.minted.values())} units to {len(issued.minted)} wallets")
@@ -197,6 +199,40 @@ class Walkthrough:
         self.step("Coupons and redemption")
         received = self.service(terms, schedule, token, paying_agent, cash, treasury, start)
         self.received_table(received, schedule, cash)
+
+    def self_service_kyc(self, registry: Any, issuer: Any, now: int) -> None:
+        """A trusted KYC provider attests investor_h off chain; the investor submits it and pays the gas."""
+        provider = self.signers.account("kyc_provider")
+        registry.setKycProvider(provider.address, True, sender=issuer)
+        investor = self.signers.account("investor_h")
+        attestation = Attestation(
+            wallet=investor.address,
+            identity=investor_identity(ISSUER_SALT, "KNGW-0008"),
+            country=392,
+            region=140007,
+            category=int(InvestorCategory.INDIVIDUAL),
+            tax_class=TAX_CLASSES["jp_individual"].id,
+            kyc_expiry=now + 10 * 365 * 86400,
+            nonce=1,
+            deadline=now + 3600,
+        )
+        signature = attestation.sign(provider.private_key, registry.address, self.chain.chain_id)
+        registry.registerWithAttestation(attestation.as_struct(), signature, sender=investor)
+        self.investors[investor.address] = InvestorRow(
+            0,
+            investor.address,
+            "KNGW-0008",
+            attestation.identity,
+            attestation.country,
+            attestation.region,
+            InvestorCategory.INDIVIDUAL,
+            TAX_CLASSES["jp_individual"],
+            attestation.kyc_expiry,
+        )
+        self.say(
+            f"investor_h registered itself with an EIP-712 attestation signed by kyc_provider "
+            f"(verified: {registry.isVerified(investor.address)}); replaying it would fail (nonce used)"
+        )
 
     # ------------------------------------------------------------------ transfers
 
@@ -213,12 +249,14 @@ class Walkthrough:
         if status != 0 or int(token.balanceOf(src.address)) != before:
             raise AssertionError(f"transfer {sender} → {receiver} was expected to be refused on chain")
         self.say(
-            f"[red]✘[/] {sender} → {receiver}: {units} units ({why}) — refused on chain, code {code}: [bold]{message}[/]"
+            f"[red]✘[/] {sender} → {receiver}: {units} units ({why}) — refused on chain, "
+            f"code {code}: [bold]{message}[/]"
         )
         return False
 
     def transfers(self, token: Any, agent: Any) -> None:
         self.try_transfer(token, "investor_a", "investor_d", 5, "two residents")
+        self.try_transfer(token, "investor_g", "investor_h", 10, "to the investor onboarded by attestation")
         self.try_transfer(token, "investor_a", "investor_f", 5, "to a non-resident of the prefecture")
         self.try_transfer(token, "investor_a", "investor_d", 10, "would take the receiver over ¥1,000,000")
         self.try_transfer(

@@ -170,9 +170,7 @@ def _now(now: int | datetime | None) -> int:
     return int(now)
 
 
-def parse_investors(
-    path: str | Path, *, issuer_salt: bytes, now: int | datetime | None = None
-) -> list[InvestorRow]:
+def parse_investors(path: str | Path, *, issuer_salt: bytes, now: int | datetime | None = None) -> list[InvestorRow]:
     """Validate the whole investor CSV; return its rows or raise one InputError listing every problem."""
     file = str(path)
     now_ts = _now(now)
@@ -246,9 +244,7 @@ def parse_investors(
         )
         key = row.wallet.lower()
         if key in seen_wallets:
-            issues.append(
-                Issue(f"duplicate wallet (already on line {seen_wallets[key]})", file, line, "wallet")
-            )
+            issues.append(Issue(f"duplicate wallet (already on line {seen_wallets[key]})", file, line, "wallet"))
             continue
         seen_wallets[key] = line
         first = investors.setdefault(row.investor_id, row)

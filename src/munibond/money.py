@@ -85,9 +85,7 @@ def currency(code: str | Currency) -> Currency:
 _DECIMAL_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
-def parse_decimal(
-    value: object, *, what: str = "value", example: str = "0.0085", negative: bool = False
-) -> Decimal:
+def parse_decimal(value: object, *, what: str = "value", example: str = "0.0085", negative: bool = False) -> Decimal:
     """Parse an exact decimal from a string like "0.0085" (or an int).
 
     Floats are refused (they are already rounded binary fractions), as are NaN/infinity, exponent forms
@@ -292,9 +290,7 @@ _TAX_CLASS_LIST: tuple[TaxClass, ...] = (
         "Japan, individual: 15.315% national (income 15% + reconstruction 0.315%) + 5% local inhabitant tax",
         (_component("jp_national", "0.15315"), _component("jp_local", "0.05")),
     ),
-    TaxClass(
-        3, "jp_corporate", "Japan, corporation: 15.315% national", (_component("jp_national", "0.15315"),)
-    ),
+    TaxClass(3, "jp_corporate", "Japan, corporation: 15.315% national", (_component("jp_national", "0.15315"),)),
     TaxClass(4, "jp_exempt", "Japan, public body or other exempt holder: no withholding"),
     TaxClass(5, "ch_35", "Switzerland: 35% Verrechnungssteuer", (_component("ch_withholding", "0.35"),)),
     TaxClass(6, "us_exempt", "United States, tax-exempt municipal interest: no withholding"),
@@ -388,11 +384,7 @@ def distribute(
 
 
 def _check_decimals(token_decimals: int) -> None:
-    if (
-        isinstance(token_decimals, bool)
-        or not isinstance(token_decimals, int)
-        or not 0 <= token_decimals <= 77
-    ):
+    if isinstance(token_decimals, bool) or not isinstance(token_decimals, int) or not 0 <= token_decimals <= 77:
         raise AmountError(f"token decimals must be an int in 0..77, got {token_decimals!r}")
 
 
@@ -412,8 +404,7 @@ def to_token_amount(minor: int, ccy: str | Currency, token_decimals: int) -> int
     quotient, rest = divmod(minor, 10**-shift)
     if rest:
         raise AmountError(
-            f"{format_minor(minor, cur)} {cur.code} is not representable"
-            f" in a token with {token_decimals} decimals"
+            f"{format_minor(minor, cur)} {cur.code} is not representable in a token with {token_decimals} decimals"
         )
     return quotient
 

@@ -96,9 +96,7 @@ def _strict_datetime(value: Any) -> datetime:
             return datetime.fromisoformat(value)
         except ValueError:
             raise _fail(f"{value!r} is not a real date and time") from None
-    raise _fail(
-        f"must be a date and time like 2026-09-24T15:00:00+09:00, got {type(value).__name__} {value!r}"
-    )
+    raise _fail(f"must be a date and time like 2026-09-24T15:00:00+09:00, got {type(value).__name__} {value!r}")
 
 
 _ALIAS_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
@@ -538,14 +536,8 @@ def _cross_checks(ts: TermSheet, doc: _Doc) -> None:
     for name in ("max_holding_per_investor", "min_holding"):
         value = getattr(comp, name)
         if value is not None and (value <= 0 or (to_fraction(value) / denom).denominator != 1):
-            doc.issue(
-                ("compliance", name), f"must be a positive multiple of the denomination {ts.denomination}"
-            )
-    if (
-        comp.max_holding_per_investor
-        and comp.min_holding
-        and comp.min_holding > comp.max_holding_per_investor
-    ):
+            doc.issue(("compliance", name), f"must be a positive multiple of the denomination {ts.denomination}")
+    if comp.max_holding_per_investor and comp.min_holding and comp.min_holding > comp.max_holding_per_investor:
         doc.issue(("compliance", "min_holding"), "must not exceed max_holding_per_investor")
     if len(set(comp.countries)) != len(comp.countries):
         doc.issue(("compliance", "countries"), "duplicate country")

@@ -34,13 +34,12 @@ def _has_code(provider: Any, address: str) -> bool:
     return len(provider.get_code(address)) > 0
 
 
-def _record(manifest: Manifest, key: str, name: str, contract: Any) -> None:
-    receipt = getattr(contract, "receipt", None)
-    block = receipt.block_number if receipt is not None else 0
-    tx_hash = receipt.txn_hash if receipt is not None else None
-    manifest.contracts[key] = ContractRecord(
-        name, contract.address, ABI_PATH.format(name=name), block, tx_hash
-    )
+def record_deployment(manifest: Manifest, key: str, name: str, contract: Any, abi: str | None = None) -> None:
+    """Write a freshly deployed contract (address, deployment block and transaction) into the manifest."""
+    tx_hash = contract.txn_hash
+    block = contract.provider.get_receipt(tx_hash).block_number if tx_hash else 0
+    abi_path = ABI_PATH.format(name=name) if abi is None else abi
+    manifest.contracts[key] = ContractRecord(name, contract.address, abi_path, block, tx_hash)
     manifest.save()
 
 
@@ -56,38 +55,21 @@ def deploy_issuer(
 ) -> IssuerContracts:
     """Registry, token and payment-agent implementations and the factory, each deployed at most once."""
 
-    def existing(key: str, container: Any) -> Any | None:
-        record = manifest.contracts.get(key)
+    def once(name: str, *args: Any) -> Any:
+        record = manifest.contracts.get(name)
+        container = getattr(project, name)
         if record and _has_code(provider, record.address):
             return container.at(record.address)
-        return None
+        contract = deployer.deploy(container, *args)
+        record_deployment(manifest, name, name, contract)
+        progress(f"{name} deployed at {contract.address}")
+        return contract
 
-    registry = existing("InvestorRegistry", project.InvestorRegistry)
-    if registry is None:
-        registry = deployer.deploy(project.InvestorRegistry, deployer.address)
-        _record(manifest, "InvestorRegistry", "InvestorRegistry", registry)
-        progress(f"InvestorRegistry deployed at {registry.address}")
-    extension = existing("BondTokenAdmin", project.BondTokenAdmin)
-    if extension is None:
-        extension = deployer.deploy(project.BondTokenAdmin)
-        _record(manifest, "BondTokenAdmin", "BondTokenAdmin", extension)
-    implementation = existing("BondToken", project.BondToken)
-    if implementation is None:
-        implementation = deployer.deploy(project.BondToken, extension.address)
-        _record(manifest, "BondToken", "BondToken", implementation)
-        progress(f"BondToken implementation deployed at {implementation.address}")
-    agent_implementation = existing("PaymentAgent", project.PaymentAgent)
-    if agent_implementation is None:
-        agent_implementation = deployer.deploy(project.PaymentAgent)
-        _record(manifest, "PaymentAgent", "PaymentAgent", agent_implementation)
-        progress(f"PaymentAgent implementation deployed at {agent_implementation.address}")
-    factory = existing("BondFactory", project.BondFactory)
-    if factory is None:
-        factory = deployer.deploy(
-            project.BondFactory, deployer.address, implementation.address, registry.address
-        )
-        _record(manifest, "BondFactory", "BondFactory", factory)
-        progress(f"BondFactory deployed at {factory.address}")
+    registry = once("InvestorRegistry", deployer.address)
+    extension = once("BondTokenAdmin")
+    implementation = once("BondToken", extension.address)
+    agent_implementation = once("PaymentAgent")
+    factory = once("BondFactory", deployer.address, implementation.address, registry.address)
     _ensure_wiring(registry, factory, agent_implementation, deployer, admin=admin, registrar=registrar)
     return IssuerContracts(registry, factory)
 
@@ -121,76 +103,102 @@ def find_series(factory: Any, isin: str, start_block: int) -> tuple[str, str, in
     return None
 
 
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One series to deploy: its validated terms, schedule and the digest of the term sheet as issued."""
+
+    terms: TermSheet
+    schedule: Schedule
+    digest: bytes
+
+
+def _params(spec: SeriesSpec, signers: Signers, payment_token: str, payment_token_decimals: int) -> dict[str, Any]:
+    terms = spec.terms
+    roles = {
+        "admin": signers.address(terms.roles.admin),
+        "agent": "0x" + "00" * 20,
+        "transferAgent": signers.address(terms.roles.transfer_agent),
+        "freezer": signers.address(terms.roles.freezer),
+        "minter": signers.address(terms.roles.minter),
+        "documentManager": signers.address(terms.roles.document_manager),
+        "complianceManager": signers.address(terms.roles.admin),
+        "payer": signers.address(terms.roles.payer),
+    }
+    tax_account = signers.address(terms.tax.account) if terms.tax else roles["admin"]
+    agent_params = payment_agent_params(
+        terms,
+        spec.schedule,
+        payment_token=payment_token,
+        payment_token_decimals=payment_token_decimals,
+        payer=roles["payer"],
+        tax_account=tax_account,
+        term_sheet_hash=spec.digest,
+    )
+    return series_params(terms, spec.schedule, roles=roles, payment_token=payment_token, agent_params=agent_params)
+
+
 def deploy_series(
-    project: Any,
     manifest: Manifest,
     contracts: IssuerContracts,
-    terms: TermSheet,
-    schedule: Schedule,
-    terms_digest: bytes,
+    specs: list[SeriesSpec],
     signers: Signers,
     deployer: Any,
     *,
     payment_token: str,
+    payment_token_decimals: int,
     progress: Callable[[str], None] = lambda _msg: None,
-) -> dict[str, Any]:
-    """Deploy one series (token clone + payment agent clone) unless it exists; returns its manifest entry.
+) -> list[dict[str, Any]]:
+    """Deploy the series of `specs` that do not exist yet — one `deploySeries`, or one `deploySerial`
+    transaction for a serial issue (several maturities) — and return their manifest entries in order.
 
-    `terms_digest` is the SHA-256 of the term sheet as issued; it is stored by the payment agent.
+    A series counts as existing when the manifest records it (with code on chain) or when the factory's
+    `SeriesDeployed` events name its ISIN (a run interrupted before the manifest write).
     """
-    entry = manifest.series.get(terms.symbol)
-    if entry and not _has_code(contracts.registry.provider, entry["token"]):
-        entry = None  # the manifest outlived its chain (e.g. a restarted local node)
-    if entry:
-        progress(f"{terms.symbol} already deployed at {entry['token']}")
-        return entry
-    factory_record = manifest.contracts["BondFactory"]
-    found = find_series(contracts.factory, terms.isin, factory_record.block)
-    if found is None:
-        token_decimals = project.MockPaymentToken.at(payment_token).decimals()
-        roles = {
-            "admin": signers.address(terms.roles.admin),
-            "agent": "0x" + "00" * 20,
-            "transferAgent": signers.address(terms.roles.transfer_agent),
-            "freezer": signers.address(terms.roles.freezer),
-            "minter": signers.address(terms.roles.minter),
-            "documentManager": signers.address(terms.roles.document_manager),
-            "complianceManager": signers.address(terms.roles.admin),
-            "payer": signers.address(terms.roles.payer),
+    factory_block = manifest.contracts["BondFactory"].block
+    found: dict[str, tuple[str, str, int]] = {}
+    missing: list[SeriesSpec] = []
+    for spec in specs:
+        entry = manifest.series.get(spec.terms.symbol)
+        if entry and _has_code(contracts.registry.provider, entry["token"]):
+            found[spec.terms.isin] = (entry["token"], entry["payment_agent"], int(entry["block"]))
+            progress(f"{spec.terms.symbol} already deployed at {entry['token']}")
+            continue
+        on_chain = find_series(contracts.factory, spec.terms.isin, factory_block)
+        if on_chain is not None:
+            found[spec.terms.isin] = on_chain
+        else:
+            missing.append(spec)
+    if missing:
+        params = [_params(spec, signers, payment_token, payment_token_decimals) for spec in missing]
+        if len(params) == 1:
+            receipt = contracts.factory.deploySeries(params[0], sender=deployer)
+        else:
+            receipt = contracts.factory.deploySerial(params, sender=deployer)
+        for spec in missing:
+            deployed = find_series(contracts.factory, spec.terms.isin, receipt.block_number)
+            if deployed is None:
+                raise RuntimeError(f"factory did not report the deployment of {spec.terms.isin}")
+            found[spec.terms.isin] = deployed
+            progress(f"{spec.terms.symbol} deployed: token {deployed[0]}, payment agent {deployed[1]}")
+    entries = []
+    for spec in specs:
+        token, agent, block = found[spec.terms.isin]
+        entry = {
+            "isin": spec.terms.isin,
+            "token": token,
+            "payment_agent": agent,
+            "payment_token": payment_token,
+            "block": block,
+            "maturity_date": spec.terms.maturity_date.isoformat(),
+            "term_sheet": spec.terms.source_file,
+            "term_sheet_sha256": "0x" + spec.digest.hex(),
+            "token_abi": ABI_PATH.format(name="IBondToken"),
+            "payment_agent_abi": ABI_PATH.format(name="IPaymentAgent"),
         }
-        tax_account = signers.address(terms.tax.account) if terms.tax else roles["admin"]
-        agent_params = payment_agent_params(
-            terms,
-            schedule,
-            payment_token=payment_token,
-            payment_token_decimals=int(token_decimals),
-            payer=roles["payer"],
-            tax_account=tax_account,
-            term_sheet_hash=terms_digest,
-        )
-        params = series_params(
-            terms, schedule, roles=roles, payment_token=payment_token, agent_params=agent_params
-        )
-        receipt = contracts.factory.deploySeries(params, sender=deployer)
-        found = find_series(contracts.factory, terms.isin, receipt.block_number)
-        if found is None:
-            raise RuntimeError(f"factory did not report the deployment of {terms.isin}")
-        progress(f"{terms.symbol} deployed: token {found[0]}, payment agent {found[1]}")
-    token, agent, block = found
-    entry = {
-        "isin": terms.isin,
-        "token": token,
-        "payment_agent": agent,
-        "payment_token": payment_token,
-        "block": block,
-        "term_sheet": terms.source_file,
-        "term_sheet_sha256": "0x" + terms_digest.hex(),
-        "token_abi": ABI_PATH.format(name="IBondToken"),
-        "payment_agent_abi": ABI_PATH.format(name="IPaymentAgent"),
-    }
-    manifest.series[terms.symbol] = entry
+        manifest.series[spec.terms.symbol] = entry
+        entries.append(entry)
     manifest.save()
-    return entry
+    return entries
 
 
 def bond_token(project: Any, address: str) -> Any:

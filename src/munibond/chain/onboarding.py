@@ -23,9 +23,7 @@ class OnboardingPlan:
 
     register: list[InvestorRow] = field(default_factory=list)
     update: list[InvestorRow] = field(default_factory=list)
-    link: list[tuple[InvestorRow, InvestorRow]] = field(
-        default_factory=list
-    )  # (existing wallet, extra wallet)
+    link: list[tuple[InvestorRow, InvestorRow]] = field(default_factory=list)  # (existing wallet, extra wallet)
     unchanged: list[InvestorRow] = field(default_factory=list)
 
     @property
@@ -40,6 +38,12 @@ class OnboardingReport:
     linked: int = 0
     unchanged: int = 0
     transactions: list[Any] = field(default_factory=list)
+
+
+def packed_record(row: InvestorRow) -> int:
+    """The registry's one-word record of `row` (layout in docs/architecture.md, multi-wallet bit clear)."""
+    identity, country, region, category, tax_class, kyc_expiry = row.record()
+    return int(identity, 16) | country << 160 | region << 176 | category << 200 | tax_class << 208 | kyc_expiry << 216
 
 
 def _on_chain(registry: Any, wallet: str) -> tuple[Any, ...] | None:
@@ -98,8 +102,9 @@ def execute_onboarding(
     report = OnboardingReport(unchanged=len(plan.unchanged))
     for start in range(0, len(plan.register), batch_size):
         batch = plan.register[start : start + batch_size]
-        inputs = [(row.wallet, *row.record()) for row in batch]
-        report.transactions.append(registry.batchRegisterInvestors(inputs, sender=registrar))
+        wallets = [row.wallet for row in batch]
+        words = [packed_record(row) for row in batch]
+        report.transactions.append(registry.batchRegisterPacked(wallets, words, sender=registrar))
         report.registered += len(batch)
         progress(f"registered {report.registered}/{len(plan.register)} wallets")
     for row in plan.update:
@@ -108,9 +113,7 @@ def execute_onboarding(
         if str(current.identity).lower() != identity.lower():
             report.transactions.append(registry.updateIdentity(row.wallet, identity, sender=registrar))
         report.transactions.append(
-            registry.updateInvestor(
-                row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar
-            )
+            registry.updateInvestor(row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar)
         )
         report.updated += 1
         progress(f"updated {row.wallet}")

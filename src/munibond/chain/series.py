@@ -36,9 +36,7 @@ DAY_COUNT_BASIS = {
 
 PERIOD_TERMS_ABI = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
 TAX_CLASS_ABI = "(uint8,(uint32,address)[])"
-INIT_PARAMS_ABI = (
-    f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TERMS_ABI}[],{TAX_CLASS_ABI}[])"
-)
+INIT_PARAMS_ABI = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TERMS_ABI}[],{TAX_CLASS_ABI}[])"
 
 # Unclaimed coupons can be reclaimed by the issuer this long after the payment date (Japanese bonds:
 # interest claims prescribe after 5 years, principal after 10; the agent keeps them claimable 5 years).
@@ -83,9 +81,7 @@ def token_scale(terms: TermSheet, payment_token_decimals: int) -> int:
     return 10 ** (payment_token_decimals - minor)
 
 
-def periods_on_chain(
-    terms: TermSheet, schedule: Schedule, payment_token_decimals: int
-) -> list[PeriodOnChain]:
+def periods_on_chain(terms: TermSheet, schedule: Schedule, payment_token_decimals: int) -> list[PeriodOnChain]:
     """The payment agent's schedule: coupons per unit and principal per unit in payment-token base units.
 
     The last period retires every unit (redeem fraction 1/1) and pays the redemption price on it; earlier
@@ -152,9 +148,7 @@ def compliance_config(terms: TermSheet) -> dict[str, Any]:
     rules = terms.compliance
     max_holding = terms.max_holding_units
     if max_holding is not None and max_holding > UINT96_MAX:
-        raise terms.input_error(
-            "too large for the contract (96 bits)", "compliance", "max_holding_per_investor"
-        )
+        raise terms.input_error("too large for the contract (96 bits)", "compliance", "max_holding_per_investor")
     return {
         "maxHolders": rules.max_holders or 0,
         "maxPerInvestor": max_holding or 0,

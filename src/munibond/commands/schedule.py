@@ -15,9 +15,7 @@ from munibond.terms import load_term_sheet
 
 @click.command("schedule")
 @click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the schedule as JSON (fractions as p/q strings)."
-)
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON (fractions as p/q strings).")
 def schedule(terms: Path, as_json: bool) -> None:
     """Show the coupon and redemption schedule of the term sheet TERMS."""
     sheet = load_term_sheet(terms)
@@ -31,9 +29,7 @@ def schedule(terms: Path, as_json: bool) -> None:
     from munibond.console import make_console
 
     cur = sched.currency
-    table = Table(
-        title=f"{sheet.name} ({sheet.isin}) — {cur.code}, denomination {fraction_str(sched.denomination)}"
-    )
+    table = Table(title=f"{sheet.name} ({sheet.isin}) — {cur.code}, denomination {fraction_str(sched.denomination)}")
     for header in (
         "#",
         "accrual",

@@ -1,4 +1,4 @@
-"""BondToken: ERC-20/ERC-3643 behaviour, every restriction code, freezes, agent paths, documents, bond views."""
+"""BondToken: ERC-20/ERC-3643 behaviour, restriction codes, freezes, agent paths, documents, bond views."""
 
 from __future__ import annotations
 
@@ -280,7 +280,9 @@ def test_forced_transfer_respects_receiver_rules(deploy_series, investors, minte
         token.forcedTransfer(a, c, 1, sender=transfer_agent)
 
 
-def test_recovery_moves_balance_and_freezes(deploy_series, onboard, investors, minter, freezer, transfer_agent, investor_d):
+def test_recovery_moves_balance_and_freezes(
+    deploy_series, onboard, investors, minter, freezer, transfer_agent, investor_d
+):
     a, b, _ = investors
     token = deploy_series()
     onboard(investor_d, identity=a)  # a new wallet registered under the same identity
@@ -307,7 +309,12 @@ def test_burn_and_redeem(deploy_series, investors, minter, freezer, payer):
     token.burn(a, 40, sender=minter)
     tx = token.redeem(a, 60, sender=payer)  # redemption includes frozen tokens
     assert tx.events.filter(token.Redeemed)[0].amount == 60
-    assert (token.balanceOf(a), token.totalSupply(), token.getFrozenTokens(a), token.holderCount()) == (0, 0, 0, 0)
+    assert (token.balanceOf(a), token.totalSupply(), token.getFrozenTokens(a), token.holderCount()) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def test_batch_operations(deploy_series, investors, minter, freezer, transfer_agent):

@@ -65,7 +65,15 @@ def sign(registry: Any, chain: Any, private_key: str, message: dict[str, Any]) -
 def test_register_investor_sets_packed_record(registry, registrar, investor_a):
     tx = registry.registerInvestor(investor_a, investor_a, JAPAN, KOBE, 1, 2, FAR_FUTURE, sender=registrar)
     rec = registry.investorRecord(investor_a)
-    assert (rec.identity, rec.country, rec.region, rec.category, rec.taxClass, rec.kycExpiry, rec.multiWallet) == (
+    assert (
+        rec.identity,
+        rec.country,
+        rec.region,
+        rec.category,
+        rec.taxClass,
+        rec.kycExpiry,
+        rec.multiWallet,
+    ) == (
         investor_a.address,
         JAPAN,
         KOBE,
@@ -129,7 +137,10 @@ def test_component_views_and_setters(registry, admin):
 
 def test_batch_register_struct_and_packed(registry, registrar, investor_a, investor_b, investor_c):
     registry.batchRegisterInvestors(
-        [(investor_a, investor_a, JAPAN, KOBE, 0, 1, FAR_FUTURE), (investor_b, investor_b, JAPAN, OSAKA, 1, 2, FAR_FUTURE)],
+        [
+            (investor_a, investor_a, JAPAN, KOBE, 0, 1, FAR_FUTURE),
+            (investor_b, investor_b, JAPAN, OSAKA, 1, 2, FAR_FUTURE),
+        ],
         sender=registrar,
     )
     assert registry.investorRecord(investor_b).region == OSAKA
@@ -181,7 +192,9 @@ def test_attestation_replay_rejected(registry, chain, kyc_provider, investor_a, 
 def test_attestation_renews_same_identity_only(registry, chain, kyc_provider, investor_a, investor_b, outsider):
     deadline = chain.pending_timestamp + 3600
     first = attestation(investor_a, investor_a, nonce=1, deadline=deadline, kycExpiry=2_000_000_000)
-    registry.registerWithAttestation(tuple(first.values()), sign(registry, chain, kyc_provider.private_key, first), sender=outsider)
+    registry.registerWithAttestation(
+        tuple(first.values()), sign(registry, chain, kyc_provider.private_key, first), sender=outsider
+    )
     renewal = attestation(investor_a, investor_a, nonce=2, deadline=deadline, kycExpiry=2_100_000_000)
     registry.registerWithAttestation(
         tuple(renewal.values()), sign(registry, chain, kyc_provider.private_key, renewal), sender=outsider
@@ -208,7 +221,9 @@ def test_attestation_untrusted_signer_rejected(registry, chain, accounts, invest
     rogue = accounts.generate_test_account()
     msg = attestation(investor_a, investor_a, nonce=1, deadline=chain.pending_timestamp + 3600)
     with reverts(registry.UntrustedKycProvider):
-        registry.registerWithAttestation(tuple(msg.values()), sign(registry, chain, rogue.private_key, msg), sender=outsider)
+        registry.registerWithAttestation(
+            tuple(msg.values()), sign(registry, chain, rogue.private_key, msg), sender=outsider
+        )
     # a provider that is distrusted afterwards can no longer register anyone
     registry.setKycProvider(kyc_provider, False, sender=admin)
     with reverts(registry.UntrustedKycProvider):
@@ -230,11 +245,15 @@ def test_provider_can_cancel_nonce(registry, chain, kyc_provider, investor_a, ou
     registry.cancelAttestationNonce(5, sender=kyc_provider)
     msg = attestation(investor_a, investor_a, nonce=5, deadline=chain.pending_timestamp + 3600)
     with reverts(registry.AttestationNonceAlreadyUsed):
-        registry.registerWithAttestation(tuple(msg.values()), sign(registry, chain, kyc_provider.private_key, msg), sender=outsider)
+        registry.registerWithAttestation(
+            tuple(msg.values()), sign(registry, chain, kyc_provider.private_key, msg), sender=outsider
+        )
 
 
 @pytest.mark.parametrize("fn", ["registerIdentity", "registerInvestor"])
 def test_registration_requires_registrar(registry, outsider, investor_a, fn):
-    args = (investor_a, investor_a, JAPAN) if fn == "registerIdentity" else (investor_a, investor_a, JAPAN, KOBE, 0, 0, 1)
+    args = (
+        (investor_a, investor_a, JAPAN) if fn == "registerIdentity" else (investor_a, investor_a, JAPAN, KOBE, 0, 0, 1)
+    )
     with reverts(registry.AccessControlUnauthorizedAccount):
         getattr(registry, fn)(*args, sender=outsider)

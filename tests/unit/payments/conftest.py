@@ -103,9 +103,7 @@ class SeriesHarness:
             # Country, class and KYC expiry are per investor: the registry writes them to every linked wallet.
             self.registry.updateInvestor(wallet, country, 0, 0, tax_class, kyc_expiry, sender=self.operator)
         else:
-            self.registry.registerInvestor(
-                wallet, wallet, country, 0, 0, tax_class, kyc_expiry, sender=self.operator
-            )
+            self.registry.registerInvestor(wallet, wallet, country, 0, 0, tax_class, kyc_expiry, sender=self.operator)
 
     def register_many(self, wallets: Sequence[Any], tax_class: int) -> None:
         for start in range(0, len(wallets), 400):

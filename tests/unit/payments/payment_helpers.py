@@ -19,9 +19,7 @@ JP_CORPORATE = 2
 SWISS = 3
 
 PERIOD_TUPLE = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
-INIT_PARAMS_TYPE = (
-    f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
-)
+INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
 
 
 @dataclass(frozen=True)

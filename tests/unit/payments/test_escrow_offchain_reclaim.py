@@ -229,9 +229,7 @@ def test_tax_class_configuration_emits_old_and_new(funded_agent, admin, tax_acco
     receipt = agent.setTaxClass(SWISS, [(350_000, outsider.address)], sender=admin)
     event = next(iter(receipt.events.filter(agent.TaxClassUpdated)))
     assert [(rate, account.lower()) for rate, account in event.oldComponents] == old
-    assert [(rate, account.lower()) for rate, account in event.newComponents] == [
-        (350_000, outsider.address.lower())
-    ]
+    assert [(rate, account.lower()) for rate, account in event.newComponents] == [(350_000, outsider.address.lower())]
     with ape.reverts(agent.InvalidTaxClass):
         agent.setTaxClass(SWISS, [(600_000, outsider.address), (400_001, outsider.address)], sender=admin)
     receipt = agent.setTaxAccount(outsider, sender=admin)

@@ -32,9 +32,7 @@ def schedule(chain) -> list[Terms]:
     now = chain.pending_timestamp
     return [
         Terms(now + 1000, now + 2000, coupon=COUPON_YEN),
-        Terms(
-            now + 200 * DAY, now + 201 * DAY, coupon=COUPON_YEN, principal=Fraction(FACE), redeem=Fraction(1)
-        ),
+        Terms(now + 200 * DAY, now + 201 * DAY, coupon=COUPON_YEN, principal=Fraction(FACE), redeem=Fraction(1)),
     ]
 
 
@@ -101,9 +99,7 @@ def test_partial_call_retires_pro_rata_rounding_units_down(
     agent = deploy_agent(schedule, yen)
     now = chain.pending_timestamp
     notice = agent.callNotice()
-    call = Terms(
-        now + notice - 10, now + notice - 1, principal=Fraction(10_100), redeem=Fraction(1, 3)
-    )  # 101 % of par
+    call = Terms(now + notice - 10, now + notice - 1, principal=Fraction(10_100), redeem=Fraction(1, 3))  # 101 % of par
     with ape.reverts(agent.CallNoticeTooShort):
         agent.scheduleCall(call.as_tuple(), sender=admin)
     call = Terms(now + 40 * DAY, now + 41 * DAY, principal=Fraction(10_100), redeem=Fraction(1, 3))
@@ -154,8 +150,7 @@ def test_amortization_pays_principal_without_burning(
     now = chain.pending_timestamp
     # Sinking-fund style: 20 % of par repaid each period on every unit, final 20 % retires the units.
     periods = [
-        Terms(now + 1000 * k, now + 1000 * k + 500, coupon=COUPON_YEN, principal=Fraction(2_000))
-        for k in range(1, 5)
+        Terms(now + 1000 * k, now + 1000 * k + 500, coupon=COUPON_YEN, principal=Fraction(2_000)) for k in range(1, 5)
     ] + [Terms(now + 5000, now + 5500, coupon=COUPON_YEN, principal=Fraction(2_000), redeem=Fraction(1))]
     agent = deploy_agent(periods, yen)
     travel(now + 1501)
@@ -175,9 +170,7 @@ def test_amortization_pays_principal_without_burning(
     assert principal_total == 100 * FACE
 
 
-def test_default_is_marked_and_cured(
-    holders, schedule, yen, deploy_agent, travel, treasury, outsider, fund_period
-):
+def test_default_is_marked_and_cured(holders, schedule, yen, deploy_agent, travel, treasury, outsider, fund_period):
     agent = deploy_agent(schedule, yen)
     first = schedule[0]
     travel(first.record_time + 1)

@@ -181,9 +181,7 @@ def test_distribution_remainder_example():
 
 
 @given(
-    holdings=st.lists(
-        st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(TAX_CLASSES))), min_size=1, max_size=40
-    ),
+    holdings=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(TAX_CLASSES))), min_size=1, max_size=40),
     numerator=st.integers(0, 10**9),
     denominator=st.integers(1, 10**6),
 )

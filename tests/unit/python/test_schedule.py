@@ -75,15 +75,11 @@ def ref_nl_days(d1: date, d2: date) -> int:
 def test_act_act_isda_published_example():
     # ISDA, "EMU and market conventions: recent developments" (1998), regular period example:
     # 1 Nov 2003 - 1 May 2004: ACT/ACT (ISDA) = 61/365 + 121/366 = 0.49772438...
-    assert year_fraction("ACT/ACT-ISDA", date(2003, 11, 1), date(2004, 5, 1)) == Fraction(61, 365) + Fraction(
-        121, 366
-    )
+    assert year_fraction("ACT/ACT-ISDA", date(2003, 11, 1), date(2004, 5, 1)) == Fraction(61, 365) + Fraction(121, 366)
     # same paper, long first period 15 Aug 2002 - 15 Jul 2003: 334/365 (no leap year touched)
     assert year_fraction("ACT/ACT-ISDA", date(2002, 8, 15), date(2003, 7, 15)) == Fraction(334, 365)
     # and 15 Jul 2003 - 15 Jan 2004: 170/365 + 14/366 = 0.50400479...
-    assert year_fraction("ACT/ACT-ISDA", date(2003, 7, 15), date(2004, 1, 15)) == Fraction(
-        170, 365
-    ) + Fraction(14, 366)
+    assert year_fraction("ACT/ACT-ISDA", date(2003, 7, 15), date(2004, 1, 15)) == Fraction(170, 365) + Fraction(14, 366)
 
 
 @pytest.mark.parametrize(
@@ -428,9 +424,7 @@ def test_record_date_two_business_days():
     years=st.integers(1, 12),
     extra_days=st.integers(-150, 150),
     frequency=st.sampled_from([1, 2, 4, 12]),
-    day_count=st.sampled_from(
-        ["ACT/360", "ACT/365F", "NL/365", "30/360", "30E/360", "ACT/ACT-ICMA", "ACT/ACT-ISDA"]
-    ),
+    day_count=st.sampled_from(["ACT/360", "ACT/365F", "NL/365", "30/360", "30E/360", "ACT/ACT-ICMA", "ACT/ACT-ISDA"]),
     calendar=st.sampled_from(["JP", "CH", "US", "TARGET", "NONE"]),
     convention=st.sampled_from(["following", "modified_following", "preceding", "unadjusted"]),
     eom=st.booleans(),

@@ -1,0 +1,324 @@
+"""The operations behind `munibond` commands and `ape run` scripts, each validated before it sends anything.
+
+Every workflow first loads and checks all of its input (files, aliases, chain preconditions) and only then
+sends transactions; each transaction step is idempotent, so a re-run after an interruption completes the
+job exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from munibond.allocations import Allocation, parse_allocations
+from munibond.chain.deployment import (
+    SeriesSpec,
+    bond_token,
+    deploy_issuer,
+    deploy_series,
+    payment_agent,
+    record_deployment,
+)
+from munibond.chain.erc20 import payment_token_at
+from munibond.chain.issuance import IssuanceReport, issue
+from munibond.chain.onboarding import (
+    DEFAULT_BATCH_SIZE,
+    OnboardingPlan,
+    OnboardingReport,
+    execute_onboarding,
+    plan_onboarding,
+)
+from munibond.chain.register import RegisterLine, holder_register
+from munibond.chain.servicing import PeriodRun, pay_period
+from munibond.chain.session import Session
+from munibond.errors import InputError
+from munibond.investors import InvestorRow, parse_investors, resolve_wallets
+from munibond.schedule import Schedule, build_schedule
+from munibond.terms import TermSheet, load_term_sheet, term_sheet_hash
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    return None
+
+
+@dataclass
+class DeploymentInput:
+    path: Path
+    terms: TermSheet
+    schedule: Schedule
+    digest: bytes
+
+
+def load_deployment_input(path: Path) -> DeploymentInput:
+    terms = load_term_sheet(path)
+    return DeploymentInput(path, terms, build_schedule(terms), term_sheet_hash(path))
+
+
+def check_schedule_ahead(data: DeploymentInput, now: int) -> None:
+    """A series cannot be deployed once its first record date has passed on the chain's clock."""
+    first = data.schedule.periods[0]
+    if first.record_time <= now:
+        field = "coupon.first_coupon_date" if data.terms.coupon.first_coupon_date else "issue_date"
+        file, line = data.terms.locate(*field.split("."))
+        raise InputError(
+            f"the first record date {first.record_date} has already passed on this chain; "
+            "a series must be deployed before its first record date",
+            file=file or str(data.path),
+            line=line,
+            field=field,
+        )
+
+
+def check_serial_issue(items: list[DeploymentInput]) -> None:
+    """Term sheets deployed together (serial maturities) must share currency, roles and payment token."""
+    first = items[0]
+    seen: dict[str, Path] = {}
+    for item in items:
+        for key in (item.terms.symbol, item.terms.isin):
+            if key in seen:
+                raise InputError(f"{key} is also used by {seen[key]}", file=str(item.path), field="symbol/isin")
+            seen[key] = item.path
+        for field in ("currency", "roles", "payment_token", "tax"):
+            if getattr(item.terms, field) != getattr(first.terms, field):
+                raise InputError(
+                    f"differs from {first.path}; the series of one serial issue share it",
+                    file=str(item.path),
+                    field=field,
+                )
+
+
+def deploy(
+    session: Session,
+    items: list[DeploymentInput],
+    *,
+    payment_token: str | None,
+    test_payment_token: bool,
+    sender: str | None = None,
+    progress: Progress = _quiet,
+) -> list[dict[str, Any]]:
+    """Deploy the issuer's shared contracts (once) and the series of `items` (once each; several term
+    sheets are a serial issue deployed in one transaction)."""
+    check_serial_issue(items)
+    for item in items:
+        check_schedule_ahead(item, session.now())
+    data = items[0]
+    terms = data.terms
+    token_ref = payment_token or terms.payment_token
+    if token_ref is None and not (test_payment_token and session.is_dev_chain):
+        raise InputError(
+            "no payment token: give an ERC-20 address (or --test-payment-token on a development chain)",
+            file=str(data.path),
+            field="payment_token",
+        )
+    signers = session.signers
+    deployer = signers.account(sender or terms.roles.admin)
+    for role in ("admin", "registrar", "transfer_agent", "freezer", "minter", "document_manager", "payer"):
+        signers.address(getattr(terms.roles, role))
+    if terms.tax:
+        signers.address(terms.tax.account)
+    manifest = session.manifest
+    if token_ref is None:
+        record = manifest.contracts.get("MockPaymentToken")
+        if record is None or len(session.provider.get_code(record.address)) == 0:
+            mock = deployer.deploy(session.project.MockPaymentToken, "Test deposit token", "TDEP", terms.minor_units)
+            record_deployment(manifest, "MockPaymentToken", "MockPaymentToken", mock, abi="")
+            progress(f"test payment token deployed at {mock.address}")
+        token_ref = manifest.contracts["MockPaymentToken"].address
+    cash = signers.address(token_ref)
+    contracts = deploy_issuer(
+        session.project,
+        session.provider,
+        manifest,
+        deployer,
+        admin=signers.address(terms.roles.admin),
+        registrar=signers.address(terms.roles.registrar),
+        progress=progress,
+    )
+    decimals = int(payment_token_at(cash).decimals())
+    return deploy_series(
+        manifest,
+        contracts,
+        [SeriesSpec(item.terms, item.schedule, item.digest) for item in items],
+        signers,
+        deployer,
+        payment_token=cash,
+        payment_token_decimals=decimals,
+        progress=progress,
+    )
+
+
+def _registry(session: Session) -> Any:
+    record = session.manifest.contracts.get("InvestorRegistry")
+    if record is None:
+        raise InputError(
+            "no InvestorRegistry in the deployment manifest: run `munibond deploy` first",
+            file=str(session.manifest.path),
+        )
+    return session.project.InvestorRegistry.at(record.address)
+
+
+def load_investors(path: Path, issuer_salt: bytes, now: int | None = None) -> list[InvestorRow]:
+    return parse_investors(path, issuer_salt=issuer_salt, now=now)
+
+
+def import_investors(
+    session: Session,
+    path: Path,
+    rows: list[InvestorRow],
+    *,
+    registrar: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
+    progress: Progress = _quiet,
+) -> tuple[OnboardingPlan, OnboardingReport | None]:
+    """Register what the registry does not hold yet; returns the plan and (unless dry-run) the report."""
+    resolved = resolve_wallets(rows, session.signers.address, file=str(path))
+    registry = _registry(session)
+    signer = session.signers.account(registrar)
+    plan = plan_onboarding(registry, resolved)
+    if dry_run or plan.is_empty:
+        return plan, None
+    return plan, execute_onboarding(registry, plan, signer, batch_size=batch_size, progress=progress)
+
+
+def series_entry(session: Session, symbol: str) -> dict[str, Any]:
+    entry = session.manifest.series.get(symbol)
+    if entry is None:
+        known = ", ".join(sorted(session.manifest.series)) or "none"
+        raise InputError(
+            f"no series {symbol!r} in the deployment manifest (deployed: {known})",
+            file=str(session.manifest.path),
+            field="series",
+        )
+    return entry
+
+
+def issue_allocations(
+    session: Session,
+    symbol: str,
+    path: Path,
+    allocations: list[Allocation],
+    *,
+    minter: str,
+    progress: Progress = _quiet,
+) -> IssuanceReport:
+    entry = series_entry(session, symbol)
+    resolved = [
+        Allocation(a.line, session.signers.address(a.alias) if a.alias else a.wallet, a.units) for a in allocations
+    ]
+    token = bond_token(session.project, entry["token"])
+    return issue(token, resolved, session.signers.account(minter), start_block=int(entry["block"]), progress=progress)
+
+
+def load_allocations(path: Path) -> list[Allocation]:
+    return parse_allocations(path)
+
+
+def pay(
+    session: Session, symbol: str, period: int, *, payer: str, batch_size: int, progress: Progress = _quiet
+) -> PeriodRun:
+    """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    count = int(agent.periodCount())
+    if not 1 <= period <= count:
+        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+    terms = agent.periodTerms(period - 1)
+    if int(terms.recordTime) >= session.now():
+        raise InputError(
+            f"the record time of period {period} ({int(terms.recordTime)}) has not passed yet", field="period"
+        )
+    token = bond_token(session.project, entry["token"])
+    cash = payment_token_at(entry["payment_token"])
+    return pay_period(
+        agent,
+        token,
+        cash,
+        period - 1,
+        session.signers.account(payer),
+        start_block=int(entry["block"]),
+        batch_size=batch_size,
+        progress=progress,
+    )
+
+
+def register(session: Session, symbol: str, period: int | None) -> tuple[list[RegisterLine], str]:
+    """The holder register of `symbol`, now or at the record date of `period` (1-based)."""
+    entry = series_entry(session, symbol)
+    token = bond_token(session.project, entry["token"])
+    record_time = None
+    when = "now"
+    if period is not None:
+        agent = payment_agent(session.project, entry["payment_agent"])
+        count = int(agent.periodCount())
+        if not 1 <= period <= count:
+            raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+        record_time = int(agent.periodTerms(period - 1).recordTime)
+        if record_time >= session.now():
+            raise InputError(f"the record date of period {period} has not passed yet", field="period")
+        when = f"at the record date of period {period}"
+    lines = holder_register(token, _registry(session), start_block=int(entry["block"]), record_time=record_time)
+    return lines, when
+
+
+def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progress: Progress = _quiet) -> PeriodRun:
+    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    final = int(agent.periodCount())
+    terms = agent.periodTerms(final - 1)
+    if int(terms.redeemNum) != int(terms.redeemDen):
+        raise InputError(f"the last period of {symbol} does not retire every unit", field="series")
+    return pay(session, symbol, final, payer=payer, batch_size=batch_size, progress=progress)
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    """One period as the payment agent sees it (amounts in payment-token base units)."""
+
+    period: int  # 1-based, as in the schedule
+    record_time: int
+    payment_time: int
+    required: int | None  # None until the record time has passed
+    funded: int
+    paid_net: int
+    tax_withheld: int
+    escrowed: int
+    reclaimed: int
+    held: int
+    defaulted: bool
+    closed: bool
+
+
+def status(session: Session, symbol: str) -> list[PeriodStatus]:
+    """Every period of `symbol` with its conservation buckets: funded = net + tax + escrowed + reclaimed + held."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    now = session.now()
+    result = []
+    for period in range(int(agent.periodCount())):
+        terms = agent.periodTerms(period)
+        state = agent.periodState(period)
+        buckets = agent.accounts(period)
+        passed = int(terms.recordTime) < now
+        result.append(
+            PeriodStatus(
+                period + 1,
+                int(terms.recordTime),
+                int(terms.paymentTime),
+                int(agent.requiredFunding(period)) if passed else None,
+                int(buckets.funded),
+                int(buckets.paidNet),
+                int(buckets.taxWithheld),
+                int(buckets.escrowed),
+                int(buckets.reclaimed),
+                int(buckets.held),
+                bool(state.defaulted),
+                bool(state.closed),
+            )
+        )
+    return result

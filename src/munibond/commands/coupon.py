@@ -1,0 +1,107 @@
+"""`munibond coupon pay SYMBOL PERIOD`: fund what a period lacks and pay its holders (also redemption)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from munibond.commands.options import network_options
+
+
+@click.group("coupon")
+def coupon() -> None:
+    """Coupon and redemption payments."""
+
+
+@coupon.command("pay")
+@click.argument("symbol")
+@click.argument("period", type=int)
+@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
+@network_options
+def pay(
+    symbol: str,
+    period: int,
+    payer: str,
+    batch_size: int,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Fund the shortfall of PERIOD (1-based) and push payments to every holder at its record date.
+
+    Idempotent: a re-run funds nothing more and pays nobody twice. On the final period the same step
+    pays principal and burns the redeemed units.
+    """
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        run = workflows.pay(session, symbol, period, payer=payer, batch_size=batch_size, progress=click.echo)
+        click.echo(
+            f"period {period}: funded {run.funded_now} now, settled {run.settled} holders, "
+            f"{run.skipped} already settled"
+        )
+        for p in run.payments:
+            click.echo(
+                f"  {p.holder}: coupon {p.coupon_gross} principal {p.principal_gross} "
+                f"tax {sum(p.taxes)} net {p.net}" + (" (escrowed)" if p.escrowed else "")
+            )
+
+
+@click.command("redeem")
+@click.argument("symbol")
+@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
+@network_options
+def redeem(
+    symbol: str, payer: str, batch_size: int, network: str, alias_book: Path | None, manifest: Path | None
+) -> None:
+    """Redeem series SYMBOL at maturity: pay the final coupon and principal and burn every unit (idempotent)."""
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        run = workflows.redeem(session, symbol, payer=payer, batch_size=batch_size, progress=click.echo)
+        burned = sum(p.units_redeemed for p in run.payments)
+        principal = sum(p.principal_gross for p in run.payments)
+        click.echo(
+            f"redemption: funded {run.funded_now} now, {run.settled} holders paid {principal} principal, "
+            f"{burned} units burned, {run.skipped} already settled"
+        )
+
+
+@coupon.command("status")
+@click.argument("symbol")
+@network_options
+def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
+    """Per period of SYMBOL: required and funded amounts, what was paid, withheld, escrowed, reclaimed, held."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+    from munibond.console import make_console
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        periods = workflows.status(session, symbol)
+    table = Table(title=f"{symbol} payments (payment-token base units)")
+    for column in ("#", "payment", "required", "funded", "paid net", "tax", "escrowed", "reclaimed", "held", "state"):
+        table.add_column(column, justify="left" if column in ("payment", "state") else "right")
+    for p in periods:
+        state = "default" if p.defaulted else ("closed" if p.closed else "")
+        table.add_row(
+            str(p.period),
+            dt.datetime.fromtimestamp(p.payment_time, dt.UTC).date().isoformat(),
+            "-" if p.required is None else f"{p.required:,}",
+            f"{p.funded:,}",
+            f"{p.paid_net:,}",
+            f"{p.tax_withheld:,}",
+            f"{p.escrowed:,}",
+            f"{p.reclaimed:,}",
+            f"{p.held:,}",
+            state,
+        )
+    make_console().print(table)

@@ -1,0 +1,55 @@
+"""`munibond investors import INVESTORS.csv`: onboard investors into the shared registry in batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from munibond.commands.options import network_options
+
+
+@click.group("investors")
+def investors() -> None:
+    """Investor onboarding."""
+
+
+@investors.command("import")
+@click.argument("csv_file", metavar="INVESTORS.csv", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--issuer-salt", required=True, help="Issuer secret mixed into investor identities (keep it stable).")
+@click.option("--registrar", default="registrar", show_default=True, help="Account with the registrar role.")
+@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 200))
+@click.option("--dry-run", is_flag=True, help="Show what would be sent, send nothing.")
+@network_options
+def import_(
+    csv_file: Path,
+    issuer_salt: str,
+    registrar: str,
+    batch_size: int,
+    dry_run: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Register the wallets of INVESTORS.csv; every row is validated before anything is sent."""
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    rows = workflows.load_investors(csv_file, issuer_salt.encode())
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        rows = workflows.load_investors(csv_file, issuer_salt.encode(), now=session.now())
+        plan, report = workflows.import_investors(
+            session,
+            csv_file,
+            rows,
+            registrar=registrar,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            progress=click.echo,
+        )
+        click.echo(
+            f"{len(plan.register)} to register, {len(plan.update)} to update, {len(plan.link)} to link, "
+            f"{len(plan.unchanged)} unchanged" + (" (dry run: nothing sent)" if dry_run else "")
+        )
+        if report is not None:
+            click.echo(f"registered {report.registered}, updated {report.updated}, linked {report.linked}")

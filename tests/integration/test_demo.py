@@ -1,0 +1,22 @@
+"""`make demo` runs the whole lifecycle; this runs the same script (`ape run demo`) on its own anvil."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_runs_the_bond_lifecycle_end_to_end(tmp_path):
+    ape = Path(sys.executable).with_name("ape")
+    env = dict(os.environ, COLUMNS="200")
+    result = subprocess.run([str(ape), "run", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "✔ investor_a → investor_d: 5 units" in out
+    for refusal in ("REGION_NOT_ALLOWED", "OVER_INVESTOR_CAP", "SENDER_FROZEN"):
+        assert "refused on chain, code" in out and refusal in out
+    assert "investor_a holds 25 units now and was paid on 35" in out
+    assert "total supply after redemption: 0 units" in out
+    assert "What each holder received" in out

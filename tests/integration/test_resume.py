@@ -1,0 +1,118 @@
+"""Interrupted operations finish the job exactly once when run again (the chain is the journal).
+
+Each operation is cut after its first batch by a progress callback that raises, as a crash or a lost
+connection would; the re-run must complete the rest without repeating anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from munibond.allocations import Allocation, parse_allocations
+from munibond.chain import workflows
+from munibond.chain.deployment import bond_token, payment_agent
+from munibond.chain.erc20 import payment_token_at
+from munibond.chain.events import logs_since
+from munibond.chain.issuance import issue
+from munibond.chain.manifest import Manifest
+from munibond.chain.servicing import pay_period
+from munibond.chain.session import Session
+from munibond.chain.signers import AliasBook, Signers
+from munibond.demo import shift_dates, years_to_start_after
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+SALT = b"resume-test"
+
+
+class Interrupted(Exception):
+    pass
+
+
+def interrupt_after(calls: int):
+    seen = []
+
+    def progress(message: str) -> None:
+        seen.append(message)
+        if len(seen) >= calls:
+            raise Interrupted(message)
+
+    return progress
+
+
+@pytest.fixture(scope="module")
+def session(project, chain, tmp_path_factory):
+    import ape
+
+    tmp = tmp_path_factory.mktemp("resume")
+    raw = yaml.safe_load((EXAMPLES / "kanagawa-resident-2026.yaml").read_text())
+    terms = tmp / "kanagawa.yaml"
+    terms.write_text(yaml.safe_dump(shift_dates(raw, years_to_start_after(raw["issue_date"], chain.pending_timestamp))))
+    signers = Signers(ape.accounts, True, AliasBook.load(EXAMPLES / "accounts.local.yaml"))
+    s = Session(project, chain, chain.provider, signers, Manifest(tmp / "manifest.json", "local", chain.chain_id))
+    (entry,) = workflows.deploy(
+        s, [workflows.load_deployment_input(terms)], payment_token=None, test_payment_token=True
+    )
+    return s, entry, terms
+
+
+def test_interrupted_onboarding_issuance_and_payment_complete_exactly_once(session):
+    s, entry, _terms = session
+    rows = workflows.load_investors(EXAMPLES / "investors.csv", SALT, now=s.now())
+
+    with pytest.raises(Interrupted):
+        workflows.import_investors(
+            s, EXAMPLES / "investors.csv", rows, registrar="registrar", batch_size=2, progress=interrupt_after(1)
+        )
+    plan, report = workflows.import_investors(s, EXAMPLES / "investors.csv", rows, registrar="registrar", batch_size=2)
+    assert report is not None
+    assert report.registered == 7 - 2 and report.linked == 1 and len(plan.unchanged) == 2
+    again, nothing = workflows.import_investors(s, EXAMPLES / "investors.csv", rows, registrar="registrar")
+    assert nothing is None and len(again.unchanged) == 8
+
+    token = bond_token(s.project, entry["token"])
+    allocations = [
+        Allocation(a.line, s.signers.address(a.alias), a.units) for a in parse_allocations(EXAMPLES / "allocations.csv")
+    ]
+    minter = s.signers.account("agent")
+    with pytest.raises(Interrupted):
+        issue(token, allocations, minter, start_block=int(entry["block"]), batch_size=3, progress=interrupt_after(1))
+    assert 0 < int(token.totalSupply()) < sum(a.units for a in allocations)
+    issue(token, allocations, minter, start_block=int(entry["block"]), batch_size=3)
+    for allocation in allocations:
+        assert int(token.balanceOf(allocation.wallet)) == allocation.units
+    assert int(token.totalSupply()) == sum(a.units for a in allocations)
+
+    agent = payment_agent(s.project, entry["payment_agent"])
+    cash = payment_token_at(entry["payment_token"])
+    treasury = s.signers.account("treasury")
+    s.project.MockPaymentToken.at(entry["payment_token"]).mint(treasury, 10**9, sender=treasury)
+    s.chain.mine(timestamp=int(agent.periodTerms(0).paymentTime))
+    with pytest.raises(Interrupted):
+        pay_period(
+            agent,
+            token,
+            cash,
+            0,
+            treasury,
+            start_block=int(entry["block"]),
+            batch_size=2,
+            progress=interrupt_after(2),  # funding, then the first batch of two holders
+        )
+    assert int(agent.fundingShortfall(0)) == 0
+    rest = pay_period(agent, token, cash, 0, treasury, start_block=int(entry["block"]), batch_size=2)
+    assert rest.funded_now == 0 and rest.skipped == 2 and rest.settled == 5
+    paid = Counter(str(log["holder"]) for log in logs_since(agent.PaymentMade, int(entry["block"])))
+    assert sorted(paid.values()) == [1] * 7, "every holder paid exactly once"
+    accounts = agent.accounts(0)
+    assert int(accounts.funded) == (
+        int(accounts.paidNet)
+        + int(accounts.taxWithheld)
+        + int(accounts.escrowed)
+        + int(accounts.reclaimed)
+        + int(accounts.held)
+    )

@@ -1,0 +1,120 @@
+"""Property test: random sequences of balance operations never bypass identity, compliance or freeze checks.
+
+Every operation is first executed as an eth_call (the same contract code); it is sent as a transaction only
+when that call succeeds, so rejected operations cost no block. After every sent operation the invariants
+are checked against the chain: sum of balances == totalSupply, frozen <= balance, every wallet whose
+balance grew was verified, allowed and not frozen at that time, the per-investor cap and max holders hold,
+and holderCount equals the number of investors (linked wallets counted once) with a non-zero holding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import JAPAN, KOBE, OSAKA
+
+CAP = 60
+MAX_HOLDERS = 3
+
+OPS = st.one_of(
+    st.tuples(st.just("transfer"), st.integers(0, 5), st.integers(0, 5), st.integers(0, 70)),
+    st.tuples(st.just("mint"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 70)),
+    st.tuples(st.just("burn"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 30)),
+    st.tuples(st.just("redeem"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 30)),
+    st.tuples(st.just("forcedTransfer"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 40)),
+    st.tuples(st.just("freezePartialTokens"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 20)),
+    st.tuples(st.just("unfreezePartialTokens"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 20)),
+    st.tuples(st.just("setAddressFrozen"), st.integers(0, 5), st.integers(0, 5), st.integers(0, 1)),
+    st.tuples(st.just("advance"), st.integers(0, 5), st.integers(0, 5), st.integers(100, 400)),
+)
+
+
+@pytest.fixture(scope="module")
+def world(deploy_series, registry, registrar, chain, accounts, minter, transfer_agent, freezer, payer):
+    """Wallets: w0+w1 one linked investor, w2 Kobe, w3 Kobe (KYC expires), w4 Osaka, w5 unregistered."""
+    wallets = [accounts[i] for i in range(14, 20)]
+    now = chain.pending_timestamp
+    token = deploy_series(maxHolders=MAX_HOLDERS, maxPerInvestor=CAP, regionCountries=[JAPAN], regions=[KOBE])
+    far = 2**32 - 1
+    registry.registerInvestor(wallets[0], wallets[0], JAPAN, KOBE, 0, 0, far, sender=registrar)
+    registry.linkWallet(wallets[0], wallets[1], sender=registrar)
+    registry.registerInvestor(wallets[2], wallets[2], JAPAN, KOBE, 0, 0, far, sender=registrar)
+    registry.registerInvestor(wallets[3], wallets[3], JAPAN, KOBE, 0, 0, now + 600, sender=registrar)
+    registry.registerInvestor(wallets[4], wallets[4], JAPAN, OSAKA, 0, 0, far, sender=registrar)
+    roles = {"mint": minter, "burn": minter, "redeem": payer, "forcedTransfer": transfer_agent}
+    return token, wallets, roles
+
+
+def identity_of(wallets: list[Any], w: Any) -> str:
+    return wallets[0].address if w in (wallets[0], wallets[1]) else w.address
+
+
+def snapshot(token: Any, registry: Any, wallets: list[Any]) -> dict[str, Any]:
+    return {
+        "bal": [token.balanceOf(w) for w in wallets],
+        "frozen": [token.getFrozenTokens(w) for w in wallets],
+        "ok": [registry.isVerified(w) and not token.isFrozen(w) and w != wallets[4] for w in wallets],
+        "holders": token.holderCount(),
+    }
+
+
+def would_succeed(chain: Any, contract: Any, method: str, args: tuple[Any, ...], sender: Any) -> bool:
+    data = getattr(contract, method).encode_input(*args)
+    try:
+        chain.provider.web3.eth.call({"from": sender.address, "to": contract.address, "data": data})
+    except Exception:
+        return False
+    return True
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(OPS, min_size=3, max_size=10))
+def test_no_balance_path_bypasses_checks(world, registry, chain, freezer, ops):
+    token, wallets, roles = world
+    with chain.isolate():
+        token.mint(wallets[2], 10, sender=roles["mint"])  # a funded holder so that transfers can succeed
+        assert token.balanceOf(wallets[2]) == 10 and token.holderCount() == 1
+        for op, i, j, amount in ops:
+            before = snapshot(token, registry, wallets)
+            if op == "advance":
+                chain.mine(timestamp=chain.pending_timestamp + amount)
+                continue
+            if op == "transfer":
+                method, args, sender = "transfer", (wallets[j], amount), wallets[i]
+            elif op == "mint":
+                method, args, sender = "mint", (wallets[j], amount), roles["mint"]
+            elif op in ("burn", "redeem"):
+                method, args, sender = op, (wallets[i], amount), roles[op]
+            elif op == "forcedTransfer":
+                method, args, sender = op, (wallets[i], wallets[j], amount), roles[op]
+            elif op == "setAddressFrozen":
+                method, args, sender = op, (wallets[i], bool(amount)), freezer
+            else:
+                method, args, sender = op, (wallets[i], amount), freezer
+            if not would_succeed(chain, token, method, args, sender):
+                continue
+            getattr(token, method)(*args, sender=sender)
+            after = snapshot(token, registry, wallets)
+
+            assert sum(after["bal"]) == token.totalSupply()
+            assert all(f <= b for f, b in zip(after["frozen"], after["bal"], strict=True))
+            for k in range(len(wallets)):
+                if after["bal"][k] > before["bal"][k]:
+                    assert before["ok"][k], f"{op} credited ineligible wallet {k}"
+            totals: dict[str, int] = {}
+            for k, w in enumerate(wallets):
+                totals[identity_of(wallets, w)] = totals.get(identity_of(wallets, w), 0) + after["bal"][k]
+            before_totals: dict[str, int] = {}
+            for k, w in enumerate(wallets):
+                key = identity_of(wallets, w)
+                before_totals[key] = before_totals.get(key, 0) + before["bal"][k]
+            for key, total in totals.items():
+                if total > before_totals[key]:
+                    assert total <= CAP, f"{op} pushed investor over the cap"
+            assert after["holders"] == sum(1 for t in totals.values() if t > 0)
+            if after["holders"] > before["holders"]:
+                assert after["holders"] <= MAX_HOLDERS
