@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ape.exceptions import ContractLogicError
 
 from munibond.allocations import Allocation, parse_allocations
 from munibond.chain import workflows
@@ -116,3 +117,18 @@ def test_interrupted_onboarding_issuance_and_payment_complete_exactly_once(sessi
         + int(accounts.reclaimed)
         + int(accounts.held)
     )
+
+
+def test_only_the_payment_agent_holds_the_tokens_payer_role(session):
+    """The treasury pays through the agent; it must not reach the token's burn or settlement marks."""
+    s, entry, _terms = session
+    token = bond_token(s.project, entry["token"])
+    agent = payment_agent(s.project, entry["payment_agent"])
+    payer_role = s.project.BondToken.at(entry["token"], detect_proxy=False).PAYER_ROLE()
+    treasury = s.signers.account("treasury")
+    assert token.hasRole(payer_role, agent.address)
+    assert not token.hasRole(payer_role, treasury.address)
+    assert agent.hasRole(agent.PAYER_ROLE(), treasury.address)
+    holder = s.signers.address("investor_a")
+    with pytest.raises(ContractLogicError, match=f"account={treasury.address}, roleMask=64"):  # PAYER bit
+        token.redeem(holder, 1, sender=treasury)

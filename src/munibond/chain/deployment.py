@@ -122,15 +122,18 @@ def _params(spec: SeriesSpec, signers: Signers, payment_token: str, payment_toke
         "minter": signers.address(terms.roles.minter),
         "documentManager": signers.address(terms.roles.document_manager),
         "complianceManager": signers.address(terms.roles.admin),
-        "payer": signers.address(terms.roles.payer),
+        # The token's PAYER role (record times, redemption burn, settlement marks) belongs to the series'
+        # payment agent alone, which the factory grants it; the treasury pays through the agent.
+        "payer": "0x" + "00" * 20,
     }
+    treasury = signers.address(terms.roles.payer)
     tax_account = signers.address(terms.tax.account) if terms.tax else roles["admin"]
     agent_params = payment_agent_params(
         terms,
         spec.schedule,
         payment_token=payment_token,
         payment_token_decimals=payment_token_decimals,
-        payer=roles["payer"],
+        payer=treasury,
         tax_account=tax_account,
         term_sheet_hash=spec.digest,
     )
