@@ -51,6 +51,7 @@ demo: $(STAMP_BUILD)
 
 bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench
+	$(BIN)/ape run bench_payments
 
 node: install
 	anvil --host 127.0.0.1 --port 8545 --accounts 20 --mnemonic "test test test test test test test test test test test junk"

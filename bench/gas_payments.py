@@ -176,6 +176,7 @@ class Series:
             ),
             sender=self.deployer,
         )
+        self.deploy_gas = receipt.gas_used
         event = next(iter(receipt.events.filter(issuer.factory.SeriesDeployed)))
         self.token = project.IBondToken.at(event.token, detect_proxy=False)
         self.agent = project.PaymentAgent.at(event.paymentAgent, detect_proxy=False)
@@ -217,6 +218,8 @@ def measure(project: Any, chain: Any, accounts: Any) -> dict[str, Any]:
     claimer = accounts[5]
     issuer.register([claimer.address])
     series = Series(issuer, chain, accounts, holders, redeem=True)
+    # A whole series in one transaction: token clone + payment-agent clone with a 3-period schedule.
+    results["deploy_series_with_payment_agent_3_periods"] = series.deploy_gas
     for holder in holders:
         series.cash.mint(holder, 1, sender=series.deployer)
     series.token.mint(claimer, 100, sender=series.deployer)
