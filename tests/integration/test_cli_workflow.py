@@ -290,3 +290,16 @@ def test_serial_issue_is_deployed_in_one_transaction(node, tmp_path):
     refused = munibond(url, tmp_path / "other.json", "deploy", sheets[1], str(clash), "--test-payment-token")
     assert refused.returncode == 2
     assert "HCGO29 is also used by" in refused.stderr
+
+
+@pytest.mark.parametrize("entry", ["munibond", "ape run"])
+def test_bad_allocation_row_is_reported_by_both_entry_points(tmp_path, entry):
+    bad = tmp_path / "allocations.csv"
+    bad.write_text("wallet,units\nalias:investor_a,10\nalias:investor_b,1.5\n")
+    if entry == "munibond":
+        command = [sys.executable, "-m", "munibond", "issue", "KNGW26", str(bad)]
+    else:
+        command = [str(Path(sys.executable).with_name("ape")), "run", "issue", "KNGW26", str(bad)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert f"error: {bad}:3: units: must be a whole number of units" in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,9 +11,30 @@ from typing import Any
 import click
 
 from munibond.chain.session import default_network
+from munibond.errors import InputError
+
+INPUT_ERROR_EXIT = 2
+
+
+def _reporting_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input ends the command with `error: FILE:LINE: FIELD: message` lines and exit status 2, also when the
+    command runs as an `ape run` script (outside the `munibond` group, which does the same)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            for issue in error.issues:
+                click.echo(f"error: {issue}", err=True)
+            sys.exit(INPUT_ERROR_EXIT)
+
+    return run
 
 
 def network_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--network, --accounts and --manifest, and input errors reported as such."""
+    command = _reporting_input_errors(command)
     command = click.option(
         "--network",
         default=default_network,
