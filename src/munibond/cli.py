@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "coupon": "munibond.commands.coupon:coupon",
     "holders": "munibond.commands.holders:holders",
     "redeem": "munibond.commands.coupon:redeem",
+    "transfers": "munibond.commands.transfers:transfers",
 }
 
 INPUT_ERROR_EXIT = 2

@@ -259,6 +259,12 @@ def test_redeem_before_maturity_is_refused_without_sending(node, workspace):
     _tmp, _terms, manifest = workspace
     if "KNGW26" not in json.loads(manifest.read_text()).get("series", {}):
         pytest.fail("the deployment test must run first in this module")
+    suspended = munibond(url, manifest, "transfers", "suspend", "KNGW26")
+    assert suspended.returncode == 0 and "transfers suspended" in suspended.stdout, suspended.stderr
+    again = munibond(url, manifest, "transfers", "suspend", "KNGW26")
+    assert "(already)" in again.stdout
+    resumed = munibond(url, manifest, "transfers", "resume", "KNGW26")
+    assert resumed.returncode == 0 and "transfers open" in resumed.stdout, resumed.stderr
     before = nonces(web3, "treasury")
     result = munibond(url, manifest, "redeem", "KNGW26")
     assert result.returncode == 2

@@ -322,3 +322,17 @@ def status(session: Session, symbol: str) -> list[PeriodStatus]:
             )
         )
     return result
+
+
+def set_transfers_suspended(session: Session, symbol: str, suspended: bool, *, freezer: str) -> bool:
+    """Pause or unpause the token of `symbol`; returns False when it already was in that state."""
+    entry = series_entry(session, symbol)
+    token = bond_token(session.project, entry["token"])
+    if bool(token.paused()) == suspended:
+        return False
+    signer = session.signers.account(freezer)
+    if suspended:
+        token.pause(sender=signer)
+    else:
+        token.unpause(sender=signer)
+    return True

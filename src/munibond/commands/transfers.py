@@ -1,0 +1,45 @@
+"""`munibond transfers suspend|resume SYMBOL`: the transfer suspension before a redemption (freezer role)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from munibond.commands.options import network_options
+
+
+@click.group("transfers")
+def transfers() -> None:
+    """Suspend or resume investor transfers of a series."""
+
+
+def _set_paused(
+    symbol: str, paused: bool, freezer: str, network: str, alias_book: Path | None, manifest: Path | None
+) -> None:
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        changed = workflows.set_transfers_suspended(session, symbol, paused, freezer=freezer)
+    state = "suspended" if paused else "open"
+    click.echo(f"{symbol}: transfers {state}" + ("" if changed else " (already)"))
+
+
+@transfers.command("suspend")
+@click.argument("symbol")
+@click.option("--freezer", default="agent", show_default=True, help="Account with the freezer role.")
+@network_options
+def suspend(symbol: str, freezer: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
+    """Pause investor transfers of SYMBOL, e.g. on the final record date so that the redemption (which still
+    runs while paused) pays and burns exactly the units recorded."""
+    _set_paused(symbol, True, freezer, network, alias_book, manifest)
+
+
+@transfers.command("resume")
+@click.argument("symbol")
+@click.option("--freezer", default="agent", show_default=True, help="Account with the freezer role.")
+@network_options
+def resume(symbol: str, freezer: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
+    """Unpause investor transfers of SYMBOL."""
+    _set_paused(symbol, False, freezer, network, alias_book, manifest)
