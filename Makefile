@@ -40,7 +40,8 @@ $(STAMP_BUILD): install ape-config.yaml $(shell find contracts -name '*.sol')
 
 compile: $(STAMP_BUILD)
 
-abi: $(STAMP_BUILD)
+abi: install
+	$(BIN)/ape compile --force
 	$(BIN)/python -m munibond.abi_export
 
 test: $(STAMP_BUILD)

@@ -32,7 +32,9 @@ def compiled_abis(build_manifest: Path) -> dict[str, list[dict]]:
 
 
 def render(abi: list[dict]) -> str:
-    return json.dumps(abi, indent=2, sort_keys=True) + "\n"
+    """Canonical JSON: entries ordered by kind and name (the compiler's order depends on how it was invoked)."""
+    entries = sorted(abi, key=lambda e: (e.get("type", ""), e.get("name", ""), json.dumps(e, sort_keys=True)))
+    return json.dumps(entries, indent=2, sort_keys=True) + "\n"
 
 
 def export(build_manifest: Path, target: Path = ABI_DIR) -> list[Path]:
