@@ -158,6 +158,9 @@ def measure(project: Any, accounts: Any, chain: Any) -> dict[str, dict[str, int]
     chain.mine(timestamp=now + 2_001)
     # second record date crossed by both accounts: the older in-slot snapshot spills into the history
     gas["transfer_existing_after_second_record_date"] = token.transfer(inv[1], 10, sender=inv[0]).gas_used
+    chain.mine(timestamp=now + 3_001)
+    # third record date: the second spill of each account goes into its existing history word
+    gas["transfer_existing_after_third_record_date"] = token.transfer(inv[1], 10, sender=inv[0]).gas_used
 
     baseline = admin.deploy(project.BaselineERC20)
     baseline.mint(inv[5], 1_000, sender=admin)

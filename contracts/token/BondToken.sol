@@ -3,7 +3,6 @@ pragma solidity 0.8.28;
 
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
@@ -27,7 +26,6 @@ import {BondTokenAdmin} from "./BondTokenAdmin.sol";
 ///      reached through the fallback (delegatecall): use the IBondToken ABI for the complete surface.
 ///      Storage layout and the restriction codes are documented in docs/architecture.md.
 contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializable {
-    using Checkpoints for Checkpoints.Trace208;
 
     // ---------------------------------------------------------------- roles (bit masks in _roleBits)
     /// @notice Forced transfers and wallet recovery.
@@ -390,13 +388,48 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         uint256 snap1 = (w >> 192) & M16;
         uint256 snapBal = (w >> 96) & M96;
         if (snap1 == 0 || snapBal != bal) {
-            if (snap1 != 0) {
-                Checkpoints.Trace208 storage h = _history[account];
-                if (h.latest() != snapBal) h.push(uint48(snap1 - 1), uint208(snapBal));
-            }
+            if (snap1 != 0) _spill(account, snap1 - 1, snapBal);
             snap1 = e + 1;
         }
         return (w & ~((M96 << 96) | (M16 << 192) | (M16 << 208))) | (bal << 96) | (snap1 << 192) | (epoch << 208);
+    }
+
+    /// Appends the segment (`start` record index, balance `bal`) to the account's packed history: two entries
+    /// (index [0,16) | balance [16,112)) per word, the entry count in bits [224,256) of word 0. Consecutive
+    /// segments always differ (a segment is only closed into the snapshot when its balance changed), so the only
+    /// segment equal to the latest history value (0 while empty) is the zero segment before the first balance.
+    function _spill(address account, uint256 start, uint256 bal) private {
+        mapping(uint256 => uint256) storage h = _history[account];
+        uint256 w0 = h[0];
+        uint256 n = w0 >> 224;
+        if (n == 0 && bal == 0) return;
+        uint256 entry = start | (bal << 16);
+        if (n < 2) {
+            h[0] = w0 + (entry << (112 * n)) + (1 << 224);
+            return;
+        }
+        if (n & 1 == 0) h[n >> 1] = entry;
+        else h[n >> 1] |= entry << 112;
+        h[0] = w0 + (1 << 224);
+    }
+
+    /// Balance in the packed history at record index `i`: the latest entry starting at or before `i` (0 before
+    /// the first). Binary search over the words by their first entry's index.
+    function _historyAt(address holder, uint256 i) private view returns (uint256) {
+        mapping(uint256 => uint256) storage h = _history[holder];
+        uint256 w = h[0];
+        uint256 n = w >> 224;
+        if (n == 0 || w & M16 > i) return 0;
+        uint256 lo;
+        uint256 hi = (n + 1) >> 1;
+        while (hi - lo > 1) {
+            uint256 mid = (lo + hi) >> 1;
+            if (h[mid] & M16 <= i) lo = mid;
+            else hi = mid;
+        }
+        if (lo != 0) w = h[lo];
+        if (2 * lo + 1 < n && (w >> 112) & M16 <= i) return (w >> 128) & M96;
+        return (w >> 16) & M96;
     }
 
     /// @inheritdoc IBondRecordDates
@@ -482,7 +515,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         if (i >= (w >> 208) & M16) return w & M96;
         uint256 snap1 = (w >> 192) & M16;
         if (snap1 != 0 && i + 1 >= snap1) return (w >> 96) & M96;
-        return _history[holder].upperLookup(uint48(i));
+        return _historyAt(holder, i);
     }
 
     /// @inheritdoc IBondRecordDates

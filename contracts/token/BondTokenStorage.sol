@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IBondErrors} from "../interfaces/IBondToken.sol";
 
 /// @title BondTokenStorage
@@ -17,6 +16,8 @@ import {IBondErrors} from "../interfaces/IBondToken.sol";
 ///             epoch (record times passed at the last balance change) [208,224) | frozen 224 | partial 225 | agg 226 |
 ///             payment agent's settlement bits [227,256) (written only through markSettled, preserved by every
 ///             other write of the word)
+///      _history[a][k] spilled segments, two per word: (record index [0,16) | balance [16,112)) at [0,112) and
+///             [112,224); word 0 keeps the entry count in [224,256)
 abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant R_ADMIN = 1;
     uint256 internal constant R_TRANSFER_AGENT = 2;
@@ -126,7 +127,7 @@ abstract contract BondTokenStorage is IBondErrors {
     mapping(address => uint256) internal _roleBits;
     mapping(address wallet => address identity) internal _aggOf;
     mapping(address identity => uint256) internal _aggBalance;
-    mapping(address => Checkpoints.Trace208) internal _history;
+    mapping(address => mapping(uint256 => uint256)) internal _history; // packed spilled segments, see _spill
     uint256[] internal _schedule; // time [0,40) | supply-recorded bit 40 | supply [41,137)
     mapping(uint256 => uint256) internal _countryBits;
     mapping(uint256 pair => bool) internal _regionExtra;

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 from ape import reverts
 
 
@@ -77,3 +80,60 @@ def test_balance_changes_before_record_time_count(deploy_series, onboard, minter
     token.mint(investor_a, 5, sender=minter)
     assert token.balanceOfAt(investor_a, now + 100) == 7
     assert token.totalSupplyAt(now + 100) == 7
+
+
+def test_history_across_many_record_times_matches_model(
+    deploy_series, onboard, minter, chain, investor_a, investor_b, investor_c, investor_d
+):
+    """Balances move in most of nine record periods, so each account spills several times (both parties of a
+    transfer at once, zero segments, unchanged periods, a balance returning to its snapshot); every record
+    index is checked against a Python model."""
+    holders = [investor_a, investor_b, investor_c, investor_d]
+    for w in holders:
+        onboard(w)
+    now = chain.pending_timestamp
+    times = [now + 100 * (k + 1) for k in range(8)]
+    token = deploy_series(record_times=times)
+    rng = random.Random(20261125)
+    balance = {h: 0 for h in holders}
+    expected: list[dict[Any, int]] = []
+
+    def move(frm: Any, to: Any, amount: int) -> None:
+        if amount == 0:
+            return
+        token.transfer(to, amount, sender=frm)
+        balance[frm] -= amount
+        balance[to] += amount
+
+    def mint(to: Any, amount: int) -> None:
+        token.mint(to, amount, sender=minter)
+        balance[to] += amount
+
+    mint(investor_a, 1_000)
+    mint(investor_b, 500)
+    for period in range(9):
+        if period == 3:
+            pass  # nothing moves: the segments of period 2 extend over record index 3
+        elif period == 5:
+            move(investor_a, investor_b, 7)  # back and forth: a and b end the period where they started
+            move(investor_b, investor_a, 7)
+            move(investor_c, investor_d, balance[investor_c])  # c drops to a zero segment
+        else:
+            move(investor_a, investor_b, rng.randint(1, 40))  # both parties spill from period 2 on
+            move(investor_b, investor_a, rng.randint(1, 15))
+            move(investor_a, investor_c, rng.randint(1, 30))
+            if period % 2 == 0:
+                mint(investor_d, rng.randint(1, 20))
+            if period in (4, 6):
+                move(investor_d, investor_b, balance[investor_d])  # d empties, refilled by later mints
+        if period < len(times):
+            expected.append({**balance, "supply": sum(balance.values())})
+            chain.mine(timestamp=times[period] + 1)
+
+    for k, t in enumerate(times):
+        for h in holders:
+            assert token.balanceOfAt(h, t) == expected[k][h], (k, h)
+            assert token.paymentAccount(h, t)[0] == expected[k][h], (k, h)
+        assert token.totalSupplyAt(t) == expected[k]["supply"], k
+    for h in holders:
+        assert token.balanceOf(h) == balance[h]
