@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "holders": "munibond.commands.holders:holders",
     "redeem": "munibond.commands.coupon:redeem",
     "transfers": "munibond.commands.transfers:transfers",
+    "call": "munibond.commands.call:call",
 }
 
 INPUT_ERROR_EXIT = 2

@@ -309,3 +309,38 @@ def test_bad_allocation_row_is_reported_by_both_entry_points(tmp_path, entry):
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert f"error: {bad}:3: units: must be a whole number of units" in result.stderr
+
+
+def test_full_call_is_scheduled_and_cancels_the_later_periods(node, workspace):
+    """Runs last in this module: a full call on the third coupon date replaces every later period."""
+    url, web3 = node
+    _tmp, terms, manifest = workspace
+    if "KNGW26" not in json.loads(manifest.read_text()).get("series", {}):
+        pytest.fail("the deployment test must run first in this module")
+    from munibond.schedule import build_schedule
+    from munibond.terms import load_term_sheet
+
+    periods = build_schedule(load_term_sheet(terms)).periods
+    call_date = periods[2].accrual_end.isoformat()
+
+    bad = munibond(url, manifest, "call", "KNGW26", call_date, "--price", "abc")
+    assert bad.returncode == 2 and "price: must be a decimal" in bad.stderr
+
+    before = nonces(web3, "agent")
+    result = munibond(url, manifest, "call", "KNGW26", call_date, "--price", "100.5")
+    assert result.returncode == 0, result.stderr
+    assert f"call scheduled as period {len(periods) + 1}" in result.stdout
+    assert nonces(web3, "agent") == before  # the admin (issuer) schedules it, not the agent
+
+    shown = munibond(url, manifest, "coupon", "status", "KNGW26")
+    rows = {
+        row[0]: row
+        for row in (
+            [cell.strip() for cell in line.strip().strip("│").split("│")]
+            for line in shown.stdout.splitlines()
+            if line.startswith("│")
+        )
+    }
+    assert rows["2"][-1] == "" and rows["3"][-1] == "cancelled"
+    assert all(rows[str(i)][-1] == "cancelled" for i in range(3, len(periods) + 1))
+    assert rows[str(len(periods) + 1)][-1] == ""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
+from munibond.call import CallTerms, call_terms
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
@@ -31,6 +33,7 @@ from munibond.chain.onboarding import (
     plan_onboarding,
 )
 from munibond.chain.register import RegisterLine, holder_register
+from munibond.chain.series import token_scale
 from munibond.chain.servicing import PeriodRun, pay_period
 from munibond.chain.session import Session
 from munibond.errors import InputError
@@ -292,6 +295,7 @@ class PeriodStatus:
     held: int
     defaulted: bool
     closed: bool
+    cancelled: bool
 
 
 def status(session: Session, symbol: str) -> list[PeriodStatus]:
@@ -319,6 +323,7 @@ def status(session: Session, symbol: str) -> list[PeriodStatus]:
                 int(buckets.held),
                 bool(state.defaulted),
                 bool(state.closed),
+                bool(state.cancelled),
             )
         )
     return result
@@ -336,3 +341,39 @@ def set_transfers_suspended(session: Session, symbol: str, suspended: bool, *, f
     else:
         token.unpause(sender=signer)
     return True
+
+
+def schedule_call(
+    session: Session, symbol: str, call_date: Any, price: Any, fraction: Fraction, *, admin: str
+) -> tuple[CallTerms, int]:
+    """Schedule an early redemption of `symbol` (admin); returns the call terms and the agent's period id.
+
+    Validated before sending: the date lies in the bond's life, the agent's notice period is respected.
+    """
+    entry = series_entry(session, symbol)
+    terms = load_term_sheet(Path(entry["term_sheet"]))
+    schedule = build_schedule(terms)
+    call = call_terms(terms, schedule, call_date, price, fraction)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    earliest = session.now() + int(agent.callNotice())
+    if call.payment_time < earliest:
+        raise InputError(
+            f"the payment date {call.payment_date} is inside the notice period (earliest payment time {earliest})",
+            field="date",
+        )
+    decimals = int(payment_token_at(entry["payment_token"]).decimals())
+    scale = token_scale(terms, decimals) * 10**terms.minor_units
+    coupon = call.accrued_per_unit * scale
+    principal = call.principal_per_unit * scale
+    period_terms = (
+        call.record_time,
+        call.payment_time,
+        call.fraction.numerator,
+        call.fraction.denominator,
+        coupon.numerator,
+        coupon.denominator,
+        principal.numerator,
+        principal.denominator,
+    )
+    agent.scheduleCall(period_terms, sender=session.signers.account(admin))
+    return call, int(agent.periodCount()) - 1

@@ -91,7 +91,7 @@ def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | 
     for column in ("#", "payment", "required", "funded", "paid net", "tax", "escrowed", "reclaimed", "held", "state"):
         table.add_column(column, justify="left" if column in ("payment", "state") else "right")
     for p in periods:
-        state = "default" if p.defaulted else ("closed" if p.closed else "")
+        state = "cancelled" if p.cancelled else "default" if p.defaulted else ("closed" if p.closed else "")
         table.add_row(
             str(p.period),
             dt.datetime.fromtimestamp(p.payment_time, dt.UTC).date().isoformat(),

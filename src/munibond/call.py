@@ -1,0 +1,79 @@
+"""Early redemption (call) terms: the record and payment times of a call and the coupon accrued to it.
+
+Pure: from the term sheet, its schedule and the call date to the amounts the payment agent schedules.
+Accrued coupon per unit = the coupon of the period containing the call date × the part of that period
+elapsed: for ACT/ACT-ICMA the ICMA rule (actual days elapsed / actual days of the period, times the
+period's year fraction); for the other conventions the convention's own year fraction from the period start
+to the call date, times the rate. Exact fractions throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from munibond.clock import day_end, day_start
+from munibond.errors import InputError
+from munibond.schedule import Period, Schedule, adjust, business_days_before, year_fraction
+from munibond.terms import TermSheet
+
+
+@dataclass(frozen=True)
+class CallTerms:
+    payment_date: dt.date
+    record_date: dt.date
+    record_time: int
+    payment_time: int
+    accrued_per_unit: Fraction  # currency units
+    principal_per_unit: Fraction  # currency units, per retired unit
+    fraction: Fraction  # of each holding retired
+
+
+def _containing(schedule: Schedule, day: dt.date) -> Period:
+    for period in schedule.periods:
+        if period.accrual_start < day <= period.accrual_end:
+            return period
+    raise InputError(
+        f"{day} is not inside the bond's life ({schedule.periods[0].accrual_start} to "
+        f"{schedule.periods[-1].accrual_end})",
+        field="date",
+    )
+
+
+def call_terms(
+    terms: TermSheet, schedule: Schedule, call_date: dt.date, price: Decimal, fraction: Fraction
+) -> CallTerms:
+    """The call on `call_date` at `price` percent of face, retiring `fraction` of every holding."""
+    if not 0 < fraction <= 1:
+        raise InputError(f"must be in (0, 1], got {fraction}", field="fraction")
+    if price <= 0:
+        raise InputError(f"must be positive, got {price}", field="price")
+    payment_date = adjust(call_date, terms.calendar, terms.business_day_convention)
+    record_date = business_days_before(payment_date, terms.record_date.business_days_before_payment, terms.calendar)
+    period = _containing(schedule, call_date)
+    if period.accrual_end == call_date:
+        accrued = period.coupon_per_unit
+    else:
+        convention = terms.coupon.day_count or "ACT/365F"
+        if period.is_stub and terms.coupon.stub_day_count:
+            convention = terms.coupon.stub_day_count
+        if convention == "ACT/ACT-ICMA":
+            elapsed = Fraction(
+                (call_date - period.accrual_start).days, (period.accrual_end - period.accrual_start).days
+            )
+            accrued = period.coupon_per_unit * elapsed
+        else:
+            rate = Fraction(terms.coupon.rate or 0)
+            face = period.coupon_per_unit / (rate * period.year_fraction) if period.coupon_per_unit else Fraction(0)
+            accrued = face * rate * year_fraction(convention, period.accrual_start, call_date)
+    return CallTerms(
+        payment_date=payment_date,
+        record_date=record_date,
+        record_time=day_end(record_date, terms.timezone),
+        payment_time=day_start(payment_date, terms.timezone),
+        accrued_per_unit=accrued,
+        principal_per_unit=schedule.denomination * Fraction(price) / 100,
+        fraction=fraction,
+    )
