@@ -23,6 +23,8 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import to_checksum_address
 
+from munibond.chain.series import compliance_struct
+
 RESULTS = Path(__file__).with_name("results.json")
 PERIOD_TUPLE = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
 INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
@@ -104,18 +106,7 @@ def series_params(admin: str, operator: str, isin: str, record_times: list[int],
             "complianceManager": ZERO,
             "payer": ZERO,
         },
-        "compliance": {
-            "maxHolders": 0,
-            "maxPerInvestor": 0,
-            "minHolding": 0,
-            "holdingMultiple": 0,
-            "lockUpUntil": 0,
-            "allowedCountries": [],
-            "regionCountries": [],
-            "regions": [],
-            "blackoutStarts": [],
-            "blackoutEnds": [],
-        },
+        "compliance": compliance_struct(),
         "recordTimes": record_times,
         "paymentAgentParams": agent_params,
     }

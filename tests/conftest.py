@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from munibond.chain.series import compliance_struct
+
 # Investor record defaults used across the contract tests (Japan, Kobe city code, individual, 20.315 % class).
 JAPAN = 392
 KOBE = 281000
@@ -129,23 +131,7 @@ def factory(project, admin, registry, token_implementation):
 
 def compliance_config(**rules: Any) -> dict[str, Any]:
     """ComplianceConfig struct with every rule off unless given."""
-    cfg: dict[str, Any] = {
-        "maxHolders": 0,
-        "maxPerInvestor": 0,
-        "minHolding": 0,
-        "holdingMultiple": 0,
-        "lockUpUntil": 0,
-        "allowedCountries": [],
-        "regionCountries": [],
-        "regions": [],
-        "blackoutStarts": [],
-        "blackoutEnds": [],
-    }
-    unknown = set(rules) - set(cfg)
-    if unknown:
-        raise ValueError(f"unknown compliance rules: {sorted(unknown)}")
-    cfg.update(rules)
-    return cfg
+    return compliance_struct(**rules)
 
 
 def series_params(

@@ -144,23 +144,43 @@ def payment_agent_params(
     return encode([INIT_PARAMS_ABI], [value])
 
 
+def compliance_struct(**rules: Any) -> dict[str, Any]:
+    """The factory's `ComplianceConfig` struct with every rule off (zero / empty) unless given."""
+    config: dict[str, Any] = {
+        "maxHolders": 0,
+        "maxPerInvestor": 0,
+        "minHolding": 0,
+        "holdingMultiple": 0,
+        "lockUpUntil": 0,
+        "allowedCountries": [],
+        "regionCountries": [],
+        "regions": [],
+        "blackoutStarts": [],
+        "blackoutEnds": [],
+    }
+    unknown = set(rules) - set(config)
+    if unknown:
+        raise ValueError(f"unknown compliance rules: {sorted(unknown)}")
+    config.update(rules)
+    return config
+
+
 def compliance_config(terms: TermSheet) -> dict[str, Any]:
     rules = terms.compliance
     max_holding = terms.max_holding_units
     if max_holding is not None and max_holding > UINT96_MAX:
         raise terms.input_error("too large for the contract (96 bits)", "compliance", "max_holding_per_investor")
-    return {
-        "maxHolders": rules.max_holders or 0,
-        "maxPerInvestor": max_holding or 0,
-        "minHolding": terms.min_holding_units or 0,
-        "holdingMultiple": 0,
-        "lockUpUntil": terms.lockup_until_time or 0,
-        "allowedCountries": list(rules.countries),
-        "regionCountries": [r.country for r in rules.regions],
-        "regions": [r.region for r in rules.regions],
-        "blackoutStarts": [start for start, _ in terms.blackout_times],
-        "blackoutEnds": [end for _, end in terms.blackout_times],
-    }
+    return compliance_struct(
+        maxHolders=rules.max_holders or 0,
+        maxPerInvestor=max_holding or 0,
+        minHolding=terms.min_holding_units or 0,
+        lockUpUntil=terms.lockup_until_time or 0,
+        allowedCountries=list(rules.countries),
+        regionCountries=[r.country for r in rules.regions],
+        regions=[r.region for r in rules.regions],
+        blackoutStarts=[start for start, _ in terms.blackout_times],
+        blackoutEnds=[end for _, end in terms.blackout_times],
+    )
 
 
 def bond_terms(terms: TermSheet, payment_token: str) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from payment_helpers import JP_CORPORATE, JP_INDIVIDUAL, MAX_U32, SWISS, AgentParams, Terms
 
+from munibond.chain.series import compliance_struct
+
 JAPAN = 392
 ZERO = "0x" + "00" * 20
 
@@ -52,18 +54,7 @@ def series_params(admin: Any, operator: Any, record_times: list[int], agent_para
             "complianceManager": ZERO,
             "payer": ZERO,  # only the payment agent may write record times and redeem
         },
-        "compliance": {
-            "maxHolders": 0,
-            "maxPerInvestor": 0,
-            "minHolding": 0,
-            "holdingMultiple": 0,
-            "lockUpUntil": 0,
-            "allowedCountries": [],
-            "regionCountries": [],
-            "regions": [],
-            "blackoutStarts": [],
-            "blackoutEnds": [],
-        },
+        "compliance": compliance_struct(),
         "recordTimes": record_times,
         "paymentAgentParams": agent_params,
     }
