@@ -20,10 +20,11 @@ from munibond.chain.erc20 import payment_token_at
 from munibond.chain.events import logs_since
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
-from munibond.chain.servicing import pay_period
+from munibond.chain.servicing import fund_period, pay_period
 from munibond.chain.session import Session
 from munibond.chain.signers import AliasBook, Signers
 from munibond.demo import shift_dates, years_to_start_after
+from munibond.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -117,6 +118,18 @@ def test_interrupted_onboarding_issuance_and_payment_complete_exactly_once(sessi
         + int(accounts.reclaimed)
         + int(accounts.held)
     )
+
+    # Pull: the next period is funded, investor_a claims its own payment once.
+    s.chain.mine(timestamp=int(agent.periodTerms(1).paymentTime))
+    fund_period(agent, cash, 1, treasury)
+    holder = s.signers.address("investor_a")
+    before = int(cash.balanceOf(holder))
+    claimed = workflows.claim(s, "KNGW26", 2, holder="investor_a")
+    assert claimed.holder == holder and claimed.net > 0
+    assert int(cash.balanceOf(holder)) - before == claimed.net
+    assert claimed.coupon_gross == int(token.balanceOfAt(holder, int(agent.periodTerms(1).recordTime))) * 85 // 2
+    with pytest.raises(InputError, match="already paid"):
+        workflows.claim(s, "KNGW26", 2, holder="investor_a")
 
 
 def test_only_the_payment_agent_holds_the_tokens_payer_role(session):

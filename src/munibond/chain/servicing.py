@@ -73,7 +73,7 @@ def fund_period(agent: Any, payment_token: Any, period: int, payer: Any) -> tupl
     return shortfall, transactions
 
 
-def _payments_from(receipts: Iterable[Any], agent: Any, period: int) -> list[HolderPayment]:
+def payments_in(receipts: Iterable[Any], agent: Any, period: int) -> list[HolderPayment]:
     payments: list[HolderPayment] = []
     for receipt in receipts:
         for log in agent.PaymentMade.from_receipt(receipt):
@@ -140,7 +140,7 @@ def pay_period(
         run.transactions.append(receipt)
         run.settled += len(batch)
         progress(f"period {period}: settled {run.settled}/{len(pending)} holders")
-    run.payments = _payments_from(run.transactions, agent, period)
+    run.payments = payments_in(run.transactions, agent, period)
     return run
 
 

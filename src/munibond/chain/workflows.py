@@ -34,7 +34,7 @@ from munibond.chain.onboarding import (
 )
 from munibond.chain.register import RegisterLine, holder_register
 from munibond.chain.series import token_scale
-from munibond.chain.servicing import PeriodRun, pay_period
+from munibond.chain.servicing import HolderPayment, PeriodRun, pay_period, payments_in
 from munibond.chain.session import Session
 from munibond.errors import InputError
 from munibond.investors import InvestorRow, parse_investors, resolve_wallets
@@ -377,3 +377,22 @@ def schedule_call(
     )
     agent.scheduleCall(period_terms, sender=session.signers.account(admin))
     return call, int(agent.periodCount()) - 1
+
+
+def claim(session: Session, symbol: str, period: int, *, holder: str) -> HolderPayment:
+    """A holder pulls its own payment for `period` (1-based); refused before sending if already settled."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    count = int(agent.periodCount())
+    if not 1 <= period <= count:
+        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+    signer = session.signers.account(holder)
+    if agent.isSettled(period - 1, signer.address):
+        raise InputError(f"{holder} was already paid for period {period}", field="holder")
+    if int(agent.fundingShortfall(period - 1)) != 0:
+        raise InputError(f"period {period} is not fully funded yet", field="period")
+    receipt = agent.claim(period - 1, sender=signer)
+    payments = payments_in([receipt], agent, period - 1)
+    if not payments:
+        raise InputError(f"{holder} has nothing to claim for period {period}", field="holder")
+    return payments[0]

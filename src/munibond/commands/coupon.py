@@ -105,3 +105,21 @@ def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | 
             state,
         )
     make_console().print(table)
+
+
+@coupon.command("claim")
+@click.argument("symbol")
+@click.argument("period", type=int)
+@click.option("--holder", required=True, help="The holder's account (alias), which signs and pays the gas.")
+@network_options
+def claim(symbol: str, period: int, holder: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
+    """Pull the HOLDER's own payment for PERIOD (1-based) of SYMBOL, instead of waiting for the push."""
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        p = workflows.claim(session, symbol, period, holder=holder)
+    click.echo(
+        f"period {period}: {holder} received net {p.net} (coupon {p.coupon_gross}, principal {p.principal_gross}, "
+        f"tax {sum(p.taxes)})"
+    )
