@@ -35,8 +35,9 @@ def import_(
     from munibond.chain import workflows
     from munibond.chain.session import connect
 
-    rows = workflows.load_investors(csv_file, issuer_salt.encode())
+    workflows.load_investors(csv_file, issuer_salt.encode())  # every row checked before any connection
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        # again against the chain's clock: KYC expiries must lie in the chain's future
         rows = workflows.load_investors(csv_file, issuer_salt.encode(), now=session.now())
         plan, report = workflows.import_investors(
             session,
