@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from munibond.chain.series import compliance_struct
+
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_JSON = BENCH_DIR / "results.json"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
@@ -83,18 +85,9 @@ def series_params(roles: dict[str, str], isin: str, record_times: list[int]) -> 
             "dayCountBasis": 2,
         },
         "roles": roles,
-        "compliance": {
-            "maxHolders": 10_000,
-            "maxPerInvestor": 1_000_000,
-            "minHolding": 0,
-            "holdingMultiple": 0,
-            "lockUpUntil": 0,
-            "allowedCountries": [],
-            "regionCountries": [JAPAN],
-            "regions": [KOBE],
-            "blackoutStarts": [],
-            "blackoutEnds": [],
-        },
+        "compliance": compliance_struct(
+            maxHolders=10_000, maxPerInvestor=1_000_000, regionCountries=[JAPAN], regions=[KOBE]
+        ),
         "recordTimes": record_times,
         "paymentAgentParams": b"",
     }

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +309,7 @@ class Walkthrough:
                 received[payment.holder].append(payment)
             funded = paying_agent.accounts(period_id)
             if period_id in (0, last):
-                self.payment_table(run.payments, period, period_id == last)
+                self.payment_table(token, run.payments, period, period_id == last)
             if period_id == 0:
                 for alias in ("investor_a", "investor_e"):
                     wallet = self.signers.address(alias)
@@ -334,7 +333,7 @@ class Walkthrough:
         if parts != int(a.funded):
             raise AssertionError(f"period {period_id}: funded {a.funded} != sum of buckets {parts}")
 
-    def payment_table(self, payments: list[HolderPayment], period: Any, final: bool) -> None:
+    def payment_table(self, token: Any, payments: list[HolderPayment], period: Any, final: bool) -> None:
         title = (
             f"Payment {period.index} on {period.payment_date} (record date {period.record_date}), "
             f"coupon per unit {period.coupon_per_unit} yen" + (" + redemption at par" if final else "")
@@ -357,7 +356,7 @@ class Walkthrough:
             tax_class = row.tax_class.name if row else "?"
             national = p.taxes[0] if len(p.taxes) > 0 else 0
             local = p.taxes[1] if len(p.taxes) > 1 else 0
-            units = p.units_redeemed if final else round(Fraction(p.coupon_gross) / period.coupon_per_unit)
+            units = int(token.balanceOfAt(p.holder, period.record_time))
             table.add_row(
                 self.name(p.holder),
                 tax_class,
