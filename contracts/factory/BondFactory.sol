@@ -79,7 +79,7 @@ contract BondFactory is IBondFactory, AccessControl {
 
     function _deploy(SeriesParams calldata p, address agentImpl) private returns (address token, address agent) {
         token = Clones.cloneWithImmutableArgs(_tokenImplementation, abi.encode(_registry, p.name, p.symbol, p.decimals, p.terms));
-        if (agentImpl != address(0)) agent = Clones.clone(agentImpl);
+        if (agentImpl != address(0)) agent = Clones.cloneWithImmutableArgs(agentImpl, abi.encodePacked(token, _registry));
         IBondTokenCore(token).initialize(p.roles, agent, p.compliance, p.recordTimes);
         if (agent != address(0)) {
             IPaymentAgentInit(agent).initialize(token, _registry, p.roles.admin, p.paymentAgentParams);

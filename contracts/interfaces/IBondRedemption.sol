@@ -19,6 +19,12 @@ interface IBondRedemption {
         view
         returns (uint256 units, bool frozen, uint256 settledBits);
 
-    /// @notice Adds settlement bits (at most 29 bits) to `holder`'s account word (PAYER role).
-    function markSettled(address holder, uint256 bits) external;
+    /// @notice Reads `holder`'s units at record time `time`, its freeze and settlement bits, and adds `bits`
+    ///         (at most 29) to its settlement bits when it held units then (PAYER role; bits are never cleared).
+    /// @dev One call per holder and payment: the word is warm from the read, so marking costs one SSTORE.
+    ///      `indexHint` is the expected index of `time` in the record schedule (probed first; any value is
+    ///      safe, a miss falls back to the binary search). No event: the payment agent emits the payment event.
+    function settleAccount(address holder, uint256 time, uint256 indexHint, uint256 bits)
+        external
+        returns (uint256 units, bool frozen, uint256 settledBits);
 }

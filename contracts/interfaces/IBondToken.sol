@@ -241,10 +241,14 @@ interface IBondTokenCore is
         view
         returns (uint256 units, bool frozen, uint256 settledBits);
 
-    /// @notice Sets settlement bits of `holder` (PAYER role); bits are only ever added, never cleared.
-    /// @dev Costs the payment agent one warm SSTORE instead of a fresh storage slot per holder. No event: the
-    ///      payment agent emits the payment event of every settlement. Reverts if `bits` exceeds 29 bits.
-    function markSettled(address holder, uint256 bits) external;
+    /// @notice Reads `holder`'s units at record time `time`, its freeze and settlement bits, and adds `bits`
+    ///         (at most 29) to its settlement bits when it held units then (PAYER role; bits are never cleared).
+    /// @dev One call per holder and payment: the word is warm from the read, so marking costs one SSTORE.
+    ///      `indexHint` is the expected index of `time` in the record schedule (probed first; any value is
+    ///      safe, a miss falls back to the binary search). No event: the payment agent emits the payment event.
+    function settleAccount(address holder, uint256 time, uint256 indexHint, uint256 bits)
+        external
+        returns (uint256 units, bool frozen, uint256 settledBits);
 
     /// @notice Balance word fields of `account`: balance, frozen flags and aggregation identity.
     function accountState(address account)

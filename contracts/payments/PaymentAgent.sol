@@ -63,15 +63,15 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint128 principalGross;
     }
 
-    IBondRecordDates private _token;
-    IInvestorRecords private _registry;
-    uint64 private _periodCount; // packed with _registry: read together on every payment
+    // The bond token and the registry are the clone's immutable args (`_token()`, `_registry()`); the slot
+    // below is the only configuration a payment reads.
     IERC20 private _paymentToken;
-    uint8 private _lock; // 1 = free, 2 = entered (set in initialize, packed with _paymentToken)
+    uint16 private _periodCount; // <= MAX_PERIODS
+    uint8 private _lock; // 1 = free, 2 = entered (set in initialize)
+    uint16 private _openDefaults; // <= MAX_PERIODS
     address private _taxAccount;
     uint64 private _reclaimDelay;
     uint64 private _callNotice;
-    uint32 private _openDefaults;
     bytes32 private _termSheetHash;
     mapping(uint256 period => Period) private _periods;
     mapping(uint8 taxClass => TaxComponent[]) private _taxClasses;
@@ -105,8 +105,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
                 || p.taxAccount == address(0)
         ) revert ZeroAddress();
         if (p.periods.length > MAX_PERIODS) revert TooManyPeriods(p.periods.length, MAX_PERIODS);
-        _token = IBondRecordDates(token_);
-        _registry = IInvestorRecords(registry_);
+        if (token_ != address(_token()) || registry_ != address(_registry())) {
+            revert CloneArgsMismatch(address(_token()), address(_registry()));
+        }
         _paymentToken = IERC20(p.paymentToken);
         _lock = 1;
         _taxAccount = p.taxAccount;
@@ -234,8 +235,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         private
         returns (uint256)
     {
-        (uint256 units,, uint256 tokenBits) = _redemption().paymentAccount(holder, t.recordTime);
-        if (_settledIn(period, holder, tokenBits)) revert AlreadySettled(period, holder);
+        (bool settled, uint256 units,) = _account(period, t, holder);
+        if (settled) revert AlreadySettled(period, holder);
         (uint256 cg, uint256 pg, uint256 ru) = _amounts(t, units);
         if (cg + pg == 0 && ru == 0) revert NothingToPay(period, holder);
         _markSettled(period, holder);
@@ -370,12 +371,12 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @inheritdoc IPaymentAgent
     function token() external view returns (address) {
-        return address(_token);
+        return address(_token());
     }
 
     /// @inheritdoc IPaymentAgent
     function registry() external view returns (address) {
-        return address(_registry);
+        return address(_registry());
     }
 
     /// @inheritdoc IPaymentAgent
@@ -455,7 +456,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         returns (uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed)
     {
         PeriodTerms memory t = _get(period).terms;
-        return _amounts(t, _token.balanceOfAt(holder, t.recordTime));
+        return _amounts(t, _token().balanceOfAt(holder, t.recordTime));
     }
 
     /// @inheritdoc IPaymentAgent
@@ -610,16 +611,16 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     function _burn(address holder, uint256 units) private returns (uint256) {
         if (units == 0) return 0;
-        uint256 balance = IERC20(address(_token)).balanceOf(holder);
+        uint256 balance = IERC20(address(_token())).balanceOf(holder);
         if (balance < units) units = balance;
-        if (units != 0) IBondRedemption(address(_token)).redeem(holder, units);
+        if (units != 0) _redemption().redeem(holder, units);
         return units;
     }
 
     /// @dev The registry's packed record of `wallet` (identity [0,160) | ... | taxClass [208,216) | kycExpiry
     ///      [216,248)), read in one call; the same word the token reads for its transfer rules.
     function _record(address wallet) private view returns (uint256) {
-        return IInvestorRegistry(address(_registry)).record(wallet);
+        return IInvestorRegistry(address(_registry())).record(wallet);
     }
 
     function _verified(uint256 record) private view returns (bool) {
@@ -631,17 +632,36 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     function _redemption() private view returns (IBondRedemption) {
-        return IBondRedemption(address(_token));
+        return IBondRedemption(address(_token()));
     }
 
-    /// @dev One token call: whether `holder` is settled for `period`, its units at the record time, its freeze.
+    /// @dev The bond token: the first 20 bytes of the clone's immutable args (`Clones.cloneWithImmutableArgs`
+    ///      puts them after the 45-byte proxy code), read from code instead of a cold storage slot.
+    function _token() private view returns (IBondRecordDates t) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, 0x2d, 20)
+            t := shr(96, mload(0))
+        }
+    }
+
+    /// @dev The investor registry: bytes 20..40 of the clone's immutable args.
+    function _registry() private view returns (IInvestorRecords r) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, 0x41, 20)
+            r := shr(96, mload(0))
+        }
+    }
+
+    /// @dev One token call: whether `holder` was already settled for `period`, its units at the record time and
+    ///      its freeze; for periods kept in the token's bits it also marks the holder settled there (the caller
+    ///      reverts or skips on `settled`, and a revert undoes the mark). Later periods: `_markSettled`.
     function _account(uint256 period, PeriodTerms memory t, address holder)
         private
-        view
         returns (bool settled, uint256 units, bool frozen)
     {
         uint256 tokenBits;
-        (units, frozen, tokenBits) = _redemption().paymentAccount(holder, t.recordTime);
+        uint256 bit = period < TOKEN_SETTLED_PERIODS ? 1 << period : 0;
+        (units, frozen, tokenBits) = _redemption().settleAccount(holder, t.recordTime, period, bit);
         settled = _settledIn(period, holder, tokenBits);
     }
 
@@ -650,9 +670,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         return (_settled[holder] >> period) & 1 != 0;
     }
 
+    /// @dev Marks a settlement of a period past the token's bits (those were marked by `_account`).
     function _markSettled(uint256 period, address holder) private {
-        if (period < TOKEN_SETTLED_PERIODS) _redemption().markSettled(holder, 1 << period);
-        else _settled[holder] |= 1 << period;
+        if (period >= TOKEN_SETTLED_PERIODS) _settled[holder] |= 1 << period;
     }
 
     /// @dev Books a batch in the period accounts and checks the funding covers it.
@@ -687,7 +707,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         // Balances can still change within the record second itself (the token rolls its record-date cursor
         // only once block.timestamp is past the record time), so the record is final only after it.
         if (block.timestamp <= t.recordTime) revert RecordTimeNotPassed(period, t.recordTime, block.timestamp);
-        uint256 supply = _token.totalSupplyAt(t.recordTime);
+        uint256 supply = _token().totalSupplyAt(t.recordTime);
         uint256 principal = t.redeemNum != 0
             ? supply * t.redeemNum / t.redeemDen * t.principalNum / t.principalDen
             : supply * t.principalNum / t.principalDen;
@@ -757,7 +777,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     function _addPeriod(PeriodTerms memory t) private returns (uint256 period) {
         period = _periodCount;
         if (period >= MAX_PERIODS) revert TooManyPeriods(period + 1, MAX_PERIODS);
-        _periodCount = uint64(period + 1);
+        _periodCount = uint16(period + 1);
         Period storage p = _periods[period];
         p.terms = t;
         p.reclaimAfter = t.paymentTime + _reclaimDelay;
@@ -816,7 +836,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         assembly ("memory-safe") {
             mstore(times, count)
         }
-        _token.setRecordTimes(times);
+        _token().setRecordTimes(times);
         emit RecordTimesSynced(times);
     }
 }

@@ -504,10 +504,32 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     }
 
     /// @inheritdoc IBondTokenCore
-    function markSettled(address holder, uint256 bits) external {
+    function settleAccount(address holder, uint256 time, uint256 indexHint, uint256 bits)
+        external
+        returns (uint256 units, bool frozen, uint256 settledBits)
+    {
         _only(R_PAYER);
         if (bits >> SETTLED_BITS != 0) revert InvalidSettlementBits(bits);
-        _acct[holder] |= bits << S_SETTLED;
+        uint256 w = _acct[holder];
+        units = _balanceAt(holder, w, _recordIndexHinted(time, indexHint));
+        settledBits = w >> S_SETTLED;
+        if (units != 0 && bits & ~settledBits != 0) _acct[holder] = w | (bits << S_SETTLED);
+        frozen = w & FROZEN != 0;
+    }
+
+    /// Schedule index of record time `time`: one probe at `hint` (a payment agent passes its period number,
+    /// the index whenever no call or amendment reordered the schedule), else the binary search. Slots past the
+    /// array's end are zero (shrinking zeroes them) and `time` is past, so a wrong hint never matches.
+    function _recordIndexHinted(uint256 time, uint256 hint) private view returns (uint256) {
+        if (hint <= M16) {
+            uint256 word;
+            assembly ("memory-safe") {
+                mstore(0, _schedule.slot)
+                word := sload(add(keccak256(0, 32), hint))
+            }
+            if (word & M40 == time && time < block.timestamp) return hint;
+        }
+        return _recordIndex(time);
     }
 
     /// Balance of `holder` (account word `w`) at the record time with schedule index `i`.

@@ -14,7 +14,7 @@ import {IBondErrors} from "../interfaces/IBondToken.sol";
 ///      _limits minHolding [0,64) | holdingMultiple [64,128) | lockUpUntil [128,168)
 ///      account word: balance [0,96) | snapshot balance [96,192) | snapshot index + 1 [192,208) |
 ///             epoch (record times passed at the last balance change) [208,224) | frozen 224 | partial 225 | agg 226 |
-///             payment agent's settlement bits [227,256) (written only through markSettled, preserved by every
+///             payment agent's settlement bits [227,256) (written only through settleAccount, preserved by every
 ///             other write of the word)
 ///      _history[a][k] spilled segments, two per word: (record index [0,16) | balance [16,112)) at [0,112) and
 ///             [112,224); word 0 keeps the entry count in [224,256)

@@ -140,16 +140,36 @@ def test_kyc_expiring_at_the_payment_moment_escrows(
 
 
 def test_settlement_bits_only_for_the_payer_and_within_29_bits(
-    series, two_coupons, yen, deploy_agent, investor_a, operator, admin
+    series, two_coupons, yen, deploy_agent, travel, investor_a, investor_b, operator, admin
 ):
     series.register(investor_a, JP_INDIVIDUAL)
-    series.issue(investor_a, 1)
+    series.register(investor_b, JP_INDIVIDUAL)
+    series.issue(investor_a, 7)
     agent = deploy_agent(two_coupons, yen)
+    record = two_coupons[0].record_time
+    travel(record + 1)
     with ape.reverts(series.token.MissingRole):
-        series.token.markSettled(investor_a, 1, sender=admin)
+        series.token.settleAccount(investor_a, record, 0, 1, sender=admin)
     with ape.reverts(series.token.MissingRole):
-        series.token.markSettled(investor_a, 1, sender=operator)
+        series.token.settleAccount(investor_a, record, 0, 1, sender=operator)
     assert series.token.hasRole(TOKEN_PAYER_ROLE, agent)
+    # A second payer (granted by the admin) to drive the token directly.
+    series.token.grantRole(TOKEN_PAYER_ROLE, operator, sender=admin)
+    with ape.reverts(series.token.InvalidSettlementBits):
+        series.token.settleAccount(investor_a, record, 0, 1 << 29, sender=operator)
+    # A wrong index hint falls back to the search: same units, bit added once and never cleared.
+    series.token.settleAccount(investor_a, record, 1, 1 << 3, sender=operator)
+    assert series.token.paymentAccount(investor_a, record) == (7, False, 1 << 3)
+    series.token.settleAccount(investor_a, record, 0, 1, sender=operator)
+    assert series.token.paymentAccount(investor_a, record) == (7, False, (1 << 3) | 1)
+    series.token.settleAccount(investor_a, record, 70_000, 0, sender=operator)
+    assert series.token.paymentAccount(investor_a, record) == (7, False, (1 << 3) | 1)
+    # No units at the record time: nothing to settle, no bit written.
+    series.token.settleAccount(investor_b, record, 0, 1, sender=operator)
+    assert series.token.paymentAccount(investor_b, record) == (0, False, 0)
+    # A record time the schedule does not hold is refused whatever the hint.
+    with ape.reverts(series.token.UnknownRecordTime):
+        series.token.settleAccount(investor_a, record - 1, 0, 1, sender=operator)
 
 
 def test_periods_beyond_the_token_bits_settle_in_the_agent(
