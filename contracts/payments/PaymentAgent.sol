@@ -38,16 +38,25 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     uint256 private constant DUE_MARKER = 1 << 255;
     uint256 private constant M127 = (1 << 127) - 1;
 
-    /// @dev Seven slots: terms (3); reclaimAfter, flags and required (1); then funded + escrowed, paidNet +
-    ///      taxWithheld, reclaimed + offchainGross, so a claim touches five of them (four once `covered`).
+    /// @dev Seven slots. The first holds the times, the flags and the redeemed fraction, so a claim on a covered
+    ///      coupon period reads four: that word, the coupon rational, funded + escrowed, paidNet + taxWithheld
+    ///      (the principal rational only when `hasPrincipal`). Times are stored in 40 bits (`_checkTerms`).
     struct Period {
-        PeriodTerms terms;
-        uint64 reclaimAfter;
+        uint40 recordTime;
+        uint40 paymentTime;
         bool cancelled;
         bool defaulted;
         bool closed;
-        bool requiredKnown;
         bool covered; // funded + offchainGross reached required (monotone: set on the first payment)
+        bool hasPrincipal; // principalNum != 0
+        uint64 redeemNum;
+        uint64 redeemDen;
+        uint128 couponNum;
+        uint128 couponDen;
+        uint128 principalNum;
+        uint128 principalDen;
+        uint64 reclaimAfter;
+        bool requiredKnown;
         uint128 required;
         uint128 funded;
         uint128 escrowed;
@@ -158,7 +167,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     {
         if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
         Period storage p = _payable(period);
-        PeriodTerms memory t = p.terms;
+        PeriodTerms memory t = _terms(p);
         uint256[5] memory sums; // settled gross, paid net, escrowed gross, tax withheld, tax classes touched
         for (uint256 i; i < holders.length; ++i) {
             if (_pushOne(period, t, holders[i], sums)) ++paid;
@@ -216,10 +225,10 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
         if (references.length != holders.length) revert BatchTooLarge(references.length, holders.length);
         Period storage p = _live(period);
-        if (block.timestamp <= p.terms.recordTime) {
-            revert RecordTimeNotPassed(period, p.terms.recordTime, block.timestamp);
+        if (block.timestamp <= p.recordTime) {
+            revert RecordTimeNotPassed(period, p.recordTime, block.timestamp);
         }
-        PeriodTerms memory t = p.terms;
+        PeriodTerms memory t = _terms(p);
         uint256 total;
         for (uint256 i; i < holders.length; ++i) {
             total += _recordOffchain(period, t, holders[i], references[i]);
@@ -295,8 +304,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     function markDefault(uint256 period) external nonReentrant {
         Period storage p = _live(period);
         if (p.defaulted) revert AlreadyDefaulted(period);
-        if (block.timestamp < p.terms.paymentTime) {
-            revert PaymentTimeNotReached(period, p.terms.paymentTime, block.timestamp);
+        if (block.timestamp < p.paymentTime) {
+            revert PaymentTimeNotReached(period, p.paymentTime, block.timestamp);
         }
         uint256 required = _knownRequired(period, p);
         uint256 covered = uint256(p.funded) + p.offchainGross;
@@ -309,10 +318,10 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function amendPeriod(uint256 period, PeriodTerms calldata terms) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Period storage p = _live(period);
-        if (block.timestamp >= p.terms.recordTime || p.funded != 0 || p.offchainGross != 0) revert TermsLocked(period);
+        if (block.timestamp >= p.recordTime || p.funded != 0 || p.offchainGross != 0) revert TermsLocked(period);
         _checkTerms(terms);
-        PeriodTerms memory old = p.terms;
-        p.terms = terms;
+        PeriodTerms memory old = _terms(p);
+        _storeTerms(p, terms);
         p.reclaimAfter = terms.paymentTime + _reclaimDelay;
         emit PeriodAmended(period, old, terms);
         _syncRecordTimes();
@@ -329,7 +338,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
             uint256 n = _periodCount;
             for (uint256 i; i < n; ++i) {
                 Period storage q = _periods[i];
-                if (!q.cancelled && q.terms.recordTime >= terms.recordTime) {
+                if (!q.cancelled && q.recordTime >= terms.recordTime) {
                     if (q.funded != 0 || q.offchainGross != 0) revert TermsLocked(i);
                     q.cancelled = true;
                     emit PeriodCancelled(i);
@@ -411,7 +420,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @inheritdoc IPaymentAgent
     function periodTerms(uint256 period) external view returns (PeriodTerms memory) {
-        return _get(period).terms;
+        return _terms(_get(period));
     }
 
     /// @inheritdoc IPaymentAgent
@@ -438,7 +447,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function fundingShortfall(uint256 period) external view returns (uint256) {
         Period storage p = _get(period);
-        uint256 required = p.requiredKnown ? p.required : _computeRequired(period, p.terms);
+        uint256 required = p.requiredKnown ? p.required : _computeRequired(period, _terms(p));
         uint256 covered = uint256(p.funded) + p.offchainGross;
         return required > covered ? required - covered : 0;
     }
@@ -446,7 +455,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function requiredFunding(uint256 period) external view returns (uint256) {
         Period storage p = _get(period);
-        return p.requiredKnown ? p.required : _computeRequired(period, p.terms);
+        return p.requiredKnown ? p.required : _computeRequired(period, _terms(p));
     }
 
     /// @inheritdoc IPaymentAgent
@@ -455,7 +464,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         view
         returns (uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed)
     {
-        PeriodTerms memory t = _get(period).terms;
+        PeriodTerms memory t = _terms(_get(period));
         return _amounts(t, _token().balanceOfAt(holder, t.recordTime));
     }
 
@@ -478,8 +487,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (period >= _periodCount) return false;
         Period storage p = _periods[period];
         // Nothing settles before the record time has passed (and cancelled periods never settle).
-        if (p.cancelled || block.timestamp <= p.terms.recordTime) return false;
-        (,, uint256 tokenBits) = _redemption().paymentAccount(holder, p.terms.recordTime);
+        if (p.cancelled || block.timestamp <= p.recordTime) return false;
+        (,, uint256 tokenBits) = _redemption().paymentAccount(holder, p.recordTime);
         return _settledIn(period, holder, tokenBits);
     }
 
@@ -512,7 +521,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     function _claim(uint256 period) private {
         Period storage p = _payable(period);
-        PeriodTerms memory t = p.terms;
+        PeriodTerms memory t = _terms(p);
         (bool settled, uint256 units, bool frozen) = _account(period, t, msg.sender);
         if (settled) revert AlreadySettled(period, msg.sender);
         uint256[3] memory a; // coupon gross, principal gross, units retired
@@ -716,7 +725,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     function _knownRequired(uint256 period, Period storage p) private returns (uint256 required) {
         if (p.requiredKnown) return p.required;
-        required = _computeRequired(period, p.terms);
+        required = _computeRequired(period, _terms(p));
         p.required = uint128(required);
         p.requiredKnown = true;
     }
@@ -728,7 +737,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
                 --_openDefaults;
                 emit PaymentDefaultCured(period, required, covered);
             }
-        } else if (!p.defaulted && block.timestamp >= p.terms.paymentTime) {
+        } else if (!p.defaulted && block.timestamp >= p.paymentTime) {
             p.defaulted = true;
             ++_openDefaults;
             emit PaymentDefaulted(period, required, covered);
@@ -755,8 +764,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @dev A period that can be paid on chain now: live, payment time reached and fully covered.
     function _payable(uint256 period) private returns (Period storage p) {
         p = _live(period);
-        if (block.timestamp < p.terms.paymentTime) {
-            revert PaymentTimeNotReached(period, p.terms.paymentTime, block.timestamp);
+        if (block.timestamp < p.paymentTime) {
+            revert PaymentTimeNotReached(period, p.paymentTime, block.timestamp);
         }
         if (p.covered) return p;
         uint256 required = _knownRequired(period, p);
@@ -769,8 +778,40 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (t.couponDen == 0) revert InvalidRational(t.couponNum, t.couponDen);
         if (t.principalDen == 0) revert InvalidRational(t.principalNum, t.principalDen);
         if (t.redeemDen == 0 || t.redeemNum > t.redeemDen) revert InvalidRational(t.redeemNum, t.redeemDen);
-        if (t.recordTime >= t.paymentTime || t.recordTime <= block.timestamp) {
+        if (t.recordTime >= t.paymentTime || t.recordTime <= block.timestamp || t.paymentTime > type(uint40).max) {
             revert InvalidTimes(t.recordTime, t.paymentTime);
+        }
+    }
+
+    /// @dev The terms of `p`; the principal word is read only when the period pays principal.
+    function _terms(Period storage p) private view returns (PeriodTerms memory t) {
+        t.recordTime = p.recordTime;
+        t.paymentTime = p.paymentTime;
+        t.redeemNum = p.redeemNum;
+        t.redeemDen = p.redeemDen;
+        t.couponNum = p.couponNum;
+        t.couponDen = p.couponDen;
+        if (p.hasPrincipal) {
+            t.principalNum = p.principalNum;
+            t.principalDen = p.principalDen;
+        } else {
+            t.principalDen = 1;
+        }
+    }
+
+    /// @dev Stores checked terms (`_checkTerms` bounds the times to 40 bits). A zero principal is kept as the flag
+    ///      alone and reads back as 0/1 (the same rational), so coupon-only periods cost no principal slot.
+    function _storeTerms(Period storage p, PeriodTerms memory t) private {
+        p.recordTime = uint40(t.recordTime);
+        p.paymentTime = uint40(t.paymentTime);
+        p.redeemNum = t.redeemNum;
+        p.redeemDen = t.redeemDen;
+        p.couponNum = t.couponNum;
+        p.couponDen = t.couponDen;
+        p.hasPrincipal = t.principalNum != 0;
+        if (t.principalNum != 0) {
+            p.principalNum = t.principalNum;
+            p.principalDen = t.principalDen;
         }
     }
 
@@ -779,7 +820,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (period >= MAX_PERIODS) revert TooManyPeriods(period + 1, MAX_PERIODS);
         _periodCount = uint16(period + 1);
         Period storage p = _periods[period];
-        p.terms = t;
+        _storeTerms(p, t);
         p.reclaimAfter = t.paymentTime + _reclaimDelay;
         emit PeriodScheduled(period, t);
     }
@@ -819,7 +860,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         for (uint256 i; i < n; ++i) {
             Period storage p = _periods[i];
             if (p.cancelled) continue;
-            uint256 time = p.terms.recordTime;
+            uint256 time = p.recordTime;
             uint256 j = count;
             while (j != 0 && times[j - 1] > time) {
                 times[j] = times[j - 1];

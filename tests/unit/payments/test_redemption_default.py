@@ -230,3 +230,19 @@ def test_amendment_emits_old_and_new_and_locks_after_record(
     travel(schedule[0].record_time + 1)
     with ape.reverts(agent.TermsLocked):
         agent.amendPeriod(0, schedule[0].as_tuple(), sender=admin)
+
+
+def test_amendment_round_trips_principal_and_bounds_times_to_40_bits(holders, schedule, yen, deploy_agent, admin):
+    agent = deploy_agent(schedule, yen)
+    maturity = schedule[1]
+    coupon_only = Terms(maturity.record_time, maturity.payment_time, coupon=Fraction(43))
+    agent.amendPeriod(1, coupon_only.as_tuple(), sender=admin)
+    assert tuple(agent.periodTerms(1)) == coupon_only.as_tuple()
+    # Back to a redemption: the principal rational is stored again, not the stale coupon-only reading.
+    agent.amendPeriod(1, maturity.as_tuple(), sender=admin)
+    assert tuple(agent.periodTerms(1)) == maturity.as_tuple()
+    with ape.reverts(agent.InvalidTimes):
+        agent.amendPeriod(1, Terms(maturity.record_time, 2**40, coupon=Fraction(43)).as_tuple(), sender=admin)
+    latest = Terms(maturity.record_time, 2**40 - 1, coupon=Fraction(43))
+    agent.amendPeriod(1, latest.as_tuple(), sender=admin)
+    assert agent.periodTerms(1).paymentTime == 2**40 - 1
