@@ -208,7 +208,8 @@ interface IPaymentAgent {
     error CallNoticeTooShort(uint256 paymentTime, uint256 earliest);
     /// @notice A call must retire a positive fraction of the holdings.
     error NotACall(uint64 redeemNum, uint64 redeemDen);
-    /// @notice Withheld tax accrued for `taxClass` would exceed 127 bits (`amount`); sweep it first.
+    /// @notice Withheld tax accrued for a component of `taxClass` would exceed 94 bits (`amount`); call
+    ///         `sweepTax` first.
     error TaxAccrualOverflow(uint8 taxClass, uint256 amount);
     /// @notice Re-entrant call.
     error Reentrancy();

@@ -33,10 +33,16 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @dev Periods whose settlement flag is kept in the token's account word (its 29 spare bits).
     uint256 private constant TOKEN_SETTLED_PERIODS = 29;
     uint256 private constant ID_MASK = (1 << 160) - 1;
-    /// @dev Withheld-tax words: two 127-bit amounts (components 2k and 2k+1) and a marker bit that keeps a
-    ///      swept word non-zero, so accruing never pays for a fresh storage slot.
-    uint256 private constant DUE_MARKER = 1 << 255;
-    uint256 private constant M127 = (1 << 127) - 1;
+    /// @dev Tax words of a class: word k holds components 2k and 2k+1, each a 32-bit rate (ppm) at [0,32) and
+    ///      [32,64) and a 94-bit accrued amount (withheld, not yet transferred) at [64,158) and [158,252); word 0
+    ///      keeps the component count at [252,256). Rates and accrual share the word, so a payment reads one slot
+    ///      per class (two past two components) and accruing never writes a fresh slot.
+    uint256 private constant M32 = 0xffffffff;
+    uint256 private constant M94 = (1 << 94) - 1;
+    uint256 private constant DUE_SHIFT = 64;
+    uint256 private constant DUE_WIDTH = 94;
+    uint256 private constant COUNT_SHIFT = 252;
+    uint256 private constant DUES = ((1 << 188) - 1) << 64;
 
     /// @dev Seven slots. The first holds the times, the flags and the redeemed fraction, so a claim on a covered
     ///      coupon period reads four: that word, the coupon rational, funded + escrowed, paidNet + taxWithheld
@@ -84,8 +90,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     bytes32 private _termSheetHash;
     mapping(uint256 period => Period) private _periods;
     mapping(uint8 taxClass => TaxComponent[]) private _taxClasses;
-    mapping(uint8 taxClass => uint256) private _taxRates; // component count [0,8) | ratePpm i at [8 + 32i, 40 + 32i)
-    mapping(uint8 taxClass => uint256[2]) private _taxDue; // withheld, not yet transferred (see DUE_MARKER)
+    mapping(uint8 taxClass => uint256[2]) private _taxWords; // rates, accrued withholding, count (see M94)
     uint256 private _taxClassSet; // bit c = class c has components
     mapping(address holder => uint256 bitmap) private _settled;
     mapping(uint256 period => mapping(address holder => Escrow)) private _escrow;
@@ -503,7 +508,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 n = _taxClasses[taxClass].length;
         amounts = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            amounts[i] = (_taxDue[taxClass][i >> 1] >> ((i & 1) * 127)) & M127;
+            amounts[i] = _due(_taxWords[taxClass][i >> 1], i);
         }
     }
 
@@ -562,33 +567,35 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 ru,
         uint8 taxClass
     ) private returns (uint256 net, uint256 total) {
-        uint256 rates = _taxRates[taxClass];
-        uint256 n = rates & 0xff;
+        uint256[2] storage words = _taxWords[taxClass];
+        uint256 w0 = words[0];
+        uint256 n = w0 >> COUNT_SHIFT;
         uint256[] memory taxes = new uint256[](n);
         if (n != 0 && cg != 0) {
-            uint256[2] storage due = _taxDue[taxClass];
-            uint256 w0 = due[0];
-            uint256 w1 = n > 2 ? due[1] : 0;
+            uint256 w1 = n > 2 ? words[1] : 0;
             for (uint256 i; i < n; ++i) {
-                uint256 tax = cg * ((rates >> (8 + 32 * i)) & 0xffffffff) / PPM;
+                uint256 w = i < 2 ? w0 : w1;
+                uint256 tax = cg * ((w >> ((i & 1) * 32)) & M32) / PPM;
                 taxes[i] = tax;
                 total += tax;
-                uint256 shift = (i & 1) * 127;
-                if (i < 2) w0 = _accrue(taxClass, w0, shift, tax);
-                else w1 = _accrue(taxClass, w1, shift, tax);
+                uint256 due = _due(w, i) + tax;
+                if (due > M94) revert TaxAccrualOverflow(taxClass, due);
+                uint256 shift = DUE_SHIFT + (i & 1) * DUE_WIDTH;
+                w = (w & ~(M94 << shift)) | (due << shift);
+                if (i < 2) w0 = w;
+                else w1 = w;
             }
-            due[0] = w0;
-            if (n > 2) due[1] = w1;
+            words[0] = w0;
+            if (n > 2) words[1] = w1;
         }
         net = cg + pg - total;
         emit PaymentMade(period, holder, to, cg, pg, taxes, net, ru);
         if (net != 0) _paymentToken.safeTransfer(to, net);
     }
 
-    function _accrue(uint8 taxClass, uint256 word, uint256 shift, uint256 tax) private pure returns (uint256) {
-        uint256 due = ((word >> shift) & M127) + tax;
-        if (due > M127) revert TaxAccrualOverflow(taxClass, due);
-        return (word & ~(M127 << shift)) | (due << shift);
+    /// @dev Accrued withholding of component `i` in its class word `word`.
+    function _due(uint256 word, uint256 i) private pure returns (uint256) {
+        return (word >> (DUE_SHIFT + (i & 1) * DUE_WIDTH)) & M94;
     }
 
     /// @dev Transfers the withheld tax accrued for each class in the bitmap `classes`.
@@ -601,21 +608,23 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @dev Transfers the withheld tax accrued for `taxClass` to each component's account.
     function _sweep(uint8 taxClass) private {
-        TaxComponent[] storage comps = _taxClasses[taxClass];
-        uint256 n = comps.length;
+        uint256[2] storage stored = _taxWords[taxClass];
+        uint256 n = stored[0] >> COUNT_SHIFT;
         if (n == 0) return;
-        uint256[2] storage due = _taxDue[taxClass];
-        uint256[2] memory words = [due[0], n > 2 ? due[1] : 0];
+        uint256[2] memory words = [stored[0], n > 2 ? stored[1] : 0];
+        if ((words[0] | words[1]) & DUES == 0) return;
+        TaxComponent[] storage comps = _taxClasses[taxClass];
+        // Cleared before the transfers (a re-entrant payment token sees nothing left to sweep).
+        stored[0] = words[0] & ~DUES;
+        if (n > 2) stored[1] = words[1] & ~DUES;
         IERC20 pt = _paymentToken;
         for (uint256 i; i < n; ++i) {
-            uint256 amount = (words[i >> 1] >> ((i & 1) * 127)) & M127;
+            uint256 amount = _due(words[i >> 1], i);
             if (amount == 0) continue;
             address account = comps[i].account == address(0) ? _taxAccount : comps[i].account;
             emit TaxSwept(taxClass, account, amount);
             pt.safeTransfer(account, amount);
         }
-        due[0] = DUE_MARKER;
-        if (n > 2) due[1] = DUE_MARKER;
     }
 
     function _burn(address holder, uint256 units) private returns (uint256) {
@@ -836,16 +845,16 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         TaxComponent[] storage comps = _taxClasses[taxClass];
         TaxComponent[] memory old = comps;
         while (comps.length != 0) comps.pop();
-        uint256 rates = n;
+        uint256[2] memory words = [n << COUNT_SHIFT, 0];
         for (uint256 i; i < n; ++i) {
             comps.push(components[i]);
-            rates |= uint256(components[i].ratePpm) << (8 + 32 * i);
+            words[i >> 1] |= uint256(components[i].ratePpm) << ((i & 1) * 32);
         }
-        _taxRates[taxClass] = rates;
+        // The sweep above left no accrued amount, so the words hold rates and count only.
+        _taxWords[taxClass][0] = words[0];
+        if (n > 2) _taxWords[taxClass][1] = words[1];
         if (n != 0) {
             _taxClassSet |= 1 << taxClass;
-            _taxDue[taxClass][0] = DUE_MARKER;
-            if (n > 2) _taxDue[taxClass][1] = DUE_MARKER;
         } else {
             _taxClassSet &= ~(1 << taxClass);
         }

@@ -327,3 +327,58 @@ def test_tax_configuration_changes_sweep_first(
     assert yen.balanceOf(local_tax_account) == local_a
     assert yen.balanceOf(outsider) == 0
     assert list(agent.taxPending(JP_CORPORATE)) == [0]
+
+
+def test_four_component_class_withholds_and_sweeps_each_component(
+    chain, series, accounts, investor_a, make_payment_token, deploy_agent, travel, fund_period, outsider
+):
+    four = 9  # a tax class with four withholding components, each to its own account
+    rates = (100_000, 50_000, 20_000, 7_500)
+    sinks = [accounts[12 + i] for i in range(4)]
+    series.register(investor_a, four)
+    series.issue(investor_a, 100)
+    now = chain.pending_timestamp
+    terms = Terms(now + 1000, now + 2000, coupon=COUPON_PER_UNIT)
+    yen = make_payment_token(0)
+    classes = {four: [(rate, sink.address) for rate, sink in zip(rates, sinks, strict=True)]}
+    agent = deploy_agent([terms], yen, tax_classes=classes)
+    travel(terms.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    agent.claim(0, sender=investor_a)
+    gross, _, _ = gross_for(100, terms)
+    taxes = taxes_for(gross, rates)
+    assert all(taxes) and len(set(taxes)) == 4
+    assert yen.balanceOf(investor_a) == gross - sum(taxes)
+    assert list(agent.taxPending(four)) == list(taxes)
+    agent.sweepTax([four], sender=outsider)
+    assert [yen.balanceOf(sink) for sink in sinks] == list(taxes)
+    assert list(agent.taxPending(four)) == [0, 0, 0, 0]
+    assert_conservation(agent, 0)
+
+
+def test_tax_accrual_beyond_94_bits_asks_for_a_sweep(
+    chain, series, investor_a, investor_b, make_payment_token, deploy_agent, travel, fund_period, outsider, tax_account
+):
+    whole = 8  # a (theoretical) class withholding 100 % of the coupon, to reach the accrual bound with 2 units
+    cap = 2**94 - 1
+    series.register(investor_a, whole)
+    series.register(investor_b, whole)
+    series.issue(investor_a, 1)
+    series.issue(investor_b, 1)
+    now = chain.pending_timestamp
+    terms = Terms(now + 1000, now + 2000, coupon=Fraction(cap))
+    yen = make_payment_token(18)
+    agent = deploy_agent([terms], yen, tax_classes={whole: [(1_000_000, tax_account.address)]})
+    travel(terms.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(terms.payment_time)
+    agent.claim(0, sender=investor_a)
+    assert list(agent.taxPending(whole)) == [cap]
+    with ape.reverts(agent.TaxAccrualOverflow):
+        agent.claim(0, sender=investor_b)
+    agent.sweepTax([whole], sender=outsider)
+    agent.claim(0, sender=investor_b)
+    assert list(agent.taxPending(whole)) == [cap]
+    assert yen.balanceOf(tax_account) == cap
+    assert_conservation(agent, 0)
