@@ -45,8 +45,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     uint256 private constant DUES = ((1 << 188) - 1) << 64;
 
     /// @dev Seven slots. The first holds the times, the flags and the redeemed fraction, so a claim on a covered
-    ///      coupon period reads four: that word, the coupon rational, funded + escrowed, paidNet + taxWithheld
-    ///      (the principal rational only when `hasPrincipal`). Times are stored in 40 bits (`_checkTerms`).
+    ///      coupon period reads three: that word, the coupon rational and held + taxWithheld (the principal rational
+    ///      only when `hasPrincipal`). Times are stored in 40 bits (`_checkTerms`). `held` is the funding not yet
+    ///      assigned to a holder; the net paid is derived: funded - held - taxWithheld - escrowed - reclaimed.
     struct Period {
         uint40 recordTime;
         uint40 paymentTime;
@@ -66,7 +67,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint128 required;
         uint128 funded;
         uint128 escrowed;
-        uint128 paidNet;
+        uint128 held;
         uint128 taxWithheld;
         uint128 reclaimed;
         uint128 offchainGross;
@@ -158,6 +159,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 received = pt.balanceOf(address(this)) - before;
         if (received != amount) revert FundingNotReceived(amount, received);
         p.funded += uint128(amount);
+        p.held += uint128(amount);
         covered += amount;
         emit PeriodFunded(period, msg.sender, amount, p.funded, required);
         _updateDefault(period, p, required, covered);
@@ -173,12 +175,12 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
         Period storage p = _payable(period);
         PeriodTerms memory t = _terms(p);
-        uint256[5] memory sums; // settled gross, paid net, escrowed gross, tax withheld, tax classes touched
+        uint256[4] memory sums; // settled gross, escrowed gross, tax withheld, tax classes touched
         for (uint256 i; i < holders.length; ++i) {
             if (_pushOne(period, t, holders[i], sums)) ++paid;
         }
-        _book(period, p, sums[0], sums[1], sums[2], sums[3]);
-        _sweepSet(sums[4]);
+        _book(period, p, sums[0], sums[1], sums[2]);
+        _sweepSet(sums[3]);
     }
 
     /// @dev Settles one holder of a push batch unless already settled or without entitlement.
@@ -186,7 +188,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 period,
         PeriodTerms memory t,
         address holder,
-        uint256[5] memory sums
+        uint256[4] memory sums
     ) private returns (bool) {
         (bool settled, uint256 units, bool frozen) = _account(period, t, holder);
         if (settled) return false;
@@ -194,17 +196,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         (a[0], a[1], a[2]) = _amounts(t, units);
         if (a[0] + a[1] == 0 && a[2] == 0) return false;
         _markSettled(period, holder);
-        (uint256 net, uint256 tax, uint256 taxClass, bool inEscrow) = _settle(period, holder, a, frozen);
+        (, uint256 tax, uint256 taxClass, bool inEscrow) = _settle(period, holder, a, frozen);
         uint256 gross = a[0] + a[1];
         sums[0] += gross;
         if (inEscrow) {
-            sums[2] += gross;
-        } else {
-            sums[1] += net;
-            if (tax != 0) {
-                sums[3] += tax;
-                sums[4] |= 1 << taxClass;
-            }
+            sums[1] += gross;
+        } else if (tax != 0) {
+            sums[2] += tax;
+            sums[3] |= 1 << taxClass;
         }
         return true;
     }
@@ -279,8 +278,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         emit EscrowReleased(period, holder, to, gross);
         uint8 taxClass = _taxClass(record);
         (uint256 net, uint256 tax) = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, taxClass);
-        p.paidNet += uint128(net);
-        p.taxWithheld += uint128(tax);
+        p.taxWithheld += uint128(tax); // the net paid grows by gross - tax (derived, see Period)
         if (tax != 0) _sweep(taxClass);
     }
 
@@ -291,7 +289,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         Period storage p = _periods[period];
         if (p.closed) revert PeriodIsClosed(period);
         if (block.timestamp < p.reclaimAfter) revert ReclaimTooEarly(period, p.reclaimAfter, block.timestamp);
-        amount = _held(p);
+        amount = p.held;
+        p.held = 0;
         p.closed = true;
         p.reclaimed += uint128(amount);
         emit Reclaimed(period, to, amount);
@@ -439,13 +438,13 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         Period storage p = _get(period);
         a = Accounts(
             p.funded,
-            p.paidNet,
+            _paidNet(p),
             p.taxWithheld,
             p.escrowed,
             p.reclaimed,
-            _held(p),
+            p.held,
             p.offchainGross,
-            uint256(p.paidNet) + p.taxWithheld + p.escrowed
+            uint256(p.funded) - p.held - p.reclaimed
         );
     }
 
@@ -533,10 +532,10 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         (a[0], a[1], a[2]) = _amounts(t, units);
         if (a[0] + a[1] == 0 && a[2] == 0) revert NothingToPay(period, msg.sender);
         _markSettled(period, msg.sender);
-        (uint256 net, uint256 tax,, bool inEscrow) = _settle(period, msg.sender, a, frozen);
+        (, uint256 tax,, bool inEscrow) = _settle(period, msg.sender, a, frozen);
         uint256 gross = a[0] + a[1];
         // Withholding stays accrued in the agent (taxPending) until sweepTax or the next push batch of the class.
-        _book(period, p, gross, net, inEscrow ? gross : 0, tax);
+        _book(period, p, gross, inEscrow ? gross : 0, tax);
     }
 
     /// @dev Burns retired units, then escrows the gross (frozen or unverified holder) or pays net and withholds.
@@ -694,17 +693,12 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     /// @dev Books a batch in the period accounts and checks the funding covers it.
-    function _book(uint256 period, Period storage p, uint256 settled, uint256 paidNet, uint256 escrowed, uint256 tax)
-        private
-    {
+    ///      `settled` gross leaves the unassigned funding as net, tax or escrow.
+    function _book(uint256 period, Period storage p, uint256 settled, uint256 escrowed, uint256 tax) private {
         if (settled == 0) return;
-        // Every on-chain settlement leaves as net, tax or escrow, so their sum is the gross settled so far.
-        uint256 newSettled = uint256(p.paidNet) + p.taxWithheld + p.escrowed + settled;
-        if (newSettled > p.funded) revert InsufficientFunds(period, newSettled, p.funded);
-        if (paidNet != 0 || tax != 0) {
-            p.paidNet += uint128(paidNet);
-            p.taxWithheld += uint128(tax);
-        }
+        uint256 held = p.held;
+        if (settled > held) revert InsufficientFunds(period, settled, held);
+        (p.held, p.taxWithheld) = (uint128(held - settled), p.taxWithheld + uint128(tax));
         if (escrowed != 0) p.escrowed += uint128(escrowed);
     }
 
@@ -753,8 +747,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         }
     }
 
-    function _held(Period storage p) private view returns (uint256) {
-        return uint256(p.funded) - p.paidNet - p.taxWithheld - p.escrowed - p.reclaimed;
+    function _paidNet(Period storage p) private view returns (uint256) {
+        return uint256(p.funded) - p.held - p.taxWithheld - p.escrowed - p.reclaimed;
     }
 
     // ================================================================== internals: schedule
