@@ -1,0 +1,86 @@
+"""Where a coupon claim's gas goes: call frames and storage accesses of the bench claim (developer tool).
+
+`ape run trace_claim` sets up the payment benchmark's series on a fresh anvil (5 pushed holders instead of
+200; the claim itself does not depend on it), sends the same claim as `coupon_claim` and prints the call tree
+(gas used per frame) and every SLOAD/SSTORE with its cost (2,100 = cold slot, 100 = warm) from anvil's
+`debug_traceTransaction`. Used to find and check the levers listed in docs/payments.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+STORAGE_OPS = ("SLOAD", "SSTORE")
+CALL_OPS = ("CALL", "STATICCALL", "DELEGATECALL")
+
+
+def _gas_payments() -> Any:
+    path = Path(__file__).with_name("gas_payments.py")
+    spec = importlib.util.spec_from_file_location("gas_payments", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def print_frames(frame: dict[str, Any], names: dict[str, str], depth: int = 0) -> None:
+    target = names.get(frame["to"].lower(), frame["to"])
+    print(f"{'  ' * depth}{frame['type']:<12} {target:<44} {int(frame['gasUsed'], 16):>8,}")
+    for child in frame.get("calls", []):
+        print_frames(child, names, depth + 1)
+
+
+def storage_costs(logs: list[dict[str, Any]]) -> tuple[Counter, list[tuple[int, str, str, int]]]:
+    """Gas per (depth, kind) and the list of storage accesses (depth, op, slot suffix, cost)."""
+    totals: Counter = Counter()
+    accesses = []
+    for step, following in pairwise(logs):
+        op = step["op"]
+        same_frame = following["depth"] == step["depth"]
+        cost = step["gas"] - following["gas"] if same_frame else (0 if op in CALL_OPS else step["gasCost"])
+        kind = op if op in STORAGE_OPS or op.startswith("LOG") else "execution"
+        totals[(step["depth"], kind)] += cost
+        if op in STORAGE_OPS:
+            accesses.append((step["depth"], op, step["stack"][-1][-16:], cost))
+    return totals, accesses
+
+
+def main() -> None:
+    from ape import accounts, chain, project
+
+    bench = _gas_payments()
+    wallets = accounts.test_accounts
+    issuer = bench.Issuer(project, wallets)
+    holders = bench.holder_addresses(5, "trace")
+    claimer = wallets[5]
+    issuer.register([claimer.address])
+    series = bench.Series(issuer, chain, wallets, holders, redeem=True)
+    for holder in holders:
+        series.cash.mint(holder, 1, sender=series.deployer)
+    series.token.mint(claimer, 100, sender=series.deployer)
+    series.cash.mint(claimer, 1, sender=series.deployer)
+    for period in (0, 1):
+        series.fund(period)
+        series.push(period, holders)
+    receipt = series.agent.claim(1, sender=claimer)
+    names = {
+        series.agent.address.lower(): "payment agent (clone)",
+        series.token.address.lower(): "bond token (clone)",
+        series.cash.address.lower(): "payment token",
+        issuer.registry.address.lower(): "investor registry",
+    }
+    request = chain.provider.make_request
+    print(f"claim gasUsed {receipt.gas_used:,}\n")
+    print_frames(request("debug_traceTransaction", [receipt.txn_hash, {"tracer": "callTracer"}]), names)
+    trace = request("debug_traceTransaction", [receipt.txn_hash, {"enableMemory": False, "disableStorage": True}])
+    totals, accesses = storage_costs(trace["structLogs"])
+    print("\ndepth kind          gas")
+    for (depth, kind), gas in sorted(totals.items()):
+        print(f"{depth:>5} {kind:<10} {gas:>7,}")
+    print("\ndepth op     slot (low 8 bytes)  cost")
+    for depth, op, slot, cost in accesses:
+        print(f"{depth:>5} {op:<6} {slot:>18} {cost:>6,}")
