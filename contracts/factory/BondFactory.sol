@@ -77,9 +77,19 @@ contract BondFactory is IBondFactory, AccessControl {
         }
     }
 
+    /// @dev The payment token named in a payment agent's params: the first field of the ABI head of
+    ///      `abi.encode(InitParams)` (bytes 32..64, after the tuple offset), or zero when the params are shorter.
+    ///      The agent checks it against the decoded params at initialization.
+    function _paymentTokenOf(bytes calldata params) private pure returns (address token) {
+        if (params.length >= 64) token = address(uint160(uint256(bytes32(params[32:64]))));
+    }
+
     function _deploy(SeriesParams calldata p, address agentImpl) private returns (address token, address agent) {
         token = Clones.cloneWithImmutableArgs(_tokenImplementation, abi.encode(_registry, p.name, p.symbol, p.decimals, p.terms));
-        if (agentImpl != address(0)) agent = Clones.cloneWithImmutableArgs(agentImpl, abi.encodePacked(token, _registry));
+        if (agentImpl != address(0)) {
+            bytes memory args = abi.encodePacked(token, _registry, _paymentTokenOf(p.paymentAgentParams));
+            agent = Clones.cloneWithImmutableArgs(agentImpl, args);
+        }
         IBondTokenCore(token).initialize(p.roles, agent, p.compliance, p.recordTimes);
         if (agent != address(0)) {
             IPaymentAgentInit(agent).initialize(token, _registry, p.roles.admin, p.paymentAgentParams);

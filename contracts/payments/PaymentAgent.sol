@@ -79,9 +79,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint128 principalGross;
     }
 
-    // The bond token and the registry are the clone's immutable args (`_token()`, `_registry()`); the slot
-    // below is the only configuration a payment reads.
-    IERC20 private _paymentToken;
+    // The bond token, the registry and the payment token are the clone's immutable args (`_token()`,
+    // `_registry()`, `_paymentToken()`): a claim reads no configuration slot.
     uint16 private _periodCount; // <= MAX_PERIODS
     uint8 private _lock; // 1 = free, 2 = entered (set in initialize)
     uint16 private _openDefaults; // <= MAX_PERIODS
@@ -120,10 +119,10 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
                 || p.taxAccount == address(0)
         ) revert ZeroAddress();
         if (p.periods.length > MAX_PERIODS) revert TooManyPeriods(p.periods.length, MAX_PERIODS);
-        if (token_ != address(_token()) || registry_ != address(_registry())) {
-            revert CloneArgsMismatch(address(_token()), address(_registry()));
-        }
-        _paymentToken = IERC20(p.paymentToken);
+        if (
+            token_ != address(_token()) || registry_ != address(_registry())
+                || p.paymentToken != address(_paymentToken())
+        ) revert CloneArgsMismatch(address(_token()), address(_registry()), address(_paymentToken()));
         _lock = 1;
         _taxAccount = p.taxAccount;
         _reclaimDelay = p.reclaimDelay;
@@ -153,7 +152,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 covered = uint256(p.funded) + p.offchainGross;
         uint256 shortfall = required > covered ? required - covered : 0;
         if (amount > shortfall) revert FundingExceedsShortfall(period, amount, shortfall);
-        IERC20 pt = _paymentToken;
+        IERC20 pt = _paymentToken();
         uint256 before = pt.balanceOf(address(this));
         pt.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = pt.balanceOf(address(this)) - before;
@@ -196,7 +195,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         (a[0], a[1], a[2]) = _amounts(t, units);
         if (a[0] + a[1] == 0 && a[2] == 0) return false;
         _markSettled(period, holder);
-        (, uint256 tax, uint256 taxClass, bool inEscrow) = _settle(period, holder, a, frozen);
+        (uint256 net, uint256 tax, uint256 taxClass, bool inEscrow) = _settle(period, holder, a, frozen);
+        if (net != 0) _paymentToken().safeTransfer(holder, net); // the batch holds the lock; books at its end
         uint256 gross = a[0] + a[1];
         sums[0] += gross;
         if (inEscrow) {
@@ -209,12 +209,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     /// @inheritdoc IPaymentAgent
-    function claim(uint256 period) external nonReentrant {
+    /// @dev No re-entrancy lock: a claim marks, books and accrues before its one transfer (checks-effects-
+    ///      interactions), so re-entering finds the holder settled and the period's funding already reduced.
+    function claim(uint256 period) external {
         _claim(period);
     }
 
     /// @inheritdoc IPaymentAgent
-    function claimMany(uint256[] calldata periods) external nonReentrant {
+    function claimMany(uint256[] calldata periods) external {
         for (uint256 i; i < periods.length; ++i) {
             _claim(periods[i]);
         }
@@ -279,6 +281,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint8 taxClass = _taxClass(record);
         (uint256 net, uint256 tax) = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, taxClass);
         p.taxWithheld += uint128(tax); // the net paid grows by gross - tax (derived, see Period)
+        if (net != 0) _paymentToken().safeTransfer(to, net);
         if (tax != 0) _sweep(taxClass);
     }
 
@@ -294,7 +297,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         p.closed = true;
         p.reclaimed += uint128(amount);
         emit Reclaimed(period, to, amount);
-        if (amount != 0) _paymentToken.safeTransfer(to, amount);
+        if (amount != 0) _paymentToken().safeTransfer(to, amount);
     }
 
     /// @inheritdoc IPaymentAgent
@@ -394,7 +397,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     /// @inheritdoc IPaymentAgent
     function paymentToken() external view returns (address) {
-        return address(_paymentToken);
+        return address(_paymentToken());
     }
 
     /// @inheritdoc IPaymentAgent
@@ -532,13 +535,15 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         (a[0], a[1], a[2]) = _amounts(t, units);
         if (a[0] + a[1] == 0 && a[2] == 0) revert NothingToPay(period, msg.sender);
         _markSettled(period, msg.sender);
-        (, uint256 tax,, bool inEscrow) = _settle(period, msg.sender, a, frozen);
+        (uint256 net, uint256 tax,, bool inEscrow) = _settle(period, msg.sender, a, frozen);
         uint256 gross = a[0] + a[1];
         // Withholding stays accrued in the agent (taxPending) until sweepTax or the next push batch of the class.
         _book(period, p, gross, inEscrow ? gross : 0, tax);
+        if (net != 0) _paymentToken().safeTransfer(msg.sender, net);
     }
 
-    /// @dev Burns retired units, then escrows the gross (frozen or unverified holder) or pays net and withholds.
+    /// @dev Burns retired units, then escrows the gross (frozen or unverified holder) or withholds; the caller
+    ///      transfers the returned net.
     function _settle(uint256 period, address holder, uint256[3] memory a, bool frozen)
         private
         returns (uint256 net, uint256 tax, uint8 taxClass, bool inEscrow)
@@ -555,8 +560,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         (net, tax) = _payNet(period, holder, holder, cg, pg, ru, taxClass);
     }
 
-    /// @dev Withholds on the coupon part by `taxClass` (accrued per component, see `_taxDue`), transfers the
-    ///      net to `to`.
+    /// @dev Withholds on the coupon part by `taxClass` (accrued per component in the class word) and emits the
+    ///      payment; the caller transfers the returned net to `to` once its books are written.
     function _payNet(
         uint256 period,
         address holder,
@@ -589,7 +594,6 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         }
         net = cg + pg - total;
         emit PaymentMade(period, holder, to, cg, pg, taxes, net, ru);
-        if (net != 0) _paymentToken.safeTransfer(to, net);
     }
 
     /// @dev Accrued withholding of component `i` in its class word `word`.
@@ -616,7 +620,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         // Cleared before the transfers (a re-entrant payment token sees nothing left to sweep).
         stored[0] = words[0] & ~DUES;
         if (n > 2) stored[1] = words[1] & ~DUES;
-        IERC20 pt = _paymentToken;
+        IERC20 pt = _paymentToken();
         for (uint256 i; i < n; ++i) {
             uint256 amount = _due(words[i >> 1], i);
             if (amount == 0) continue;
@@ -657,6 +661,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     function _token() private view returns (IBondRecordDates t) {
         assembly ("memory-safe") {
             extcodecopy(address(), 0, 0x2d, 20)
+            t := shr(96, mload(0))
+        }
+    }
+
+    /// @dev The payment token: bytes 40..60 of the clone's immutable args.
+    function _paymentToken() private view returns (IERC20 t) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, 0x55, 20)
             t := shr(96, mload(0))
         }
     }
@@ -753,9 +765,10 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     // ================================================================== internals: schedule
 
-    function _get(uint256 period) private view returns (Period storage) {
-        if (period >= _periodCount) revert UnknownPeriod(period, _periodCount);
-        return _periods[period];
+    /// @dev A scheduled period (every scheduled period has redeemDen >= 1, so an empty word means unknown).
+    function _get(uint256 period) private view returns (Period storage p) {
+        p = _periods[period];
+        if (p.redeemDen == 0) revert UnknownPeriod(period, _periodCount);
     }
 
     function _live(uint256 period) private view returns (Period storage p) {

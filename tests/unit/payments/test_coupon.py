@@ -382,3 +382,37 @@ def test_tax_accrual_beyond_94_bits_asks_for_a_sweep(
     assert list(agent.taxPending(whole)) == [cap]
     assert yen.balanceOf(tax_account) == cap
     assert_conservation(agent, 0)
+
+
+def test_reentrant_claim_from_the_payment_hook_pays_once(
+    project, chain, series, operator, deploy_agent, travel, fund_period, investor_a
+):
+    """A claim takes no lock: it marks, books and accrues before its transfer, so claiming again from inside
+    the payment (a payment token that calls its recipient back) finds the holder settled."""
+    holder = operator.deploy(project.MockReentrantHolder)
+    series.register(holder, JP_INDIVIDUAL)
+    series.register(investor_a, JP_INDIVIDUAL)
+    series.issue(holder, 100)
+    series.issue(investor_a, 10)
+    now = chain.pending_timestamp
+    terms = Terms(now + 1000, now + 2000, coupon=COUPON_PER_UNIT)
+    hook_yen = operator.deploy(project.MockHookPaymentToken)
+    hook_yen.setHooked(holder, True, sender=operator)
+    agent = deploy_agent([terms], hook_yen)
+    travel(terms.record_time + 1)
+    funded = fund_period(agent, hook_yen, 0)
+    travel(terms.payment_time)
+    holder.claim(agent, 0, sender=operator)
+    gross, _, _ = gross_for(100, terms)
+    net = gross - sum(taxes_for(gross, JP_INDIVIDUAL_RATES))
+    assert holder.hookCalls() == 1
+    assert not holder.reentrySucceeded()
+    reason = bytes(holder.reentryError())
+    assert reason[:4] == keccak(text="AlreadySettled(uint256,address)")[:4]
+    assert hook_yen.balanceOf(holder) == net
+    accounts = assert_conservation(agent, 0)
+    assert accounts.held == funded - gross
+    # The other holder is unaffected: its claim still finds its whole entitlement.
+    agent.claim(0, sender=investor_a)
+    gross_a, _, _ = gross_for(10, terms)
+    assert assert_conservation(agent, 0).held == funded - gross - gross_a
