@@ -8,6 +8,8 @@ pragma solidity ^0.8.20;
 interface IBondRecordDates {
     /// @notice Emitted when the scheduled record times change (at set-up or by an admin amendment).
     event RecordTimesUpdated(uint256[] oldTimes, uint256[] newTimes);
+    /// @notice Emitted when the series is set to close (or no longer to close) after its last record time.
+    event ClosesAfterLastRecordTimeSet(bool oldCloses, bool newCloses);
 
     /// @notice Thrown when `time` is not a scheduled record time.
     error UnknownRecordTime(uint256 time);
@@ -21,6 +23,15 @@ interface IBondRecordDates {
 
     /// @notice Replaces the record times not yet passed; times already passed must be kept unchanged.
     function setRecordTimes(uint256[] calldata times) external;
+
+    /// @notice Whether units stop moving once the last scheduled record time has passed (restriction code 17,
+    ///         SERIES_REDEEMED, for every transfer, mint, forced transfer and recovery; burns and redemptions
+    ///         still run). Set by the payment agent when its last period retires every unit (final redemption
+    ///         or full call): units moved after that record time would be neither paid nor burned.
+    function closesAfterLastRecordTime() external view returns (bool);
+
+    /// @notice Sets `closesAfterLastRecordTime` (admin or payer role).
+    function setClosesAfterLastRecordTime(bool closes) external;
 
     /// @notice Balance of `holder` at the scheduled record time `time` (which must have passed).
     function balanceOfAt(address holder, uint256 time) external view returns (uint256);

@@ -110,7 +110,8 @@ interface IBondErrors {
 /// @dev Restriction codes (stable): 0 success, 1 paused, 2 sender frozen, 3 receiver frozen, 4 insufficient unfrozen
 ///      balance, 5 sender not verified, 6 receiver not verified, 7 country not allowed, 8 region not allowed
 ///      (non-resident), 9 max holders reached, 10 over per-investor cap, 11 below minimum holding, 12 not a multiple
-///      of the holding unit, 13 lock-up, 14 blackout window, 15 invalid address, 16 amount too large.
+///      of the holding unit, 13 lock-up, 14 blackout window, 15 invalid address, 16 amount too large,
+///      17 series redeemed (every record time passed and the series closes after the last one).
 interface IBondCompliance is IBondErrors {
     /// @notice Emitted when a numeric rule changes. rule: 1 country list on/off, 2 region list on/off,
     ///         3 maxHolders, 4 maxPerInvestor, 5 minHolding, 6 holdingMultiple, 7 lockUpUntil.

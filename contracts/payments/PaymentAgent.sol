@@ -140,6 +140,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
             _addPeriod(p.periods[i]);
         }
         if (p.syncRecordTimes) _syncRecordTimes();
+        else _syncClosing(true);
     }
 
     // ================================================================== payer / treasury
@@ -895,5 +896,24 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         }
         _token().setRecordTimes(times);
         emit RecordTimesSynced(times);
+        _syncClosing(false);
+    }
+
+    /// @dev Tells the token whether the series closes after its last record time: when a live period with the
+    ///      latest record time retires every unit (final redemption or full call), units moved after it would be
+    ///      neither paid nor burned. `onlyIfCloses`: skip the call when the answer is no (the token's default).
+    function _syncClosing(bool onlyIfCloses) private {
+        uint256 n = _periodCount;
+        uint256 last;
+        bool closes;
+        for (uint256 i; i < n; ++i) {
+            Period storage p = _periods[i];
+            if (p.cancelled) continue;
+            uint256 t = p.recordTime;
+            bool full = p.redeemNum == p.redeemDen;
+            if (t > last) (last, closes) = (t, full);
+            else if (t == last && full) closes = true;
+        }
+        if (closes || !onlyIfCloses) _token().setClosesAfterLastRecordTime(closes);
     }
 }

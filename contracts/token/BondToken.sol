@@ -273,6 +273,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
             if (flags & F_PAUSED != 0) return (C_PAUSED, 0);
             if (c.af & FROZEN != 0) return (C_SENDER_FROZEN, 0);
         }
+        if (c.to != address(0) && flags & F_CLOSES != 0 && _closed(c.hot)) return (C_REDEEMED, 0);
         if (c.to != address(0) && c.mode != M_RECOVERY && c.at & FROZEN != 0) return (C_RECEIVER_FROZEN, 0);
         if (c.from != address(0)) {
             uint256 avail = c.af & M96;
@@ -343,6 +344,16 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
             if (investor && c.from != address(0) && ((c.af & M96) - amount) % m != 0) return (C_MULTIPLE, m);
         }
         return (0, 0);
+    }
+
+    /// Whether every scheduled record time has passed (the series closes then when F_CLOSES is set). In a
+    /// transfer the cursor was just rolled, so the hot word answers; a view may see a stale cursor and looks at
+    /// the last record time.
+    function _closed(uint256 hot) private view returns (bool) {
+        uint256 next = (hot >> S_NEXT) & M40;
+        if (next == 0) return (hot >> S_INDEX) & M16 != 0;
+        if (block.timestamp <= next) return false;
+        return block.timestamp > (_schedule[_schedule.length - 1] & M40);
     }
 
     function _timeRules(uint256 flags, uint256 rf, uint256 rt) private view returns (uint8, uint256) {
@@ -458,6 +469,21 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         }
         _writeSchedule(times, passed, hot);
         emit RecordTimesUpdated(old, times);
+    }
+
+    /// @inheritdoc IBondRecordDates
+    function closesAfterLastRecordTime() external view returns (bool) {
+        return _hot & F_CLOSES != 0;
+    }
+
+    /// @inheritdoc IBondRecordDates
+    function setClosesAfterLastRecordTime(bool closes) external {
+        _only(R_ADMIN | R_PAYER);
+        uint256 hot = _hot;
+        bool old = hot & F_CLOSES != 0;
+        if (old == closes) return;
+        _hot = closes ? hot | F_CLOSES : hot & ~F_CLOSES;
+        emit ClosesAfterLastRecordTimeSet(old, closes);
     }
 
     function _writeSchedule(uint256[] calldata times, uint256 passed, uint256 hot) private {

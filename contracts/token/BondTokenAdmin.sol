@@ -71,7 +71,7 @@ contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC16
 
     /// @inheritdoc IBondCompliance
     function messageForTransferRestriction(uint8 code) external pure returns (string memory) {
-        string[17] memory m = [
+        string[18] memory m = [
             "SUCCESS",
             "PAUSED",
             "SENDER_FROZEN",
@@ -88,9 +88,10 @@ contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC16
             "LOCKED_UP",
             "BLACKOUT_WINDOW",
             "INVALID_ADDRESS",
-            "AMOUNT_TOO_LARGE"
+            "AMOUNT_TOO_LARGE",
+            "SERIES_REDEEMED"
         ];
-        return code < 17 ? m[code] : "UNKNOWN";
+        return code < 18 ? m[code] : "UNKNOWN";
     }
 
     /// @inheritdoc IBondCompliance

@@ -48,6 +48,7 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant F_LOCKUP = 256;
     uint256 internal constant F_BLACKOUT = 512;
     uint256 internal constant F_REGISTRY = 1024;
+    uint256 internal constant F_CLOSES = 2048;
     uint256 internal constant S_HOLDERS = 16;
     uint256 internal constant S_MAX_HOLDERS = 40;
     uint256 internal constant S_NEXT = 64;
@@ -88,6 +89,7 @@ abstract contract BondTokenStorage is IBondErrors {
     uint8 internal constant C_BLACKOUT = 14;
     uint8 internal constant C_ADDRESS = 15;
     uint8 internal constant C_TOO_LARGE = 16;
+    uint8 internal constant C_REDEEMED = 17;
 
     struct Ctx {
         address from;

@@ -287,14 +287,11 @@ class Walkthrough:
         received: dict[str, list[HolderPayment]] = defaultdict(list)
         last = len(schedule.periods) - 1
         for period_id, period in enumerate(schedule.periods):
-            if period_id == last:
-                # Transfer suspension before redemption: units moved after the final record date would be
-                # neither paid nor burned, so the freezer pauses transfers on the record date itself.
-                self.travel_to(period.record_time - 3600)
-                token.pause(sender=self.signers.account(terms.roles.freezer))
-                self.say(f"transfers suspended on the final record date {period.record_date} (token paused)")
-                self.try_transfer(token, "investor_b", "investor_b2", 1, "during the suspension")
             self.travel_to(period.record_time + 1)
+            if period_id == last:
+                # The payment agent set the token to close after its last record time (the final redemption):
+                # units moved now would be neither paid nor burned, so the token refuses every move.
+                self.try_transfer(token, "investor_b", "investor_b2", 1, "after the final record date")
             if period_id == 0:
                 self.try_transfer(
                     token,

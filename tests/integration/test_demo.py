@@ -15,7 +15,7 @@ def test_demo_runs_the_bond_lifecycle_end_to_end(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "✔ investor_a → investor_d: 5 units" in out
-    for refusal in ("REGION_NOT_ALLOWED", "OVER_INVESTOR_CAP", "SENDER_FROZEN"):
+    for refusal in ("REGION_NOT_ALLOWED", "OVER_INVESTOR_CAP", "SENDER_FROZEN", "SERIES_REDEEMED"):
         assert "refused on chain, code" in out and refusal in out
     assert "investor_a holds 25 units now and was paid on 35" in out
     assert "total supply after redemption: 0 units" in out

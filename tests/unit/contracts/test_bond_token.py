@@ -246,10 +246,11 @@ def test_code_blackout(deploy_series, investors, minter, chain, compliance_manag
 
 def test_messages_cover_every_code(deploy_series):
     token = deploy_series()
-    messages = [token.messageForTransferRestriction(i) for i in range(17)]
+    messages = [token.messageForTransferRestriction(i) for i in range(18)]
     assert messages[0] == "SUCCESS"
-    assert len(set(messages)) == 17
-    assert token.messageForTransferRestriction(17) == "UNKNOWN"
+    assert messages[17] == "SERIES_REDEEMED"
+    assert len(set(messages)) == 18
+    assert token.messageForTransferRestriction(18) == "UNKNOWN"
 
 
 def test_forced_transfer_unfreezes_only_what_it_moves(deploy_series, investors, minter, freezer, transfer_agent):

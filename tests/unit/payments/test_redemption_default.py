@@ -246,3 +246,61 @@ def test_amendment_round_trips_principal_and_bounds_times_to_40_bits(holders, sc
     latest = Terms(maturity.record_time, 2**40 - 1, coupon=Fraction(43))
     agent.amendPeriod(1, latest.as_tuple(), sender=admin)
     assert agent.periodTerms(1).paymentTime == 2**40 - 1
+
+
+SERIES_REDEEMED = 17
+
+
+def test_units_stop_moving_after_the_final_redemption_record_time(
+    holders, schedule, yen, deploy_agent, travel, fund_period, series, treasury, operator, investor_a, investor_b
+):
+    agent = deploy_agent(schedule, yen)
+    token = series.token
+    maturity = schedule[1]
+    assert token.closesAfterLastRecordTime()  # set by the agent: its last period retires every unit
+    # Between the coupon's record time and the redemption's, units still move (and are checkpointed).
+    travel(schedule[0].record_time + 1)
+    series.transfer(investor_a, investor_b, 1)
+    travel(maturity.record_time + 1)
+    # A view sees the closure before any transaction rolled the token's record cursor.
+    assert token.detectTransferRestriction(investor_b, investor_a, 1) == SERIES_REDEEMED
+    assert token.messageForTransferRestriction(SERIES_REDEEMED) == "SERIES_REDEEMED"
+    with ape.reverts(token.TransferRestricted):
+        series.transfer(investor_b, investor_a, 1)
+    with ape.reverts(token.TransferRestricted):
+        token.mint(investor_a, 1, sender=operator)
+    with ape.reverts(token.TransferRestricted):
+        token.forcedTransfer(investor_b, investor_a, 1, sender=operator)
+    # Redemption still burns every unit recorded at the final record time.
+    fund_period(agent, yen, 1)
+    travel(maturity.payment_time)
+    agent.pushPayments(1, [investor_a, investor_b], sender=treasury)
+    assert token.totalSupply() == 0
+    assert yen.balanceOf(investor_a) == net_of(maturity, 99, JP_INDIVIDUAL_RATES)
+    assert yen.balanceOf(investor_b) == net_of(maturity, 8, ())
+
+
+def test_closing_follows_the_schedule_and_only_admin_or_payer_sets_it(
+    chain, holders, schedule, yen, deploy_agent, series, admin, outsider
+):
+    now = chain.pending_timestamp
+    coupons_only = [Terms(now + 1000, now + 2000, coupon=COUPON_YEN), Terms(now + 3000, now + 4000, coupon=COUPON_YEN)]
+    agent = deploy_agent(coupons_only, yen)
+    token = series.token
+    assert not token.closesAfterLastRecordTime()
+    # A partial call as the latest period does not close the series; a full call does.
+    partial = Terms(now + 40 * DAY, now + 41 * DAY, principal=Fraction(FACE), redeem=Fraction(1, 2))
+    agent.scheduleCall(partial.as_tuple(), sender=admin)
+    assert not token.closesAfterLastRecordTime()
+    full = Terms(now + 50 * DAY, now + 51 * DAY, principal=Fraction(FACE), redeem=Fraction(1))
+    receipt = agent.scheduleCall(full.as_tuple(), sender=admin)
+    assert token.closesAfterLastRecordTime()
+    changed = next(iter(receipt.events.filter(token.ClosesAfterLastRecordTimeSet)))
+    assert (changed.oldCloses, changed.newCloses) == (False, True)
+    # Amending the call into a coupon reopens the series after its last record time.
+    agent.amendPeriod(3, Terms(full.record_time, full.payment_time, coupon=COUPON_YEN).as_tuple(), sender=admin)
+    assert not token.closesAfterLastRecordTime()
+    with ape.reverts(token.MissingRole):
+        token.setClosesAfterLastRecordTime(True, sender=outsider)
+    token.setClosesAfterLastRecordTime(True, sender=admin)
+    assert token.closesAfterLastRecordTime()
