@@ -15,7 +15,7 @@ STAMP_NODE := node_modules/.installed
 ADAPTER := .solcx/solc-v$(SOLC_VERSION)
 STAMP_BUILD := .build/.compiled
 
-.PHONY: install test demo bench lint compile abi node clean distclean
+.PHONY: install test demo bench lint slither compile abi node clean distclean
 
 install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER)
 
@@ -61,8 +61,20 @@ lint: install
 	$(BIN)/ruff check src scripts tests bench
 	$(BIN)/ruff format --check src scripts tests bench
 
+# Static analysis (docs/static-analysis.md): slither in its own venv, so its dependencies never touch the pins.
+SLITHER_VENV := $(CURDIR)/.venv-slither
+SLITHER_VERSION := 0.11.6
+
+$(SLITHER_VENV)/.installed:
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/python -m pip install -q --disable-pip-version-check slither-analyzer==$(SLITHER_VERSION)
+	@touch $@
+
+slither: install $(SLITHER_VENV)/.installed
+	bash tools/slither.sh $(SLITHER_VENV)/bin/slither
+
 clean:
 	rm -rf .build deployments/local.json
 
 distclean: clean
-	rm -rf $(VENV) node_modules .solcx .ape
+	rm -rf $(VENV) $(SLITHER_VENV) node_modules .solcx .ape

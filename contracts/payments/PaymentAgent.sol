@@ -184,6 +184,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     /// @dev Settles one holder of a push batch unless already settled or without entitlement.
+    // slither-disable-next-line reentrancy-no-eth
     function _pushOne(
         uint256 period,
         PeriodTerms memory t,
@@ -247,6 +248,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     /// @dev Marks one holder settled off chain, burns retired units and returns the gross entitlement.
+    // slither-disable-next-line reentrancy-no-eth
     function _recordOffchain(uint256 period, PeriodTerms memory t, address holder, bytes32 ref)
         private
         returns (uint256)
@@ -496,6 +498,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         Period storage p = _periods[period];
         // Nothing settles before the record time has passed (and cancelled periods never settle).
         if (p.cancelled || block.timestamp <= p.recordTime) return false;
+        // slither-disable-next-line unused-return
         (,, uint256 tokenBits) = _redemption().paymentAccount(holder, p.recordTime);
         return _settledIn(period, holder, tokenBits);
     }
@@ -527,6 +530,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     // ================================================================== internals: payments
 
+    // slither-disable-next-line reentrancy-no-eth
     function _claim(uint256 period) private {
         Period storage p = _payable(period);
         PeriodTerms memory t = _terms(p);
@@ -722,7 +726,8 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         cg = units * t.couponNum / t.couponDen;
         if (t.redeemNum != 0) {
             ru = units * t.redeemNum / t.redeemDen;
-            pg = ru * t.principalNum / t.principalDen;
+            // slither-disable-next-line divide-before-multiply
+            pg = ru * t.principalNum / t.principalDen; // retired units are floored before pricing (rounding rule)
         } else {
             pg = units * t.principalNum / t.principalDen;
         }
@@ -733,9 +738,14 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         // only once block.timestamp is past the record time), so the record is final only after it.
         if (block.timestamp <= t.recordTime) revert RecordTimeNotPassed(period, t.recordTime, block.timestamp);
         uint256 supply = _token().totalSupplyAt(t.recordTime);
-        uint256 principal = t.redeemNum != 0
-            ? supply * t.redeemNum / t.redeemDen * t.principalNum / t.principalDen
-            : supply * t.principalNum / t.principalDen;
+        uint256 principal;
+        if (t.redeemNum != 0) {
+            uint256 retired = supply * t.redeemNum / t.redeemDen; // floored first, as for each holder
+            // slither-disable-next-line divide-before-multiply
+            principal = retired * t.principalNum / t.principalDen;
+        } else {
+            principal = supply * t.principalNum / t.principalDen;
+        }
         return supply * t.couponNum / t.couponDen + principal;
     }
 
