@@ -241,6 +241,12 @@ def test_register_and_coupon_payment_after_the_record_date(node, workspace):
     assert "funded 0 now, settled 0 holders, 7 already settled" in again.stdout
     assert nonces(web3, "treasury") == before
 
+    # Everything payable was pushed: a holder's pull of all outstanding periods sends nothing.
+    holder_nonce = nonces(web3, "investor_a")
+    nothing = munibond(url, manifest, "coupon", "claim", "KNGW26", "--holder", "investor_a")
+    assert nothing.returncode == 2 and "investor_a has nothing to claim on KNGW26" in nothing.stderr
+    assert nonces(web3, "investor_a") == holder_nonce
+
     shown = munibond(url, manifest, "coupon", "status", "KNGW26")
     assert shown.returncode == 0, shown.stderr
     rows = [

@@ -20,7 +20,7 @@ from munibond.chain.erc20 import payment_token_at
 from munibond.chain.events import logs_since
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
-from munibond.chain.servicing import fund_period, pay_period
+from munibond.chain.servicing import claimable_periods, fund_period, pay_period
 from munibond.chain.session import Session
 from munibond.chain.signers import AliasBook, Signers
 from munibond.demo import shift_dates, years_to_start_after
@@ -130,6 +130,23 @@ def test_interrupted_onboarding_issuance_and_payment_complete_exactly_once(sessi
     assert claimed.coupon_gross == int(token.balanceOfAt(holder, int(agent.periodTerms(1).recordTime))) * 85 // 2
     with pytest.raises(InputError, match="already paid"):
         workflows.claim(s, "KNGW26", 2, holder="investor_a")
+
+    # Every outstanding period in one transaction: investor_b was paid period 1 by the push but never pulled
+    # periods 2 and 3; period 4's payment date passes unfunded, so it is left out.
+    s.chain.mine(timestamp=int(agent.periodTerms(3).paymentTime))
+    fund_period(agent, cash, 2, treasury)
+    holder_b = s.signers.address("investor_b")
+    assert claimable_periods(agent, holder_b, s.now()) == [1, 2]
+    before_b = int(cash.balanceOf(holder_b))
+    pulled = workflows.claim_outstanding(s, "KNGW26", holder="investor_b")
+    assert [p.period for p in pulled] == [1, 2]
+    assert int(cash.balanceOf(holder_b)) - before_b == sum(p.net for p in pulled)
+    for p in pulled:
+        units = int(token.balanceOfAt(holder_b, int(agent.periodTerms(p.period).recordTime)))
+        assert p.coupon_gross == units * 85 // 2 and units > 0
+    assert all(agent.isSettled(period, holder_b) for period in (1, 2))
+    with pytest.raises(InputError, match="nothing to claim"):
+        workflows.claim_outstanding(s, "KNGW26", holder="investor_b")
 
 
 def test_only_the_payment_agent_holds_the_tokens_payer_role(session):

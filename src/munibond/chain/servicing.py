@@ -73,6 +73,22 @@ def fund_period(agent: Any, payment_token: Any, period: int, payer: Any) -> tupl
     return shortfall, transactions
 
 
+def claimable_periods(agent: Any, wallet: str, now: int) -> list[int]:
+    """The periods (0-based) `wallet` can pull at time `now`: live, payment time reached, fully funded, not yet
+    settled for it, and with something due (coupon, principal or units to retire) at the record time."""
+    periods = []
+    for period in range(int(agent.periodCount())):
+        state = agent.periodState(period)
+        if state.cancelled or state.closed or now < int(agent.periodTerms(period).paymentTime):
+            continue
+        if int(agent.fundingShortfall(period)) != 0 or agent.isSettled(period, wallet):
+            continue
+        coupon, principal, retired = (int(x) for x in agent.entitlement(period, wallet))
+        if coupon + principal != 0 or retired != 0:
+            periods.append(period)
+    return periods
+
+
 def payments_in(receipts: Iterable[Any], agent: Any, period: int) -> list[HolderPayment]:
     payments: list[HolderPayment] = []
     for receipt in receipts:

@@ -109,17 +109,27 @@ def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | 
 
 @coupon.command("claim")
 @click.argument("symbol")
-@click.argument("period", type=int)
+@click.argument("period", type=int, required=False)
 @click.option("--holder", required=True, help="The holder's account (alias), which signs and pays the gas.")
 @network_options
-def claim(symbol: str, period: int, holder: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
-    """Pull the HOLDER's own payment for PERIOD (1-based) of SYMBOL, instead of waiting for the push."""
+def claim(
+    symbol: str, period: int | None, holder: str, network: str, alias_book: Path | None, manifest: Path | None
+) -> None:
+    """Pull the HOLDER's own payment for PERIOD (1-based) of SYMBOL, instead of waiting for the push.
+
+    Without PERIOD: every period payable to the holder now (funded, not yet paid to it), in one transaction.
+    """
     from munibond.chain import workflows
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        p = workflows.claim(session, symbol, period, holder=holder)
-    click.echo(
-        f"period {period}: {holder} received net {p.net} (coupon {p.coupon_gross}, principal {p.principal_gross}, "
-        f"tax {sum(p.taxes)})"
-    )
+        if period is None:
+            payments = workflows.claim_outstanding(session, symbol, holder=holder)
+        else:
+            payments = [workflows.claim(session, symbol, period, holder=holder)]
+    for p in payments:
+        state = "escrowed" if p.escrowed else f"received net {p.net}"
+        click.echo(
+            f"period {p.period + 1}: {holder} {state} (coupon {p.coupon_gross}, principal {p.principal_gross}, "
+            f"tax {sum(p.taxes)})"
+        )
