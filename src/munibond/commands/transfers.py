@@ -1,4 +1,4 @@
-"""`munibond transfers suspend|resume SYMBOL`: the transfer suspension before a redemption (freezer role)."""
+"""`munibond transfers suspend|resume SYMBOL`: pause or unpause investor transfers (freezer role)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def _set_paused(
 @click.option("--freezer", default="agent", show_default=True, help="Account with the freezer role.")
 @network_options
 def suspend(symbol: str, freezer: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
-    """Pause investor transfers of SYMBOL, e.g. on the final record date so that the redemption (which still
-    runs while paused) pays and burns exactly the units recorded."""
+    """Pause investor transfers of SYMBOL (payments and redemption still run while paused). After the final
+    redemption's record date the token refuses transfers by itself (SERIES_REDEEMED)."""
     _set_paused(symbol, True, freezer, network, alias_book, manifest)
 
 
