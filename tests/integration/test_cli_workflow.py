@@ -5,6 +5,7 @@ Checks re-runs send nothing (nonces unchanged) and bad input stops before any tr
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -258,6 +259,24 @@ def test_register_and_coupon_payment_after_the_record_date(node, workspace):
     required, funded, net, tax, escrowed, reclaimed, held = (int(c) for c in cells[2:9])
     assert required == funded == net + tax + escrowed + reclaimed + held
     assert tax == cash.functions.balanceOf(tax_office).call()
+
+    # The payment record agrees with the period's accounts, holder by holder.
+    record_file = tmp / "payments-1.csv"
+    written = munibond(url, manifest, "coupon", "payments", "KNGW26", "1", "--csv", str(record_file))
+    assert written.returncode == 0, written.stderr
+    lines = list(csv.DictReader(record_file.read_text().splitlines()))
+    assert len(lines) == 7 and {line["kind"] for line in lines} <= {"paid", "escrowed"}
+    assert sum(int(line["net"]) for line in lines) == net
+    assert sum(int(line["tax_total"]) for line in lines) == tax
+    assert sum(int(line["coupon_gross"]) for line in lines if line["kind"] == "escrowed") == escrowed
+    for line in lines:
+        components = [int(v) for k, v in line.items() if k.startswith("tax_") and k != "tax_total"]
+        assert sum(components) == int(line["tax_total"])
+        assert int(line["net"]) == (0 if line["kind"] == "escrowed" else int(line["coupon_gross"]) - sum(components))
+    shown = munibond(url, manifest, "coupon", "payments", "KNGW26", "1")
+    assert shown.returncode == 0 and f"7 settlements: net {net:,}, withheld {tax:,}" in shown.stdout, shown.stderr
+    unknown = munibond(url, manifest, "coupon", "payments", "KNGW26", "99")
+    assert unknown.returncode == 2 and "period" in unknown.stderr
 
 
 def test_redeem_before_maturity_is_refused_without_sending(node, workspace):

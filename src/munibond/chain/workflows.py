@@ -32,6 +32,7 @@ from munibond.chain.onboarding import (
     execute_onboarding,
     plan_onboarding,
 )
+from munibond.chain.payment_record import PaymentLine, payment_lines
 from munibond.chain.register import RegisterLine, holder_register
 from munibond.chain.series import token_scale
 from munibond.chain.servicing import HolderPayment, PeriodRun, claimable_periods, pay_period, payments_in
@@ -296,6 +297,16 @@ class PeriodStatus:
     defaulted: bool
     closed: bool
     cancelled: bool
+
+
+def payment_record(session: Session, symbol: str, period: int) -> list[PaymentLine]:
+    """Every settlement of `period` (1-based) of `symbol`: paid, escrowed, released or recorded off chain."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    count = int(agent.periodCount())
+    if not 1 <= period <= count:
+        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+    return payment_lines(agent, period - 1, start_block=int(entry["block"]))
 
 
 def status(session: Session, symbol: str) -> list[PeriodStatus]:

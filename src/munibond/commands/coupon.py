@@ -107,6 +107,52 @@ def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | 
     make_console().print(table)
 
 
+@coupon.command("payments")
+@click.argument("symbol")
+@click.argument("period", type=int)
+@click.option(
+    "--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write CSV here."
+)
+@network_options
+def payments(
+    symbol: str, period: int, csv_path: Path | None, network: str, alias_book: Path | None, manifest: Path | None
+) -> None:
+    """Print (or write as CSV) every settlement of PERIOD (1-based) of SYMBOL, with each withholding component:
+    the record a paying agent files its withholding reports from."""
+    from rich.table import Table
+
+    from munibond.chain import workflows
+    from munibond.chain.payment_record import payment_record_csv
+    from munibond.chain.session import connect
+    from munibond.console import make_console
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        lines = workflows.payment_record(session, symbol, period)
+    if csv_path is not None:
+        csv_path.write_text(payment_record_csv(lines))
+        click.echo(f"wrote {len(lines)} settlements of period {period} to {csv_path}")
+        return
+    table = Table(title=f"{symbol} period {period}: settlements (payment-token base units)")
+    for column in ("holder", "kind", "coupon", "principal", "withholding", "net", "units redeemed"):
+        table.add_column(column, justify="left" if column in ("holder", "kind") else "right")
+    for line in lines:
+        taxes = " + ".join(f"{t:,}" for t in line.taxes) or "0"
+        table.add_row(
+            line.holder,
+            line.kind,
+            f"{line.coupon_gross:,}",
+            f"{line.principal_gross:,}",
+            taxes,
+            f"{line.net:,}",
+            str(line.units_redeemed),
+        )
+    make_console().print(table)
+    click.echo(
+        f"{len(lines)} settlements: net {sum(x.net for x in lines):,}, withheld {sum(x.tax for x in lines):,}, "
+        f"escrowed {sum(x.coupon_gross + x.principal_gross for x in lines if x.kind == 'escrowed'):,}"
+    )
+
+
 @coupon.command("claim")
 @click.argument("symbol")
 @click.argument("period", type=int, required=False)

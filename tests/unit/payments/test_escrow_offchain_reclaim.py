@@ -235,3 +235,38 @@ def test_tax_class_configuration_emits_old_and_new(funded_agent, admin, tax_acco
     receipt = agent.setTaxAccount(outsider, sender=admin)
     event = next(iter(receipt.events.filter(agent.TaxAccountUpdated)))
     assert (event.oldAccount, event.newAccount) == (tax_account.address, outsider.address)
+
+
+def test_payment_record_lists_every_kind_of_settlement(
+    funded_agent, chain, yen, series, period, treasury, investor_a, investor_b, investor_c
+):
+    """munibond's payment record (`coupon payments`) read back from the agent's events of one period."""
+    from munibond.chain.payment_record import ESCROWED, OFFCHAIN, PAID, RELEASED, payment_lines, payment_record_csv
+
+    agent = funded_agent
+    start = chain.blocks.height
+    ref = b"\x5a" * 32
+    agent.recordOffchainPayments(0, [investor_c], [ref], sender=treasury)
+    series.freeze(investor_a)
+    agent.pushPayments(0, [investor_a, investor_b], sender=treasury)
+    series.freeze(investor_a, False)
+    agent.releaseEscrow(0, investor_a, investor_a, sender=treasury)
+    lines = payment_lines(agent, 0, start_block=start)
+    assert [(line.holder, line.kind) for line in lines] == [
+        (investor_c.address, OFFCHAIN),
+        (investor_a.address, ESCROWED),
+        (investor_b.address, PAID),
+        (investor_a.address, RELEASED),
+    ]
+    gross_a, _, _ = gross_for(100, period)
+    gross_b, _, _ = gross_for(37, period)
+    offchain, escrowed, paid, released = lines
+    assert offchain.reference == "0x" + ref.hex() and offchain.net == 0
+    assert offchain.coupon_gross == gross_for(9, period)[0]
+    assert escrowed.coupon_gross == gross_a and escrowed.net == 0 and escrowed.to == agent.address
+    assert list(paid.taxes) == list(taxes_for(gross_b, JP_INDIVIDUAL_RATES)) and paid.net == yen.balanceOf(investor_b)
+    assert released.net == yen.balanceOf(investor_a) == gross_a - released.tax
+    rows = payment_record_csv(lines).splitlines()
+    assert rows[0].startswith("holder,to,kind,coupon_gross,principal_gross,tax_1,tax_2,tax_total,net,")
+    assert len(rows) == 5
+    assert payment_lines(agent, 1, start_block=start) == []
