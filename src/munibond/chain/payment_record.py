@@ -38,82 +38,52 @@ class PaymentLine:
         return sum(self.taxes)
 
 
-def _where(log: Any) -> tuple[str, int, int]:
-    tx = log.transaction_hash
-    return (tx if isinstance(tx, str) else "0x" + bytes(tx).hex(), int(log.block_number), int(log.log_index))
+def _hex(value: Any) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def _line(
+    log: Any, kind: str, to: str, *, taxes: tuple[int, ...] = (), net: int = 0, reference: str = ""
+) -> PaymentLine:
+    """A settlement from one event log (the fields every settlement event carries, plus what `kind` adds)."""
+    return PaymentLine(
+        str(log["holder"]),
+        to,
+        kind,
+        int(log["couponGross"]),
+        int(log["principalGross"]),
+        taxes,
+        net,
+        int(log["unitsRedeemed"]),
+        reference,
+        _hex(log.transaction_hash),
+        int(log.block_number),
+        int(log.log_index),
+    )
 
 
 def payment_lines(agent: Any, period: int, *, start_block: int) -> list[PaymentLine]:
     """Every settlement of `period` (0-based) since `start_block`, in chain order."""
-    released = {
-        (_where(log)[0], str(log["holder"]))
-        for log in logs_since(agent.EscrowReleased, start_block)
-        if int(log["period"]) == period
-    }
-    lines = []
-    for log in logs_since(agent.PaymentMade, start_block):
-        if int(log["period"]) != period:
-            continue
-        tx, block, index = _where(log)
-        holder = str(log["holder"])
-        kind = RELEASED if (tx, holder) in released else PAID
-        lines.append(
-            PaymentLine(
-                holder,
-                str(log["to"]),
-                kind,
-                int(log["couponGross"]),
-                int(log["principalGross"]),
-                tuple(int(t) for t in log["taxes"]),
-                int(log["net"]),
-                int(log["unitsRedeemed"]),
-                "",
-                tx,
-                block,
-                index,
-            )
+
+    def of_period(event: Any) -> list[Any]:
+        return [log for log in logs_since(event, start_block) if int(log["period"]) == period]
+
+    released = {(_hex(log.transaction_hash), str(log["holder"])) for log in of_period(agent.EscrowReleased)}
+    lines = [
+        _line(
+            log,
+            RELEASED if (_hex(log.transaction_hash), str(log["holder"])) in released else PAID,
+            str(log["to"]),
+            taxes=tuple(int(t) for t in log["taxes"]),
+            net=int(log["net"]),
         )
-    for log in logs_since(agent.PaymentEscrowed, start_block):
-        if int(log["period"]) != period:
-            continue
-        tx, block, index = _where(log)
-        lines.append(
-            PaymentLine(
-                str(log["holder"]),
-                str(agent.address),
-                ESCROWED,
-                int(log["couponGross"]),
-                int(log["principalGross"]),
-                (),
-                0,
-                int(log["unitsRedeemed"]),
-                "",
-                tx,
-                block,
-                index,
-            )
-        )
-    for log in logs_since(agent.OffchainPaymentRecorded, start_block):
-        if int(log["period"]) != period:
-            continue
-        tx, block, index = _where(log)
-        reference = log["paymentReference"]
-        lines.append(
-            PaymentLine(
-                str(log["holder"]),
-                "",
-                OFFCHAIN,
-                int(log["couponGross"]),
-                int(log["principalGross"]),
-                (),
-                0,
-                int(log["unitsRedeemed"]),
-                reference if isinstance(reference, str) else "0x" + bytes(reference).hex(),
-                tx,
-                block,
-                index,
-            )
-        )
+        for log in of_period(agent.PaymentMade)
+    ]
+    lines += [_line(log, ESCROWED, str(agent.address)) for log in of_period(agent.PaymentEscrowed)]
+    lines += [
+        _line(log, OFFCHAIN, "", reference=_hex(log["paymentReference"]))
+        for log in of_period(agent.OffchainPaymentRecorded)
+    ]
     return sorted(lines, key=lambda line: (line.block, line.log_index))
 
 
