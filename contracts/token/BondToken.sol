@@ -481,11 +481,8 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     /// @inheritdoc IBondRecordDates
     function setClosesAfterLastRecordTime(bool closes) external {
         _only(R_ADMIN | R_PAYER);
-        uint256 hot = _hot;
-        bool old = hot & F_CLOSES != 0;
-        if (old == closes) return;
-        _hot = closes ? hot | F_CLOSES : hot & ~F_CLOSES;
-        emit ClosesAfterLastRecordTimeSet(old, closes);
+        bool old = _setFlag(F_CLOSES, closes);
+        if (old != closes) emit ClosesAfterLastRecordTimeSet(old, closes);
     }
 
     function _writeSchedule(uint256[] calldata times, uint256 passed, uint256 hot) private {

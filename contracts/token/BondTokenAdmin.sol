@@ -223,12 +223,6 @@ contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC16
         emit BlackoutWindowsChanged(old, _blackouts);
     }
 
-    function _setFlag(uint256 flag, bool on) private returns (bool old) {
-        uint256 hot = _hot;
-        old = hot & flag != 0;
-        _hot = on ? hot | flag : hot & ~flag;
-    }
-
     function _setLimit(uint256 shift, uint256 mask, uint256 value) private returns (uint256 old) {
         uint256 limits = _limits;
         old = (limits >> shift) & mask;

@@ -142,6 +142,13 @@ abstract contract BondTokenStorage is IBondErrors {
     mapping(bytes32 => Doc) internal _docs;
     bytes32[] internal _docNames;
 
+    /// Sets or clears `flag` in the hot word; returns whether it was set before.
+    function _setFlag(uint256 flag, bool on) internal returns (bool old) {
+        uint256 hot = _hot;
+        old = hot & flag != 0;
+        _hot = on ? hot | flag : hot & ~flag;
+    }
+
     function _only(uint256 mask) internal view {
         if (_roleBits[msg.sender] & mask == 0) revert MissingRole(msg.sender, mask);
     }

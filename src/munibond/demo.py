@@ -196,7 +196,7 @@ class Walkthrough:
         self.holder_table(token, "Holders before the first record date")
 
         self.step("Coupons and redemption")
-        received = self.service(terms, schedule, token, paying_agent, cash, treasury, start)
+        received = self.service(schedule, token, paying_agent, cash, treasury, start)
         self.received_table(received, schedule, cash)
 
     def self_service_kyc(self, registry: Any, issuer: Any, now: int) -> None:
@@ -275,7 +275,6 @@ class Walkthrough:
 
     def service(
         self,
-        terms: TermSheet,
         schedule: Any,
         token: Any,
         paying_agent: Any,

@@ -189,6 +189,13 @@ def import_investors(
     return plan, execute_onboarding(registry, plan, signer, batch_size=batch_size, progress=progress)
 
 
+def _check_period(agent: Any, period: int) -> None:
+    """`period` (1-based, as the commands take it) must be one of the agent's periods."""
+    count = int(agent.periodCount())
+    if not 1 <= period <= count:
+        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+
+
 def series_entry(session: Session, symbol: str) -> dict[str, Any]:
     entry = session.manifest.series.get(symbol)
     if entry is None:
@@ -228,9 +235,7 @@ def pay(
     """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    count = int(agent.periodCount())
-    if not 1 <= period <= count:
-        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+    _check_period(agent, period)
     terms = agent.periodTerms(period - 1)
     if int(terms.recordTime) >= session.now():
         raise InputError(
@@ -258,9 +263,7 @@ def register(session: Session, symbol: str, period: int | None) -> tuple[list[Re
     when = "now"
     if period is not None:
         agent = payment_agent(session.project, entry["payment_agent"])
-        count = int(agent.periodCount())
-        if not 1 <= period <= count:
-            raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+        _check_period(agent, period)
         record_time = int(agent.periodTerms(period - 1).recordTime)
         if record_time >= session.now():
             raise InputError(f"the record date of period {period} has not passed yet", field="period")
@@ -303,9 +306,7 @@ def payment_record(session: Session, symbol: str, period: int) -> list[PaymentLi
     """Every settlement of `period` (1-based) of `symbol`: paid, escrowed, released or recorded off chain."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    count = int(agent.periodCount())
-    if not 1 <= period <= count:
-        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+    _check_period(agent, period)
     return payment_lines(agent, period - 1, start_block=int(entry["block"]))
 
 
@@ -394,9 +395,7 @@ def claim(session: Session, symbol: str, period: int, *, holder: str) -> HolderP
     """A holder pulls its own payment for `period` (1-based); refused before sending if already settled."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    count = int(agent.periodCount())
-    if not 1 <= period <= count:
-        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
+    _check_period(agent, period)
     signer = session.signers.account(holder)
     if agent.isSettled(period - 1, signer.address):
         raise InputError(f"{holder} was already paid for period {period}", field="holder")
