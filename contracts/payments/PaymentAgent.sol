@@ -16,7 +16,7 @@ import {IPaymentAgentInit} from "../interfaces/IPaymentAgentInit.sol";
 /// @title PaymentAgent
 /// @notice Coupon, amortization, call and redemption payments of one bond series (deployed as a clone).
 /// @dev Settlement flags of periods 0..TOKEN_SETTLED_PERIODS-1 live in spare bits of the holder's account word
-///      in the bond token (`markSettled`: one warm SSTORE, the word was just read by `paymentAccount`); later
+///      in the bond token (marked by `settleAccount` in the same call that reads the record-date units); later
 ///      periods use one bitmap word per holder here. Period ids are limited to MAX_PERIODS.
 contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initializable {
     using SafeERC20 for IERC20;
@@ -38,38 +38,50 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     ///      keeps the component count at [252,256). Rates and accrual share the word, so a payment reads one slot
     ///      per class (two past two components) and accruing never writes a fresh slot.
     uint256 private constant M32 = 0xffffffff;
+    uint256 private constant M40 = 0xffffffffff;
+    uint256 private constant M88 = (1 << 88) - 1;
     uint256 private constant M94 = (1 << 94) - 1;
     uint256 private constant DUE_SHIFT = 64;
     uint256 private constant DUE_WIDTH = 94;
     uint256 private constant COUNT_SHIFT = 252;
     uint256 private constant DUES = ((1 << 188) - 1) << 64;
+    /// @dev Period flags (`Period.flags`).
+    uint8 private constant P_CANCELLED = 1;
+    uint8 private constant P_DEFAULTED = 2;
+    uint8 private constant P_CLOSED = 4;
+    uint8 private constant P_COVERED = 8; // funded + offchainGross reached required (monotone: set once)
+    uint8 private constant P_PRINCIPAL = 16;
+    uint8 private constant P_WIDE_COUPON = 32;
+    uint8 private constant P_REDEEMS = 64;
+    uint8 private constant P_REQUIRED_KNOWN = 128;
 
-    /// @dev Seven slots. The first holds the times, the flags and the redeemed fraction, so a claim on a covered
-    ///      coupon period reads three: that word, the coupon rational and held + taxWithheld (the principal rational
-    ///      only when `hasPrincipal`). Times are stored in 40 bits (`_checkTerms`). `held` is the funding not yet
-    ///      assigned to a holder; the net paid is derived: funded - held - taxWithheld - escrowed - reclaimed.
+    /// @dev Eight slots, each written only when it carries information. Slot 0 holds the times, the flags and
+    ///      the coupon rational when it fits 88/80 bits, so a claim on a covered coupon period reads two slots:
+    ///      that word and `held` + `taxWithheld`. A wider coupon rational lives in slot 1 (`P_WIDE_COUPON`), the
+    ///      principal in slot 2 (`P_PRINCIPAL`; a zero principal reads back as 0/1) and the redeemed fraction in
+    ///      slot 3 beside `reclaimAfter` (`P_REDEEMS`: anything but 0/1). Times are bounded to 40 bits
+    ///      (`_checkTerms`) and a scheduled payment time is never zero, which tells known periods from unknown.
+    ///      `held` is the funding not yet assigned to a holder; the net paid is derived:
+    ///      funded - held - taxWithheld - escrowed - reclaimed.
     struct Period {
         uint40 recordTime;
         uint40 paymentTime;
-        bool cancelled;
-        bool defaulted;
-        bool closed;
-        bool covered; // funded + offchainGross reached required (monotone: set on the first payment)
-        bool hasPrincipal; // principalNum != 0
-        uint64 redeemNum;
-        uint64 redeemDen;
-        uint128 couponNum;
-        uint128 couponDen;
+        uint8 flags; // P_*
+        uint88 couponNum;
+        uint80 couponDen;
+        uint128 wideCouponNum;
+        uint128 wideCouponDen;
         uint128 principalNum;
         uint128 principalDen;
+        uint64 redeemNum;
+        uint64 redeemDen;
         uint64 reclaimAfter;
-        bool requiredKnown;
-        uint128 required;
+        uint128 required; // valid when P_REQUIRED_KNOWN
         uint128 funded;
         uint128 escrowed;
+        uint128 reclaimed;
         uint128 held;
         uint128 taxWithheld;
-        uint128 reclaimed;
         uint128 offchainGross;
     }
 
@@ -225,6 +237,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     /// @inheritdoc IPaymentAgent
+    // slither-disable-next-line reentrancy-no-eth
     function recordOffchainPayments(uint256 period, address[] calldata holders, bytes32[] calldata references)
         external
         onlyRole(PAYER_ROLE)
@@ -242,7 +255,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
             total += _recordOffchain(period, t, holders[i], references[i]);
         }
         p.offchainGross += uint128(total);
-        if (p.defaulted && p.requiredKnown) {
+        if (_is(p, P_DEFAULTED) && _is(p, P_REQUIRED_KNOWN)) {
             _updateDefault(period, p, p.required, uint256(p.funded) + p.offchainGross);
         }
     }
@@ -291,11 +304,11 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     function reclaim(uint256 period, address to) external onlyRole(PAYER_ROLE) nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
         Period storage p = _get(period);
-        if (p.closed) revert PeriodIsClosed(period);
+        if (_is(p, P_CLOSED)) revert PeriodIsClosed(period);
         if (block.timestamp < p.reclaimAfter) revert ReclaimTooEarly(period, p.reclaimAfter, block.timestamp);
         amount = p.held;
         p.held = 0;
-        p.closed = true;
+        _flag(p, P_CLOSED, true);
         p.reclaimed += uint128(amount);
         emit Reclaimed(period, to, amount);
         if (amount != 0) _paymentToken().safeTransfer(to, amount);
@@ -311,7 +324,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function markDefault(uint256 period) external nonReentrant {
         Period storage p = _live(period);
-        if (p.defaulted) revert AlreadyDefaulted(period);
+        if (_is(p, P_DEFAULTED)) revert AlreadyDefaulted(period);
         if (block.timestamp < p.paymentTime) {
             revert PaymentTimeNotReached(period, p.paymentTime, block.timestamp);
         }
@@ -346,9 +359,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
             uint256 n = _periodCount;
             for (uint256 i; i < n; ++i) {
                 Period storage q = _periods[i];
-                if (!q.cancelled && q.recordTime >= terms.recordTime) {
+                if (!_is(q, P_CANCELLED) && q.recordTime >= terms.recordTime) {
                     if (q.funded != 0 || q.offchainGross != 0) revert TermsLocked(i);
-                    q.cancelled = true;
+                    _flag(q, P_CANCELLED, true);
                     emit PeriodCancelled(i);
                 }
             }
@@ -434,7 +447,15 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function periodState(uint256 period) external view returns (PeriodState memory s) {
         Period storage p = _get(period);
-        s = PeriodState(p.reclaimAfter, p.cancelled, p.defaulted, p.closed, p.requiredKnown, p.required, p.funded);
+        s = PeriodState(
+            p.reclaimAfter,
+            _is(p, P_CANCELLED),
+            _is(p, P_DEFAULTED),
+            _is(p, P_CLOSED),
+            _is(p, P_REQUIRED_KNOWN),
+            p.required,
+            p.funded
+        );
     }
 
     /// @inheritdoc IPaymentAgent
@@ -455,7 +476,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function fundingShortfall(uint256 period) external view returns (uint256) {
         Period storage p = _get(period);
-        uint256 required = p.requiredKnown ? p.required : _computeRequired(period, _terms(p));
+        uint256 required = _is(p, P_REQUIRED_KNOWN) ? p.required : _computeRequired(period, _terms(p));
         uint256 covered = uint256(p.funded) + p.offchainGross;
         return required > covered ? required - covered : 0;
     }
@@ -463,7 +484,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function requiredFunding(uint256 period) external view returns (uint256) {
         Period storage p = _get(period);
-        return p.requiredKnown ? p.required : _computeRequired(period, _terms(p));
+        return _is(p, P_REQUIRED_KNOWN) ? p.required : _computeRequired(period, _terms(p));
     }
 
     /// @inheritdoc IPaymentAgent
@@ -495,7 +516,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (period >= _periodCount) return false;
         Period storage p = _periods[period];
         // Nothing settles before the record time has passed (and cancelled periods never settle).
-        if (p.cancelled || block.timestamp <= p.recordTime) return false;
+        if (_is(p, P_CANCELLED) || block.timestamp <= p.recordTime) return false;
         // slither-disable-next-line unused-return
         (,, uint256 tokenBits) = _redemption().paymentAccount(holder, p.recordTime);
         return _settledIn(period, holder, tokenBits);
@@ -749,21 +770,21 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     }
 
     function _knownRequired(uint256 period, Period storage p) private returns (uint256 required) {
-        if (p.requiredKnown) return p.required;
+        if (_is(p, P_REQUIRED_KNOWN)) return p.required;
         required = _computeRequired(period, _terms(p));
         p.required = uint128(required);
-        p.requiredKnown = true;
+        _flag(p, P_REQUIRED_KNOWN, true);
     }
 
     function _updateDefault(uint256 period, Period storage p, uint256 required, uint256 covered) private {
         if (covered >= required) {
-            if (p.defaulted) {
-                p.defaulted = false;
+            if (_is(p, P_DEFAULTED)) {
+                _flag(p, P_DEFAULTED, false);
                 --_openDefaults;
                 emit PaymentDefaultCured(period, required, covered);
             }
-        } else if (!p.defaulted && block.timestamp >= p.paymentTime) {
-            p.defaulted = true;
+        } else if (!_is(p, P_DEFAULTED) && block.timestamp >= p.paymentTime) {
+            _flag(p, P_DEFAULTED, true);
             ++_openDefaults;
             emit PaymentDefaulted(period, required, covered);
         }
@@ -775,16 +796,17 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
 
     // ================================================================== internals: schedule
 
-    /// @dev A scheduled period (every scheduled period has redeemDen >= 1, so an empty word means unknown).
+    /// @dev A scheduled period (a scheduled payment time is never zero).
     function _get(uint256 period) private view returns (Period storage p) {
         p = _periods[period];
-        if (p.redeemDen == 0) revert UnknownPeriod(period, _periodCount);
+        if (p.paymentTime == 0) revert UnknownPeriod(period, _periodCount);
     }
 
     function _live(uint256 period) private view returns (Period storage p) {
         p = _get(period);
-        if (p.cancelled) revert PeriodIsCancelled(period);
-        if (p.closed) revert PeriodIsClosed(period);
+        uint256 flags = p.flags;
+        if (flags & P_CANCELLED != 0) revert PeriodIsCancelled(period);
+        if (flags & P_CLOSED != 0) revert PeriodIsClosed(period);
     }
 
     /// @dev A period that can be paid on chain now: live, payment time reached and fully covered.
@@ -793,11 +815,11 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         if (block.timestamp < p.paymentTime) {
             revert PaymentTimeNotReached(period, p.paymentTime, block.timestamp);
         }
-        if (p.covered) return p;
+        if (_is(p, P_COVERED)) return p;
         uint256 required = _knownRequired(period, p);
         uint256 covered = uint256(p.funded) + p.offchainGross;
         if (covered < required) revert PeriodUnderfunded(period, required, covered);
-        p.covered = true; // required is fixed and coverage only grows: checked once per period
+        _flag(p, P_COVERED, true); // required is fixed and coverage only grows: checked once per period
     }
 
     function _checkTerms(PeriodTerms memory t) private view {
@@ -809,36 +831,56 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         }
     }
 
-    /// @dev The terms of `p`; the principal word is read only when the period pays principal.
+    /// @dev The terms of `p`: slot 0 in one read (recordTime [0,40) | paymentTime [40,80) | flags [80,88) |
+    ///      couponNum [88,176) | couponDen [176,256)); the wide coupon, principal and redeemed-fraction slots
+    ///      only when their flag is set.
     function _terms(Period storage p) private view returns (PeriodTerms memory t) {
-        t.recordTime = p.recordTime;
-        t.paymentTime = p.paymentTime;
-        t.redeemNum = p.redeemNum;
-        t.redeemDen = p.redeemDen;
-        t.couponNum = p.couponNum;
-        t.couponDen = p.couponDen;
-        if (p.hasPrincipal) {
-            t.principalNum = p.principalNum;
-            t.principalDen = p.principalDen;
-        } else {
-            t.principalDen = 1;
+        uint256 head;
+        assembly ("memory-safe") {
+            head := sload(p.slot)
         }
+        uint256 flags = (head >> 80) & 0xff;
+        t.recordTime = uint64(head & M40);
+        t.paymentTime = uint64((head >> 40) & M40);
+        if (flags & P_WIDE_COUPON != 0) {
+            (t.couponNum, t.couponDen) = (p.wideCouponNum, p.wideCouponDen);
+        } else {
+            (t.couponNum, t.couponDen) = (uint128((head >> 88) & M88), uint128(head >> 176));
+        }
+        (t.principalNum, t.principalDen) = flags & P_PRINCIPAL != 0 ? (p.principalNum, p.principalDen) : (0, 1);
+        (t.redeemNum, t.redeemDen) = flags & P_REDEEMS != 0 ? (p.redeemNum, p.redeemDen) : (0, 1);
     }
 
-    /// @dev Stores checked terms (`_checkTerms` bounds the times to 40 bits). A zero principal is kept as the flag
-    ///      alone and reads back as 0/1 (the same rational), so coupon-only periods cost no principal slot.
+    /// @dev Stores checked terms (`_checkTerms` bounds the times to 40 bits), keeping the state flags. Only what
+    ///      differs from the defaults gets a slot: a coupon rational too wide for slot 0, a non-zero principal
+    ///      (a zero principal reads back as 0/1, the same rational) and a redeemed fraction other than 0/1.
     function _storeTerms(Period storage p, PeriodTerms memory t) private {
+        uint256 flags = p.flags & (P_CANCELLED | P_DEFAULTED | P_CLOSED | P_COVERED | P_REQUIRED_KNOWN);
+        bool fits = t.couponNum <= type(uint88).max && t.couponDen <= type(uint80).max;
+        if (!fits) {
+            flags |= P_WIDE_COUPON;
+            (p.wideCouponNum, p.wideCouponDen) = (t.couponNum, t.couponDen);
+        }
+        if (t.principalNum != 0) {
+            flags |= P_PRINCIPAL;
+            (p.principalNum, p.principalDen) = (t.principalNum, t.principalDen);
+        }
+        if (t.redeemNum != 0 || t.redeemDen != 1) {
+            flags |= P_REDEEMS;
+            (p.redeemNum, p.redeemDen) = (t.redeemNum, t.redeemDen);
+        }
         p.recordTime = uint40(t.recordTime);
         p.paymentTime = uint40(t.paymentTime);
-        p.redeemNum = t.redeemNum;
-        p.redeemDen = t.redeemDen;
-        p.couponNum = t.couponNum;
-        p.couponDen = t.couponDen;
-        p.hasPrincipal = t.principalNum != 0;
-        if (t.principalNum != 0) {
-            p.principalNum = t.principalNum;
-            p.principalDen = t.principalDen;
-        }
+        p.flags = uint8(flags);
+        (p.couponNum, p.couponDen) = fits ? (uint88(t.couponNum), uint80(t.couponDen)) : (0, 0);
+    }
+
+    function _is(Period storage p, uint8 flag) private view returns (bool) {
+        return p.flags & flag != 0;
+    }
+
+    function _flag(Period storage p, uint8 flag, bool on) private {
+        p.flags = on ? p.flags | flag : p.flags & ~flag;
     }
 
     function _addPeriod(PeriodTerms memory t) private returns (uint256 period) {
@@ -885,7 +927,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 count;
         for (uint256 i; i < n; ++i) {
             Period storage p = _periods[i];
-            if (p.cancelled) continue;
+            if (_is(p, P_CANCELLED)) continue;
             uint256 time = p.recordTime;
             uint256 j = count;
             while (j != 0 && times[j - 1] > time) {
@@ -917,9 +959,9 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         bool closes;
         for (uint256 i; i < n; ++i) {
             Period storage p = _periods[i];
-            if (p.cancelled) continue;
+            if (_is(p, P_CANCELLED)) continue;
             uint256 t = p.recordTime;
-            bool full = p.redeemNum == p.redeemDen;
+            bool full = _is(p, P_REDEEMS) && p.redeemNum == p.redeemDen;
             if (t > last) (last, closes) = (t, full);
             else if (t == last && full) closes = true;
         }

@@ -93,6 +93,15 @@ def taxes_for(coupon_gross: int, rates_ppm: Sequence[int]) -> list[int]:
     return [int(coupon_gross * Fraction(rate, PPM)) for rate in rates_ppm]
 
 
+def coupon_net_for(units: int, periods: Sequence[Terms], rates_ppm: Sequence[int]) -> int:
+    """What a holder of `units` receives for the coupons of `periods` after each component's withholding."""
+    total = 0
+    for terms in periods:
+        gross, _, _ = gross_for(units, terms)
+        total += gross - sum(taxes_for(gross, rates_ppm))
+    return total
+
+
 def assert_conservation(agent: Any, period: int) -> Any:
     """funded == paid net + tax + escrowed + reclaimed + held, from the agent's own buckets."""
     a = agent.accounts(period)

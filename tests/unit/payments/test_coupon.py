@@ -12,6 +12,7 @@ from payment_helpers import (
     SWISS,
     Terms,
     assert_conservation,
+    coupon_net_for,
     gross_for,
     taxes_for,
 )
@@ -224,13 +225,41 @@ def test_claim_many_periods(chain, series, investor_a, make_payment_token, deplo
     fund_period(agent, chf, 1)
     travel(now + 4000)
     agent.claimMany([0, 1], sender=investor_a)
-    expected = 0
-    for terms in periods:
-        gross, _, _ = gross_for(3, terms)
-        expected += gross - taxes_for(gross, (350_000,))[0]
-    assert chf.balanceOf(investor_a) == expected
+    assert chf.balanceOf(investor_a) == coupon_net_for(3, periods, (350_000,))
     with ape.reverts(agent.AlreadySettled):
         agent.claimMany([1], sender=investor_a)
+
+
+def test_coupon_rationals_wider_than_the_period_word_are_kept_exactly(
+    chain, series, investor_a, make_payment_token, deploy_agent, travel, fund_period, admin
+):
+    """A coupon rational fitting 88/80 bits lives in the period's first word; a wider one in its own slot."""
+    series.register(investor_a, SWISS)
+    series.issue(investor_a, 7)
+    now = chain.pending_timestamp
+    # 6-decimal payment token: numerator and denominator both exceed the inline field widths (2^88 and 2^80),
+    # the value is still about 42.5 tokens per unit.
+    wide = Fraction(85 * 3**55 * 10**6 + 1, 2 * 3**55)
+    narrow = Fraction(2**88 - 1, 2**80 - 2)  # the widest rational that still fits inline
+    periods = [Terms(now + 1000, now + 2000, coupon=wide), Terms(now + 3000, now + 4000, coupon=narrow)]
+    assert wide.numerator >= 2**88 and wide.denominator >= 2**80
+    assert (narrow.numerator, narrow.denominator) == (2**88 - 1, 2**80 - 2)
+    usd6 = make_payment_token(6)
+    agent = deploy_agent(periods, usd6)
+    assert [tuple(agent.periodTerms(i)) for i in range(2)] == [t.as_tuple() for t in periods]
+    # Amendments move a period between the two layouts without leaving the other one behind.
+    swapped = [Terms(t.record_time, t.payment_time, coupon=c) for t, c in zip(periods, (narrow, wide), strict=True)]
+    for i, terms in enumerate(swapped):
+        agent.amendPeriod(i, terms.as_tuple(), sender=admin)
+        assert tuple(agent.periodTerms(i)) == terms.as_tuple()
+    travel(now + 3001)
+    funded = [fund_period(agent, usd6, i) for i in range(2)]
+    assert funded == [int(7 * terms.coupon) for terms in swapped]
+    travel(now + 4000)
+    agent.claimMany([0, 1], sender=investor_a)
+    assert usd6.balanceOf(investor_a) == coupon_net_for(7, swapped, (350_000,))
+    for i in range(2):
+        assert_conservation(agent, i)
 
 
 def test_only_payer_pays_and_only_admin_amends(coupon_series, travel, investor_a, outsider, admin):
