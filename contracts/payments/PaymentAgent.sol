@@ -600,24 +600,34 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         uint256 n = w0 >> COUNT_SHIFT;
         uint256[] memory taxes = new uint256[](n);
         if (n != 0 && cg != 0) {
-            uint256 w1 = n > 2 ? words[1] : 0;
-            for (uint256 i; i < n; ++i) {
-                uint256 w = i < 2 ? w0 : w1;
-                uint256 tax = cg * ((w >> ((i & 1) * 32)) & M32) / PPM;
-                taxes[i] = tax;
-                total += tax;
-                uint256 due = _due(w, i) + tax;
-                if (due > M94) revert TaxAccrualOverflow(taxClass, due);
-                uint256 shift = DUE_SHIFT + (i & 1) * DUE_WIDTH;
-                w = (w & ~(M94 << shift)) | (due << shift);
-                if (i < 2) w0 = w;
-                else w1 = w;
+            (words[0], total) = _withhold(taxClass, w0, cg, taxes, 0);
+            if (n > 2) {
+                (uint256 w1, uint256 more) = _withhold(taxClass, words[1], cg, taxes, 2);
+                (words[1], total) = (w1, total + more);
             }
-            words[0] = w0;
-            if (n > 2) words[1] = w1;
         }
         net = cg + pg - total;
         emit PaymentMade(period, holder, to, cg, pg, taxes, net, ru);
+    }
+
+    /// @dev Withholds on `cg` the two components of class word `w` (an absent second component has rate 0),
+    ///      writes them to `taxes[first]` and `taxes[first + 1]`, and returns the word with both accruals grown
+    ///      and their sum.
+    function _withhold(uint8 taxClass, uint256 w, uint256 cg, uint256[] memory taxes, uint256 first)
+        private
+        pure
+        returns (uint256 word, uint256 sum)
+    {
+        uint256 t0 = cg * (w & M32) / PPM;
+        uint256 t1 = cg * ((w >> 32) & M32) / PPM;
+        uint256 d0 = _due(w, 0) + t0;
+        uint256 d1 = _due(w, 1) + t1;
+        if (d0 > M94) revert TaxAccrualOverflow(taxClass, d0);
+        if (d1 > M94) revert TaxAccrualOverflow(taxClass, d1);
+        taxes[first] = t0;
+        if (first + 1 < taxes.length) taxes[first + 1] = t1;
+        word = (w & ~DUES) | (d0 << DUE_SHIFT) | (d1 << (DUE_SHIFT + DUE_WIDTH));
+        sum = t0 + t1;
     }
 
     /// @dev Accrued withholding of component `i` in its class word `word`.
