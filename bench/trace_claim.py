@@ -3,7 +3,8 @@
 `ape run trace_claim` sets up the payment benchmark's series on a fresh anvil (5 pushed holders instead of
 200; the claim itself does not depend on it), sends the same claim as `coupon_claim` and prints the call tree
 (gas used per frame) and every SLOAD/SSTORE with its cost (2,100 = cold slot, 100 = warm) from anvil's
-`debug_traceTransaction`. Used to find and check the levers listed in docs/payments.md.
+`debug_traceTransaction`, then the payment agent's own execution gas per Solidity source line (the runtime
+source map comes from `source_lines.py`). Used to find and check the levers listed in docs/payments.md.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 STORAGE_OPS = ("SLOAD", "SSTORE")
 CALL_OPS = ("CALL", "STATICCALL", "DELEGATECALL")
 
 
-def _gas_payments() -> Any:
-    path = Path(__file__).with_name("gas_payments.py")
-    spec = importlib.util.spec_from_file_location("gas_payments", path)
+def _bench_module(name: str) -> Any:
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -52,7 +55,7 @@ def storage_costs(logs: list[dict[str, Any]]) -> tuple[Counter, list[tuple[int, 
 def main() -> None:
     from ape import accounts, chain, project
 
-    bench = _gas_payments()
+    bench = _bench_module("gas_payments")
     wallets = accounts.test_accounts
     issuer = bench.Issuer(project, wallets)
     holders = bench.holder_addresses(5, "trace")
@@ -75,7 +78,8 @@ def main() -> None:
     }
     request = chain.provider.make_request
     print(f"claim gasUsed {receipt.gas_used:,}\n")
-    print_frames(request("debug_traceTransaction", [receipt.txn_hash, {"tracer": "callTracer"}]), names)
+    frames = request("debug_traceTransaction", [receipt.txn_hash, {"tracer": "callTracer"}])
+    print_frames(frames, names)
     trace = request("debug_traceTransaction", [receipt.txn_hash, {"enableMemory": False, "disableStorage": True}])
     totals, accesses = storage_costs(trace["structLogs"])
     print("\ndepth kind          gas")
@@ -84,3 +88,20 @@ def main() -> None:
     print("\ndepth op     slot (low 8 bytes)  cost")
     for depth, op, slot, cost in accesses:
         print(f"{depth:>5} {op:<6} {slot:>18} {cost:>6,}")
+    implementation = to_checksum_address(frames["calls"][0]["to"])
+    print_agent_lines(chain.provider.get_code(implementation), trace["structLogs"])
+
+
+def print_agent_lines(deployed_code: bytes, struct_logs: list[dict[str, Any]], top: int = 30) -> None:
+    """The payment agent implementation's execution gas (depth 2) per source line, most expensive first."""
+    lines_module = _bench_module("source_lines")
+    root = Path(__file__).resolve().parent.parent
+    code, source_map, ids = lines_module.compile_runtime(root, "contracts/payments/PaymentAgent.sol", "PaymentAgent")
+    if lines_module.without_metadata(code) != lines_module.without_metadata(bytes(deployed_code)):
+        print("\n(agent source lines skipped: the compiled code differs from the deployed implementation)")
+        return
+    costs = lines_module.execution_by_line(struct_logs, 2, lines_module.pc_lines(root, code, source_map, ids))
+    print(f"\nagent execution by source line ({sum(costs.values()):,} gas in all)")
+    for (name, line), gas in costs.most_common(top):
+        text = lines_module.source_text(root, name, line)[:90]
+        print(f"{gas:>6,}  {Path(name).name}:{line:<5} {text}")
