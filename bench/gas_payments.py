@@ -9,7 +9,6 @@ touching other keys, and bench/RESULTS.md is re-rendered with the foundation ben
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import socket
 import subprocess
@@ -233,16 +232,6 @@ def measure(project: Any, chain: Any, accounts: Any) -> dict[str, Any]:
     return results
 
 
-def _foundation() -> Any:
-    """bench/gas_foundation.py (table layout, targets and size list shared with `ape run bench`)."""
-    path = Path(__file__).with_name("gas_foundation.py")
-    spec = importlib.util.spec_from_file_location("gas_foundation", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def merge_results(figures: dict[str, Any], size: dict[str, int], path: Path = RESULTS) -> dict[str, Any]:
     """Merges the figures under "gas" and the agent's size under "size"; other benchmarks' keys are kept.
 
@@ -287,7 +276,8 @@ def main() -> None:
 
     with lean_anvil() as uri, networks.parse_network_choice(f"ethereum:local:{uri}"):
         figures = measure(project, chain, accounts.test_accounts)
-    foundation = _foundation()
+    from bench import gas_foundation as foundation
+
     size = {"PaymentAgent": foundation.runtime_size(project.PaymentAgent.contract_type)}
     merged = merge_results(figures, size)
     foundation.RESULTS_MD.write_text(foundation.render_markdown(merged))

@@ -9,7 +9,6 @@ source map comes from `source_lines.py`). Used to find and check the levers list
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
@@ -19,15 +18,6 @@ from eth_utils import to_checksum_address
 
 STORAGE_OPS = ("SLOAD", "SSTORE")
 CALL_OPS = ("CALL", "STATICCALL", "DELEGATECALL")
-
-
-def _bench_module(name: str) -> Any:
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def print_frames(frame: dict[str, Any], names: dict[str, str], depth: int = 0) -> None:
@@ -55,7 +45,8 @@ def storage_costs(logs: list[dict[str, Any]]) -> tuple[Counter, list[tuple[int, 
 def main() -> None:
     from ape import accounts, chain, project
 
-    bench = _bench_module("gas_payments")
+    from bench import gas_payments as bench
+
     wallets = accounts.test_accounts
     issuer = bench.Issuer(project, wallets)
     holders = bench.holder_addresses(5, "trace")
@@ -94,7 +85,8 @@ def main() -> None:
 
 def print_agent_lines(deployed_code: bytes, struct_logs: list[dict[str, Any]], top: int = 30) -> None:
     """The payment agent implementation's execution gas (depth 2) per source line, most expensive first."""
-    lines_module = _bench_module("source_lines")
+    from bench import source_lines as lines_module
+
     root = Path(__file__).resolve().parent.parent
     code, source_map, ids = lines_module.compile_runtime(root, "contracts/payments/PaymentAgent.sol", "PaymentAgent")
     if lines_module.without_metadata(code) != lines_module.without_metadata(bytes(deployed_code)):

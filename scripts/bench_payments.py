@@ -1,13 +1,13 @@
 """`ape run bench_payments`: gas figures of the payment agent, merged into bench/results.json."""
 
-import importlib.util
+import sys
 from pathlib import Path
 
 
 def main() -> None:
-    path = Path(__file__).resolve().parent.parent / "bench" / "gas_payments.py"
-    spec = importlib.util.spec_from_file_location("gas_payments", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main()
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from bench import gas_payments
+
+    gas_payments.main()

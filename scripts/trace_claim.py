@@ -1,13 +1,13 @@
 """`ape run trace_claim`: call frames and storage accesses of the benchmark's coupon claim (see bench/)."""
 
-import importlib.util
+import sys
 from pathlib import Path
 
 
 def main() -> None:
-    path = Path(__file__).resolve().parent.parent / "bench" / "trace_claim.py"
-    spec = importlib.util.spec_from_file_location("trace_claim", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main()
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from bench import trace_claim
+
+    trace_claim.main()

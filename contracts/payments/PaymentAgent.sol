@@ -476,7 +476,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function fundingShortfall(uint256 period) external view returns (uint256) {
         Period storage p = _get(period);
-        uint256 required = _is(p, P_REQUIRED_KNOWN) ? p.required : _computeRequired(period, _terms(p));
+        uint256 required = _required(period, p);
         uint256 covered = uint256(p.funded) + p.offchainGross;
         return required > covered ? required - covered : 0;
     }
@@ -484,7 +484,7 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
     /// @inheritdoc IPaymentAgent
     function requiredFunding(uint256 period) external view returns (uint256) {
         Period storage p = _get(period);
-        return _is(p, P_REQUIRED_KNOWN) ? p.required : _computeRequired(period, _terms(p));
+        return _required(period, p);
     }
 
     /// @inheritdoc IPaymentAgent
@@ -779,6 +779,12 @@ contract PaymentAgent is IPaymentAgent, IPaymentAgentInit, AccessControl, Initia
         return supply * t.couponNum / t.couponDen + principal;
     }
 
+    /// @dev The period's required funding: stored once known, computed from the record-date supply before.
+    function _required(uint256 period, Period storage p) private view returns (uint256) {
+        return _is(p, P_REQUIRED_KNOWN) ? p.required : _computeRequired(period, _terms(p));
+    }
+
+    /// @dev `_required`, stored on first use (it is fixed once the record time has passed).
     function _knownRequired(uint256 period, Period storage p) private returns (uint256 required) {
         if (_is(p, P_REQUIRED_KNOWN)) return p.required;
         required = _computeRequired(period, _terms(p));
