@@ -1,6 +1,8 @@
 """Early redemption (call) terms: the record and payment times of a call and the coupon accrued to it.
 
 Pure: from the term sheet, its schedule and the call date to the amounts the payment agent schedules.
+Calls follow the term sheet's call options (`redemption.call`: date, price, notice_days) unless the issuer
+explicitly redeems off schedule (`call_price`).
 Accrued coupon per unit = the coupon of the period containing the call date × the part of that period
 elapsed: for ACT/ACT-ICMA the ICMA rule (actual days elapsed / actual days of the period, times the
 period's year fraction); for the other conventions the convention's own year fraction from the period start
@@ -17,7 +19,9 @@ from fractions import Fraction
 from munibond.clock import day_end, day_start
 from munibond.errors import InputError
 from munibond.schedule import Period, Schedule, adjust, business_days_before, year_fraction
-from munibond.terms import TermSheet
+from munibond.terms import Call, TermSheet
+
+PAR = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class CallTerms:
     record_time: int
     payment_time: int
     accrued_per_unit: Fraction  # currency units
+    price: Decimal  # percent of face
     principal_per_unit: Fraction  # currency units, per retired unit
     fraction: Fraction  # of each holding retired
 
@@ -74,6 +79,46 @@ def call_terms(
         record_time=day_end(record_date, terms.timezone),
         payment_time=day_start(payment_date, terms.timezone),
         accrued_per_unit=accrued,
+        price=price,
         principal_per_unit=schedule.denomination * Fraction(price) / 100,
         fraction=fraction,
     )
+
+
+def call_option(terms: TermSheet, call_date: dt.date) -> Call | None:
+    """The term sheet's call option on `call_date` (an unadjusted call date), if there is one."""
+    return next((option for option in terms.redemption.call if option.date == call_date), None)
+
+
+def call_price(
+    terms: TermSheet, call_date: dt.date, price: Decimal | None, announced_on: dt.date, *, off_schedule: bool
+) -> Decimal:
+    """The price (percent of face) of a call on `call_date` announced on `announced_on` (the issuer's local date).
+
+    A call on one of the term sheet's call dates is that option exercised: its price applies (a different
+    `price` is refused) and so does its notice (`notice_days` calendar days before the call date). Any other
+    date is refused unless `off_schedule` (an early redemption outside the bond's terms, at `price`, par if
+    None); the payment agent's own minimum notice applies to every call.
+    """
+    option = call_option(terms, call_date)
+    if option is None:
+        if off_schedule:
+            return PAR if price is None else price
+        listed = ", ".join(o.date.isoformat() for o in terms.redemption.call)
+        reason = f"is not a call date of the term sheet ({listed})" if listed else "the term sheet lists no call option"
+        raise InputError(
+            f"{call_date}: {reason}; pass --off-schedule to redeem early outside the bond's terms", field="date"
+        )
+    if price is not None and price != option.price:
+        raise InputError(
+            f"the term sheet's call on {call_date} is at {option.price}, not {price} (omit --price to use it)",
+            field="price",
+        )
+    deadline = call_date - dt.timedelta(days=option.notice_days)
+    if announced_on > deadline:
+        raise InputError(
+            f"the term sheet's call on {call_date} needs {option.notice_days} days' notice: it had to be "
+            f"announced by {deadline}, today is {announced_on}",
+            field="date",
+        )
+    return option.price

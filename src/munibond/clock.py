@@ -28,6 +28,12 @@ def day_end(day: date, tz: str | ZoneInfo) -> int:
     return day_start(day + timedelta(days=1), tz) - 1
 
 
+def local_date(unix: int, tz: str | ZoneInfo) -> date:
+    """The calendar day in `tz` that contains the Unix time `unix`."""
+    zi = zone(tz) if isinstance(tz, str) else tz
+    return datetime.fromtimestamp(unix, zi).date()
+
+
 def to_unix(moment: datetime, tz: str | ZoneInfo) -> int:
     """Unix time of `moment`; a naive datetime is read as local time in `tz`. Sub-second parts must be 0."""
     if moment.microsecond:

@@ -56,12 +56,17 @@ def node():
     process.wait(timeout=10)
 
 
+CALL_OPTION = {"price": "100.5", "notice_days": 10}
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, node):
     """A term sheet moved into the node's future, and a manifest path of its own."""
     _url, web3 = node
     tmp = tmp_path_factory.mktemp("cli")
     raw = yaml.safe_load((EXAMPLES / "kanagawa-resident-2026.yaml").read_text())
+    # a call option on the third coupon date (exercised by the last test of this module)
+    raw["redemption"]["call"] = [{"date": raw["coupon"]["first_coupon_date"].replace(year=2027), **CALL_OPTION}]
     years = years_to_start_after(raw["issue_date"], web3.eth.get_block("latest")["timestamp"])
     terms = tmp / "kanagawa.yaml"
     terms.write_text(yaml.safe_dump(shift_dates(raw, years), sort_keys=False, allow_unicode=True))
@@ -348,14 +353,24 @@ def test_full_call_is_scheduled_and_cancels_the_later_periods(node, workspace):
     periods = build_schedule(load_term_sheet(terms)).periods
     call_date = periods[2].accrual_end.isoformat()
 
+    before = nonces(web3, "agent", "issuer")
     bad = munibond(url, manifest, "call", "KNGW26", call_date, "--price", "abc")
     assert bad.returncode == 2 and "price: must be a decimal" in bad.stderr
+    other_price = munibond(url, manifest, "call", "KNGW26", call_date, "--price", "101")
+    assert other_price.returncode == 2
+    assert f"price: the term sheet's call on {call_date} is at 100.5, not 101" in other_price.stderr
+    not_listed = munibond(url, manifest, "call", "KNGW26", periods[3].accrual_end.isoformat())
+    assert not_listed.returncode == 2
+    assert f"date: {periods[3].accrual_end}: is not a call date of the term sheet ({call_date})" in not_listed.stderr
+    assert nonces(web3, "agent", "issuer") == before
 
-    before = nonces(web3, "agent")
-    result = munibond(url, manifest, "call", "KNGW26", call_date, "--price", "100.5")
+    result = munibond(url, manifest, "call", "KNGW26", call_date)
     assert result.returncode == 0, result.stderr
     assert f"call scheduled as period {len(periods) + 1}" in result.stdout
-    assert nonces(web3, "agent") == before  # the admin (issuer) schedules it, not the agent
+    assert "at 100.5 % of face" in result.stdout
+    after = nonces(web3, "agent", "issuer")
+    assert after["agent"] == before["agent"]  # the admin (issuer) schedules it, not the agent
+    assert after["issuer"] == before["issuer"] + 1
 
     shown = munibond(url, manifest, "coupon", "status", "KNGW26")
     rows = {

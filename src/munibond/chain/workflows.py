@@ -7,14 +7,16 @@ job exactly once.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
-from munibond.call import CallTerms, call_terms
+from munibond.call import CallTerms, call_price, call_terms
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
@@ -37,6 +39,7 @@ from munibond.chain.register import RegisterLine, holder_register
 from munibond.chain.series import token_scale
 from munibond.chain.servicing import HolderPayment, PeriodRun, claimable_periods, pay_period, payments_in
 from munibond.chain.session import Session
+from munibond.clock import local_date
 from munibond.errors import InputError
 from munibond.investors import InvestorRow, parse_investors, resolve_wallets
 from munibond.schedule import Schedule, build_schedule
@@ -356,15 +359,25 @@ def set_transfers_suspended(session: Session, symbol: str, suspended: bool, *, f
 
 
 def schedule_call(
-    session: Session, symbol: str, call_date: Any, price: Any, fraction: Fraction, *, admin: str
+    session: Session,
+    symbol: str,
+    call_date: dt.date,
+    price: Decimal | None,
+    fraction: Fraction,
+    *,
+    admin: str,
+    off_schedule: bool = False,
 ) -> tuple[CallTerms, int]:
     """Schedule an early redemption of `symbol` (admin); returns the call terms and the agent's period id.
 
-    Validated before sending: the date lies in the bond's life, the agent's notice period is respected.
+    Validated before sending: the date is one of the term sheet's call options (its price and notice apply)
+    or `off_schedule` is set, the date lies in the bond's life, the agent's notice period is respected.
     """
     entry = series_entry(session, symbol)
     terms = load_term_sheet(Path(entry["term_sheet"]))
     schedule = build_schedule(terms)
+    announced_on = local_date(session.now(), terms.timezone)
+    price = call_price(terms, call_date, price, announced_on, off_schedule=off_schedule)
     call = call_terms(terms, schedule, call_date, price, fraction)
     agent = payment_agent(session.project, entry["payment_agent"])
     earliest = session.now() + int(agent.callNotice())

@@ -1,4 +1,4 @@
-"""`munibond call SYMBOL DATE [--price 100] [--fraction 1]`: schedule an early redemption (admin)."""
+"""`munibond call SYMBOL DATE [--fraction 1] [--off-schedule --price P]`: schedule an early redemption (admin)."""
 
 from __future__ import annotations
 
@@ -40,30 +40,44 @@ def _fraction(text: str) -> Fraction:
 @click.command("call")
 @click.argument("symbol")
 @click.argument("date")
-@click.option("--price", default="100", show_default=True, help="Redemption price in percent of face.")
+@click.option(
+    "--price",
+    default=None,
+    help="Redemption price in percent of face (default: the term sheet's price for DATE; par off schedule).",
+)
 @click.option("--fraction", default="1", show_default=True, help="Part of every holding retired (1 = full call).")
+@click.option(
+    "--off-schedule",
+    is_flag=True,
+    help="Redeem early on a DATE that is not one of the term sheet's call options.",
+)
 @click.option("--admin", default="issuer", show_default=True, help="Account with the series' admin role.")
 @network_options
 def call(
     symbol: str,
     date: str,
-    price: str,
+    price: str | None,
     fraction: str,
+    off_schedule: bool,
     admin: str,
     network: str,
     alias_book: Path | None,
     manifest: Path | None,
 ) -> None:
     """Schedule an early redemption of SYMBOL on DATE (moved by the business-day convention); the coupon
-    accrued to that date is paid with the principal. A full call cancels the later periods."""
+    accrued to that date is paid with the principal. DATE must be a call date of the term sheet (its price
+    and notice apply) unless --off-schedule. A full call cancels the later periods."""
     from munibond.chain import workflows
     from munibond.chain.session import connect
 
-    call_date, call_price, call_fraction = _date(date), _price(price), _fraction(fraction)
+    call_date, call_fraction = _date(date), _fraction(fraction)
+    call_price = None if price is None else _price(price)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        terms, period = workflows.schedule_call(session, symbol, call_date, call_price, call_fraction, admin=admin)
+        terms, period = workflows.schedule_call(
+            session, symbol, call_date, call_price, call_fraction, admin=admin, off_schedule=off_schedule
+        )
     click.echo(
         f"{symbol}: call scheduled as period {period + 1}: pays on {terms.payment_date} (record date "
-        f"{terms.record_date}), accrued coupon {terms.accrued_per_unit} and principal {terms.principal_per_unit} "
-        f"per unit, retiring {terms.fraction} of every holding"
+        f"{terms.record_date}) at {terms.price} % of face, accrued coupon {terms.accrued_per_unit} and principal "
+        f"{terms.principal_per_unit} per unit, retiring {terms.fraction} of every holding"
     )
