@@ -90,15 +90,12 @@ def call_option(terms: TermSheet, call_date: dt.date) -> Call | None:
     return next((option for option in terms.redemption.call if option.date == call_date), None)
 
 
-def call_price(
-    terms: TermSheet, call_date: dt.date, price: Decimal | None, announced_on: dt.date, *, off_schedule: bool
-) -> Decimal:
-    """The price (percent of face) of a call on `call_date` announced on `announced_on` (the issuer's local date).
+def call_price(terms: TermSheet, call_date: dt.date, price: Decimal | None, *, off_schedule: bool) -> Decimal:
+    """The price (percent of face) of a call on `call_date`.
 
     A call on one of the term sheet's call dates is that option exercised: its price applies (a different
-    `price` is refused) and so does its notice (`notice_days` calendar days before the call date). Any other
-    date is refused unless `off_schedule` (an early redemption outside the bond's terms, at `price`, par if
-    None); the payment agent's own minimum notice applies to every call.
+    `price` is refused). Any other date is refused unless `off_schedule` (an early redemption outside the
+    bond's terms, at `price`, par if None).
     """
     option = call_option(terms, call_date)
     if option is None:
@@ -114,6 +111,16 @@ def call_price(
             f"the term sheet's call on {call_date} is at {option.price}, not {price} (omit --price to use it)",
             field="price",
         )
+    return option.price
+
+
+def check_call_notice(terms: TermSheet, call_date: dt.date, announced_on: dt.date) -> None:
+    """Refuses a call on one of the term sheet's call dates announced (on the issuer's local date `announced_on`)
+    later than its `notice_days` calendar days before the call date. The payment agent's own minimum notice
+    applies to every call on top of this."""
+    option = call_option(terms, call_date)
+    if option is None:
+        return
     deadline = call_date - dt.timedelta(days=option.notice_days)
     if announced_on > deadline:
         raise InputError(
@@ -121,4 +128,3 @@ def call_price(
             f"announced by {deadline}, today is {announced_on}",
             field="date",
         )
-    return option.price

@@ -371,6 +371,10 @@ def test_full_call_is_scheduled_and_cancels_the_later_periods(node, workspace):
     after = nonces(web3, "agent", "issuer")
     assert after["agent"] == before["agent"]  # the admin (issuer) schedules it, not the agent
     assert after["issuer"] == before["issuer"] + 1
+    again = munibond(url, manifest, "call", "KNGW26", call_date)  # a re-run after an interruption
+    assert again.returncode == 0, again.stderr
+    assert f"call already scheduled (nothing sent) as period {len(periods) + 1}" in again.stdout
+    assert nonces(web3, "agent", "issuer") == after
 
     shown = munibond(url, manifest, "coupon", "status", "KNGW26")
     rows = {

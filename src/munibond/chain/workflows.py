@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
-from munibond.call import CallTerms, call_price, call_terms
+from munibond.call import CallTerms, call_price, call_terms, check_call_notice
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
@@ -358,6 +358,15 @@ def set_transfers_suspended(session: Session, symbol: str, suspended: bool, *, f
     return True
 
 
+@dataclass(frozen=True)
+class ScheduledCall:
+    """A call and the agent period (0-based) that pays it; `sent` is False when it was already scheduled."""
+
+    terms: CallTerms
+    period: int
+    sent: bool
+
+
 def schedule_call(
     session: Session,
     symbol: str,
@@ -367,8 +376,9 @@ def schedule_call(
     *,
     admin: str,
     off_schedule: bool = False,
-) -> tuple[CallTerms, int]:
-    """Schedule an early redemption of `symbol` (admin); returns the call terms and the agent's period id.
+) -> ScheduledCall:
+    """Schedule an early redemption of `symbol` (admin), once: a live period with the same terms is reported
+    instead of scheduling a second one (a re-run after an interruption sends nothing).
 
     Validated before sending: the date is one of the term sheet's call options (its price and notice apply)
     or `off_schedule` is set, the date lies in the bond's life, the agent's notice period is respected.
@@ -376,20 +386,23 @@ def schedule_call(
     entry = series_entry(session, symbol)
     terms = load_term_sheet(Path(entry["term_sheet"]))
     schedule = build_schedule(terms)
-    announced_on = local_date(session.now(), terms.timezone)
-    price = call_price(terms, call_date, price, announced_on, off_schedule=off_schedule)
+    price = call_price(terms, call_date, price, off_schedule=off_schedule)
     call = call_terms(terms, schedule, call_date, price, fraction)
     agent = payment_agent(session.project, entry["payment_agent"])
+    decimals = int(payment_token_at(entry["payment_token"]).decimals())
+    scale = token_scale(terms, decimals) * 10**terms.minor_units
+    coupon = call.accrued_per_unit * scale
+    principal = call.principal_per_unit * scale
+    existing = _live_period_with(agent, call.record_time, call.payment_time, call.fraction, coupon, principal)
+    if existing is not None:
+        return ScheduledCall(call, existing, sent=False)
+    check_call_notice(terms, call_date, local_date(session.now(), terms.timezone))
     earliest = session.now() + int(agent.callNotice())
     if call.payment_time < earliest:
         raise InputError(
             f"the payment date {call.payment_date} is inside the notice period (earliest payment time {earliest})",
             field="date",
         )
-    decimals = int(payment_token_at(entry["payment_token"]).decimals())
-    scale = token_scale(terms, decimals) * 10**terms.minor_units
-    coupon = call.accrued_per_unit * scale
-    principal = call.principal_per_unit * scale
     period_terms = (
         call.record_time,
         call.payment_time,
@@ -401,7 +414,25 @@ def schedule_call(
         principal.denominator,
     )
     agent.scheduleCall(period_terms, sender=session.signers.account(admin))
-    return call, int(agent.periodCount()) - 1
+    return ScheduledCall(call, int(agent.periodCount()) - 1, sent=True)
+
+
+def _live_period_with(
+    agent: Any, record_time: int, payment_time: int, redeemed: Fraction, coupon: Fraction, principal: Fraction
+) -> int | None:
+    """The agent's live (not cancelled) period with exactly these terms, if any."""
+    for period in range(int(agent.periodCount())):
+        t = agent.periodTerms(period)
+        if (int(t.recordTime), int(t.paymentTime)) != (record_time, payment_time):
+            continue
+        same = (
+            Fraction(int(t.redeemNum), int(t.redeemDen) or 1) == redeemed
+            and Fraction(int(t.couponNum), int(t.couponDen)) == coupon
+            and Fraction(int(t.principalNum), int(t.principalDen)) == principal
+        )
+        if same and not agent.periodState(period).cancelled:
+            return period
+    return None
 
 
 def claim(session: Session, symbol: str, period: int, *, holder: str) -> HolderPayment:

@@ -73,11 +73,12 @@ def call(
     call_date, call_fraction = _date(date), _fraction(fraction)
     call_price = None if price is None else _price(price)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        terms, period = workflows.schedule_call(
+        scheduled = workflows.schedule_call(
             session, symbol, call_date, call_price, call_fraction, admin=admin, off_schedule=off_schedule
         )
+    terms, status = scheduled.terms, "scheduled" if scheduled.sent else "already scheduled (nothing sent)"
     click.echo(
-        f"{symbol}: call scheduled as period {period + 1}: pays on {terms.payment_date} (record date "
+        f"{symbol}: call {status} as period {scheduled.period + 1}: pays on {terms.payment_date} (record date "
         f"{terms.record_date}) at {terms.price} % of face, accrued coupon {terms.accrued_per_unit} and principal "
         f"{terms.principal_per_unit} per unit, retiring {terms.fraction} of every holding"
     )

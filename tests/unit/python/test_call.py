@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from munibond.call import call_option, call_price, call_terms
+from munibond.call import call_option, call_price, call_terms, check_call_notice
 from munibond.errors import InputError
 from munibond.schedule import build_schedule
 from munibond.terms import Call, load_term_sheet
@@ -76,46 +76,45 @@ def _with_calls(terms, *options):
 
 def test_a_listed_call_date_takes_the_term_sheets_price(kanagawa):
     terms = _with_calls(kanagawa[0], (dt.date(2028, 3, 25), "101.5", 30), (dt.date(2029, 3, 25), "100.5", 30))
-    price = call_price(terms, dt.date(2029, 3, 25), None, dt.date(2029, 1, 10), off_schedule=False)
+    price = call_price(terms, dt.date(2029, 3, 25), None, off_schedule=False)
     assert price == Decimal("100.5")
     assert call_option(terms, dt.date(2028, 3, 25)).price == Decimal("101.5")
     # the same price given explicitly is accepted; --off-schedule does not override a listed option
-    assert call_price(terms, dt.date(2029, 3, 25), Decimal("100.50"), dt.date(2029, 1, 10), off_schedule=True) == (
-        Decimal("100.5")
-    )
+    assert call_price(terms, dt.date(2029, 3, 25), Decimal("100.50"), off_schedule=True) == (Decimal("100.5"))
 
 
 def test_a_price_other_than_the_listed_one_is_refused(kanagawa):
     terms = _with_calls(kanagawa[0], (dt.date(2029, 3, 25), "100.5", 30))
     with pytest.raises(InputError) as err:
-        call_price(terms, dt.date(2029, 3, 25), Decimal("100"), dt.date(2029, 1, 10), off_schedule=False)
+        call_price(terms, dt.date(2029, 3, 25), Decimal("100"), off_schedule=False)
     assert err.value.field == "price" and "is at 100.5, not 100" in err.value.message
 
 
 def test_the_term_sheets_notice_is_counted_in_calendar_days_before_the_call_date(kanagawa):
     terms = _with_calls(kanagawa[0], (dt.date(2029, 3, 25), "100", 30))
     # 30 days before 25 Mar 2029 is 23 Feb 2029: announced that day is in time, a day later is not
-    assert call_price(terms, dt.date(2029, 3, 25), None, dt.date(2029, 2, 23), off_schedule=False) == 100
+    check_call_notice(terms, dt.date(2029, 3, 25), dt.date(2029, 2, 23))
     with pytest.raises(InputError) as err:
-        call_price(terms, dt.date(2029, 3, 25), None, dt.date(2029, 2, 24), off_schedule=False)
+        check_call_notice(terms, dt.date(2029, 3, 25), dt.date(2029, 2, 24))
     assert err.value.field == "date" and "announced by 2029-02-23, today is 2029-02-24" in err.value.message
+    check_call_notice(terms, dt.date(2028, 9, 25), dt.date(2028, 9, 24))  # not an option: the agent's notice only
 
 
 def test_a_date_that_is_not_a_call_option_needs_off_schedule(kanagawa):
     terms = _with_calls(kanagawa[0], (dt.date(2028, 3, 25), "101", 30), (dt.date(2029, 3, 25), "100.5", 30))
     with pytest.raises(InputError) as err:
-        call_price(terms, dt.date(2028, 9, 25), None, dt.date(2028, 1, 1), off_schedule=False)
+        call_price(terms, dt.date(2028, 9, 25), None, off_schedule=False)
     assert "is not a call date of the term sheet (2028-03-25, 2029-03-25)" in err.value.message
     assert "--off-schedule" in err.value.message
-    assert call_price(terms, dt.date(2028, 9, 25), None, dt.date(2028, 9, 24), off_schedule=True) == 100
-    assert call_price(terms, dt.date(2028, 9, 25), Decimal("102"), dt.date(2028, 1, 1), off_schedule=True) == 102
+    assert call_price(terms, dt.date(2028, 9, 25), None, off_schedule=True) == 100
+    assert call_price(terms, dt.date(2028, 9, 25), Decimal("102"), off_schedule=True) == 102
 
 
 def test_a_bond_without_call_options_is_called_only_off_schedule(kanagawa):
     terms = kanagawa[0]
     assert terms.redemption.call == []
     with pytest.raises(InputError) as err:
-        call_price(terms, dt.date(2029, 3, 25), Decimal("100"), dt.date(2028, 1, 1), off_schedule=False)
+        call_price(terms, dt.date(2029, 3, 25), Decimal("100"), off_schedule=False)
     assert "the term sheet lists no call option" in err.value.message
 
 
