@@ -236,7 +236,7 @@ interface IBondTokenCore is
     /// @notice What the payment agent reads per holder in one call: units at the scheduled record time `time`
     ///         (as `balanceOfAt`), whether the wallet is frozen now, and the agent's settlement bits.
     /// @dev The settlement bits are 29 spare bits of the holder's packed account word (see BondTokenStorage),
-    ///      written only by the PAYER role with `markSettled`; the token gives them no meaning of its own.
+    ///      written only by the PAYER role through `settleAccount`; the token gives them no meaning of its own.
     function paymentAccount(address holder, uint256 time)
         external
         view

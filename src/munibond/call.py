@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from munibond.clock import day_end, day_start
 from munibond.errors import InputError
+from munibond.money import fraction_str
 from munibond.schedule import Period, Schedule, adjust, business_days_before, year_fraction
 from munibond.terms import Call, TermSheet
 
@@ -128,3 +129,26 @@ def check_call_notice(terms: TermSheet, call_date: dt.date, announced_on: dt.dat
             f"announced by {deadline}, today is {announced_on}",
             field="date",
         )
+
+
+def call_schedule(terms: TermSheet, schedule: Schedule) -> list[tuple[Call, CallTerms]]:
+    """Each call option of the term sheet with the terms of a full call exercised on it."""
+    return [
+        (option, call_terms(terms, schedule, option.date, option.price, Fraction(1)))
+        for option in terms.redemption.call
+    ]
+
+
+def call_option_json(option: Call, call: CallTerms) -> dict[str, object]:
+    """JSON-ready view of a call option (`munibond schedule --json`): dates ISO, amounts per unit as "p/q"."""
+    return {
+        "date": option.date.isoformat(),
+        "notice_by": (option.date - dt.timedelta(days=option.notice_days)).isoformat(),
+        "price": str(option.price),
+        "record_date": call.record_date.isoformat(),
+        "payment_date": call.payment_date.isoformat(),
+        "accrued_coupon_per_unit": fraction_str(call.accrued_per_unit),
+        "principal_per_unit": fraction_str(call.principal_per_unit),
+        "record_time": call.record_time,
+        "payment_time": call.payment_time,
+    }

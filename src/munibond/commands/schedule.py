@@ -1,13 +1,15 @@
-"""`munibond schedule TERMS.yaml [--json]`: the coupon and redemption schedule of a term sheet."""
+"""`munibond schedule TERMS.yaml [--json]`: the coupon and redemption schedule of a term sheet, and its call options."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from fractions import Fraction
 from pathlib import Path
 
 import click
 
+from munibond.call import call_option_json, call_schedule
 from munibond.money import fraction_str
 from munibond.schedule import build_schedule
 from munibond.terms import load_term_sheet
@@ -20,8 +22,11 @@ def schedule(terms: Path, as_json: bool) -> None:
     """Show the coupon and redemption schedule of the term sheet TERMS."""
     sheet = load_term_sheet(terms)
     sched = build_schedule(sheet)
+    calls = call_schedule(sheet, sched)
     if as_json:
-        click.echo(json.dumps(sched.to_json_dict(), indent=2))
+        data = sched.to_json_dict()
+        data["calls"] = [call_option_json(option, call) for option, call in calls]
+        click.echo(json.dumps(data, indent=2))
         return
 
     from rich.table import Table
@@ -51,7 +56,33 @@ def schedule(terms: Path, as_json: bool) -> None:
             _amount(p.coupon_per_unit, cur.minor_units),
             _amount(p.principal_per_unit, cur.minor_units),
         )
-    make_console().print(table)
+    console = make_console()
+    console.print(table)
+    if calls:
+        options = Table(
+            title="call options (a full call on each date; the coupon accrued to it is paid with the principal)"
+        )
+        for header in (
+            "call date",
+            "notice by",
+            "price %",
+            "record date",
+            "payment date",
+            "accrued / unit",
+            "principal / unit",
+        ):
+            options.add_column(header, justify="right")
+        for option, call in calls:
+            options.add_row(
+                option.date.isoformat(),
+                (option.date - dt.timedelta(days=option.notice_days)).isoformat(),
+                str(option.price),
+                call.record_date.isoformat(),
+                call.payment_date.isoformat(),
+                _amount(call.accrued_per_unit, cur.minor_units),
+                _amount(call.principal_per_unit, cur.minor_units),
+            )
+        console.print(options)
 
 
 def _amount(value: Fraction, minor_units: int) -> str:

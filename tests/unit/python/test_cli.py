@@ -26,6 +26,43 @@ def test_schedule_json():
     assert first["coupon_per_unit"] == "3009/73"
     assert first["record_date"] == "2026-09-24"
     assert data["periods"][-1]["principal_per_unit"] == "10000"
+    assert data["calls"] == []
+
+
+def test_schedule_shows_the_term_sheets_call_options(tmp_path):
+    callable_bond = tmp_path / "callable.yaml"
+    text = KANAGAWA.read_text()
+    assert "  call: []" in text
+    callable_bond.write_text(
+        text.replace(
+            "  call: []",
+            '  call: [{date: 2027-09-25, price: "100.5", notice_days: 10}, '
+            '{date: 2027-12-25, price: "100", notice_days: 30}]',
+        )
+    )
+    result = runner().invoke(main, ["schedule", str(callable_bond), "--json"])
+    assert result.exit_code == 0, result.stderr
+    on_coupon_date, mid_period = json.loads(result.stdout)["calls"]
+    # 25 Sep 2027 is a Saturday: paid on Friday the 24th (preceding), record date one business day before
+    # (Thursday the 23rd is Autumnal Equinox Day, so the 22nd); on a coupon date the whole coupon is accrued
+    assert on_coupon_date == {
+        "date": "2027-09-25",
+        "notice_by": "2027-09-15",
+        "price": "100.5",
+        "record_date": "2027-09-22",
+        "payment_date": "2027-09-24",
+        "accrued_coupon_per_unit": "85/2",
+        "principal_per_unit": "10050",
+        "record_time": on_coupon_date["record_time"],
+        "payment_time": on_coupon_date["payment_time"],
+    }
+    # 91 of the 182 days from 25 Sep 2027 to 25 Mar 2028 (ICMA): half of the ¥42.5 coupon
+    assert mid_period["accrued_coupon_per_unit"] == "85/4" and mid_period["notice_by"] == "2027-11-25"
+    assert mid_period["payment_date"] == "2027-12-24"
+
+    table = runner().invoke(main, ["schedule", str(callable_bond)], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.stderr
+    assert "call options" in table.stdout and "2027-11-25" in table.stdout and "10,050" in table.stdout
 
 
 def test_schedule_table():
