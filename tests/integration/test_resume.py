@@ -7,10 +7,8 @@ connection would; the re-run must complete the rest without repeating anything.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
-import yaml
 from ape.exceptions import ContractLogicError
 
 from munibond.allocations import Allocation, parse_allocations
@@ -19,15 +17,10 @@ from munibond.chain.deployment import bond_token, payment_agent
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.events import logs_since
 from munibond.chain.issuance import issue
-from munibond.chain.manifest import Manifest
 from munibond.chain.servicing import claimable_periods, fund_period, pay_period
-from munibond.chain.session import Session
-from munibond.chain.signers import AliasBook, Signers
-from munibond.demo import shift_dates, years_to_start_after
 from munibond.errors import InputError
+from tests.integration.example_series import EXAMPLES, deploy_example_series
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
 SALT = b"resume-test"
 
 
@@ -48,18 +41,7 @@ def interrupt_after(calls: int):
 
 @pytest.fixture(scope="module")
 def session(project, chain, tmp_path_factory):
-    import ape
-
-    tmp = tmp_path_factory.mktemp("resume")
-    raw = yaml.safe_load((EXAMPLES / "kanagawa-resident-2026.yaml").read_text())
-    terms = tmp / "kanagawa.yaml"
-    terms.write_text(yaml.safe_dump(shift_dates(raw, years_to_start_after(raw["issue_date"], chain.pending_timestamp))))
-    signers = Signers(ape.accounts, True, AliasBook.load(EXAMPLES / "accounts.local.yaml"))
-    s = Session(project, chain, chain.provider, signers, Manifest(tmp / "manifest.json", "local", chain.chain_id))
-    (entry,) = workflows.deploy(
-        s, [workflows.load_deployment_input(terms)], payment_token=None, test_payment_token=True
-    )
-    return s, entry, terms
+    return deploy_example_series(project, chain, tmp_path_factory.mktemp("resume"))
 
 
 def test_interrupted_onboarding_issuance_and_payment_complete_exactly_once(session):

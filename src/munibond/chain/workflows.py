@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
+from munibond.bank_payments import BankPayment, parse_bank_payments
 from munibond.call import CallTerms, call_price, call_terms, check_call_notice
+from munibond.chain import settlement
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
@@ -39,9 +41,11 @@ from munibond.chain.register import RegisterLine, holder_register
 from munibond.chain.series import token_scale
 from munibond.chain.servicing import HolderPayment, PeriodRun, claimable_periods, pay_period, payments_in
 from munibond.chain.session import Session
+from munibond.chain.settlement import BankPaymentRun, TaxTransfer
 from munibond.clock import local_date
-from munibond.errors import InputError
+from munibond.errors import InputError, Issue
 from munibond.investors import InvestorRow, parse_investors, resolve_wallets
+from munibond.money import TAX_CLASSES_BY_ID
 from munibond.schedule import Schedule, build_schedule
 from munibond.terms import TermSheet, load_term_sheet, term_sheet_hash
 
@@ -454,7 +458,7 @@ def claim(session: Session, symbol: str, period: int, *, holder: str) -> HolderP
 
 def claim_outstanding(session: Session, symbol: str, *, holder: str) -> list[HolderPayment]:
     """A holder pulls every period payable to it now in one transaction (`claimMany`: the transaction's base
-    cost and first accesses are shared, ~60k gas per period for two instead of ~88k each)."""
+    cost and first accesses are shared, ~57k gas per period for two instead of ~85k each)."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
     signer = session.signers.account(holder)
@@ -463,3 +467,129 @@ def claim_outstanding(session: Session, symbol: str, *, holder: str) -> list[Hol
         raise InputError(f"{holder} has nothing to claim on {symbol} now", field="holder")
     receipt = agent.claimMany(periods, sender=signer)
     return [payment for period in periods for payment in payments_in([receipt], agent, period)]
+
+
+def _live_period(session: Session, agent: Any, period: int, *, record_passed: bool) -> Any:
+    """Terms of `period` (1-based), which must be live (not cancelled) and, if asked, past its record time."""
+    _check_period(agent, period)
+    if agent.periodState(period - 1).cancelled:
+        raise InputError(f"period {period} was cancelled (by a call or an amendment)", field="period")
+    terms = agent.periodTerms(period - 1)
+    if record_passed and int(terms.recordTime) >= session.now():
+        raise InputError(f"the record date of period {period} has not passed yet", field="period")
+    return terms
+
+
+def load_bank_payments(path: Path) -> list[BankPayment]:
+    return parse_bank_payments(path)
+
+
+def record_bank_payments(
+    session: Session,
+    symbol: str,
+    period: int,
+    path: Path,
+    payments: list[BankPayment],
+    *,
+    payer: str,
+    batch_size: int,
+    progress: Progress = _quiet,
+) -> BankPaymentRun:
+    """Record the holders of `payments` as paid by bank transfer for `period` (1-based), once each.
+
+    Checked before sending: aliases resolve, the record date has passed, every wallet held units then.
+    Record them before `pay` pushes the period, or the push pays them on chain as well.
+    """
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    terms = _live_period(session, agent, period, record_passed=True)
+    token = bond_token(session.project, entry["token"])
+    file = str(path)
+    issues: list[Issue] = []
+    resolved: list[tuple[str, bytes]] = []
+    for row in payments:
+        try:
+            wallet = session.signers.address(row.alias) if row.alias else row.wallet
+        except InputError as exc:
+            issues.append(Issue(f"cannot resolve alias {row.alias!r}: {exc.message}", file, row.line, "wallet"))
+            continue
+        if int(token.balanceOfAt(wallet, int(terms.recordTime))) == 0:
+            issues.append(
+                Issue(f"{wallet} held no units at the record date of period {period}", file, row.line, "wallet")
+            )
+            continue
+        resolved.append((wallet, row.reference_hash))
+    if issues:
+        raise InputError.from_issues(issues)
+    return settlement.record_bank_payments(
+        agent, period - 1, resolved, session.signers.account(payer), batch_size=batch_size, progress=progress
+    )
+
+
+def release_escrow(
+    session: Session, symbol: str, period: int, holder: str, *, to: str | None, payer: str
+) -> HolderPayment | None:
+    """Pay the escrowed entitlement of `holder` for `period` (1-based) to `to` (default: the holder); None when
+    nothing is in escrow (any longer). Checked before sending: `to` is verified, not frozen, and the holder's
+    own wallet or another wallet of the same investor."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    _check_period(agent, period)
+    holder_address = session.signers.address(holder)
+    to_address = holder_address if to is None else session.signers.address(to)
+    if int(agent.escrowOf(period - 1, holder_address)) == 0:
+        return None
+    registry = _registry(session)
+    token = bond_token(session.project, entry["token"])
+    if not registry.isVerified(to_address):
+        raise InputError(f"{to_address} is not verified in the investor registry: the escrow stays", field="to")
+    if token.isFrozen(to_address):
+        raise InputError(f"{to_address} is frozen on {symbol}: the escrow stays", field="to")
+    if to_address != holder_address and _identity(registry, to_address) != _identity(registry, holder_address):
+        raise InputError(f"{to_address} is not a wallet of the same investor as {holder_address}", field="to")
+    return settlement.release_escrow(agent, period - 1, holder_address, to_address, session.signers.account(payer))
+
+
+def _identity(registry: Any, wallet: str) -> int:
+    """The investor identity in the registry's packed record of `wallet` (its low 160 bits)."""
+    return int(registry.record(wallet)) & (2**160 - 1)
+
+
+def reclaim(session: Session, symbol: str, period: int, *, to: str | None, payer: str) -> int | None:
+    """Return the funding of `period` (1-based) not assigned to any holder to `to` (default: the payer), closing
+    the period; None when it is already closed. Refused before sending until the reclaim date."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    _check_period(agent, period)
+    state = agent.periodState(period - 1)
+    if state.closed:
+        return None
+    if session.now() < int(state.reclaimAfter):
+        when = dt.datetime.fromtimestamp(int(state.reclaimAfter), dt.UTC).isoformat()
+        raise InputError(f"period {period} can be reclaimed from {when}", field="period")
+    signer = session.signers.account(payer)
+    return settlement.reclaim_unassigned(
+        agent, period - 1, session.signers.address(to) if to else signer.address, signer
+    )
+
+
+def sweep_tax(session: Session, symbol: str, *, sender: str) -> list[TaxTransfer]:
+    """Transfer the withholding accrued by claims (push batches transfer their own) to the tax accounts."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    return settlement.sweep_withheld_tax(agent, sorted(TAX_CLASSES_BY_ID), session.signers.account(sender))
+
+
+def mark_default(session: Session, symbol: str, period: int, *, sender: str) -> bool:
+    """Record that `period` (1-based) passed its payment date unfunded; False when already recorded.
+    Refused before sending before the payment date and when the period is covered."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    terms = _live_period(session, agent, period, record_passed=True)
+    if agent.periodState(period - 1).defaulted:
+        return False
+    if session.now() < int(terms.paymentTime):
+        raise InputError(f"the payment date of period {period} has not come yet", field="period")
+    if int(agent.fundingShortfall(period - 1)) == 0:
+        raise InputError(f"period {period} is fully funded: it is not in default", field="period")
+    return settlement.mark_payment_default(agent, period - 1, session.signers.account(sender))

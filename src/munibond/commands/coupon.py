@@ -179,3 +179,141 @@ def claim(
             f"period {p.period + 1}: {holder} {state} (coupon {p.coupon_gross}, principal {p.principal_gross}, "
             f"tax {sum(p.taxes)})"
         )
+
+
+@coupon.command("offchain")
+@click.argument("symbol")
+@click.argument("period", type=int)
+@click.argument("payments_csv", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
+@network_options
+def offchain(
+    symbol: str,
+    period: int,
+    payments_csv: Path,
+    payer: str,
+    batch_size: int,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Record the holders in PAYMENTS_CSV (wallet,reference) as paid for PERIOD (1-based) by bank transfer.
+
+    Nothing moves on chain: each holder is marked settled with the hash of its bank reference (units are
+    burned on a redemption period). Run it before `coupon pay`, which then skips them. Idempotent.
+    """
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    rows = workflows.load_bank_payments(payments_csv)
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        run = workflows.record_bank_payments(
+            session, symbol, period, payments_csv, rows, payer=payer, batch_size=batch_size, progress=click.echo
+        )
+    for r in run.recorded:
+        click.echo(
+            f"  {r.holder}: coupon {r.coupon_gross} principal {r.principal_gross} paid by bank "
+            f"(reference {r.reference_hash})"
+        )
+    click.echo(
+        f"period {period}: recorded {len(run.recorded)} bank payments, {len(run.already_settled)} already settled"
+    )
+
+
+@coupon.command("release")
+@click.argument("symbol")
+@click.argument("period", type=int)
+@click.argument("holder")
+@click.option("--to", default=None, help="Pay to this wallet of the same investor (default: HOLDER).")
+@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+@network_options
+def release(
+    symbol: str,
+    period: int,
+    holder: str,
+    to: str | None,
+    payer: str,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Pay HOLDER's escrowed entitlement for PERIOD (1-based) once it is verified and not frozen again."""
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        payment = workflows.release_escrow(session, symbol, period, holder, to=to, payer=payer)
+    if payment is None:
+        click.echo(f"period {period}: nothing in escrow for {holder} (nothing sent)")
+        return
+    click.echo(
+        f"period {period}: released to {payment.to}: coupon {payment.coupon_gross} principal "
+        f"{payment.principal_gross} tax {sum(payment.taxes)} net {payment.net}"
+    )
+
+
+@coupon.command("reclaim")
+@click.argument("symbol")
+@click.argument("period", type=int)
+@click.option("--to", default=None, help="Where the unassigned funding goes (default: the payer).")
+@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+@network_options
+def reclaim(
+    symbol: str,
+    period: int,
+    to: str | None,
+    payer: str,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Return the funding of PERIOD (1-based) that no holder claimed once its reclaim date passed, closing it.
+
+    Escrowed amounts stay for their holders; rounding remainders and unclaimed entitlements come back.
+    """
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        amount = workflows.reclaim(session, symbol, period, to=to, payer=payer)
+    if amount is None:
+        click.echo(f"period {period} is already closed (nothing sent)")
+    else:
+        click.echo(f"period {period}: reclaimed {amount}; the period is closed")
+
+
+@coupon.command("sweep-tax")
+@click.argument("symbol")
+@click.option("--sender", default="treasury", show_default=True, help="Account that sends (anyone may).")
+@network_options
+def sweep_tax(symbol: str, sender: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
+    """Transfer the withholding accrued by claims to the tax accounts (push batches transfer their own)."""
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        transfers = workflows.sweep_tax(session, symbol, sender=sender)
+    for t in transfers:
+        click.echo(f"  tax class {t.tax_class}: {t.amount} to {t.account}")
+    click.echo(f"swept {sum(t.amount for t in transfers)} in {len(transfers)} transfers")
+
+
+@coupon.command("default")
+@click.argument("symbol")
+@click.argument("period", type=int)
+@click.option("--sender", default="treasury", show_default=True, help="Account that sends (anyone may).")
+@network_options
+def default(
+    symbol: str, period: int, sender: str, network: str, alias_book: Path | None, manifest: Path | None
+) -> None:
+    """Record that PERIOD (1-based) passed its payment date unfunded (a payment default).
+
+    Funding the period later (`coupon pay`) cures it; both are recorded on chain with events.
+    """
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        marked = workflows.mark_default(session, symbol, period, sender=sender)
+    click.echo(f"period {period}: payment default " + ("recorded" if marked else "already recorded (nothing sent)"))

@@ -96,3 +96,12 @@ def test_group_lists_lazy_commands():
     assert result.exit_code == 0
     for name in COMMANDS:
         assert name in result.stdout
+
+
+def test_bank_payment_file_errors_exit_2_before_connecting(tmp_path):
+    bad = tmp_path / "bank.csv"
+    bad.write_text("wallet,reference\nalias:investor_c,TX 1\nalias:investor_d,\n")
+    # the network is unreachable: the file is refused before any connection is tried
+    result = runner().invoke(main, ["coupon", "offchain", "KNGW26", "1", str(bad), "--network", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {bad}:3: reference: must name the bank transfer (its reference or id)"

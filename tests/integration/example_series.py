@@ -1,0 +1,33 @@
+"""The example resident bond deployed through the library on Ape's test chain, its dates moved ahead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from munibond.chain import workflows
+from munibond.chain.manifest import Manifest
+from munibond.chain.session import Session
+from munibond.chain.signers import AliasBook, Signers
+from munibond.demo import shift_dates, years_to_start_after
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+def deploy_example_series(project: Any, chain: Any, tmp: Path) -> tuple[Session, dict[str, Any], Path]:
+    """A session on the test chain with KNGW26 deployed (test payment token); returns it, the manifest entry
+    and the moved term sheet."""
+    import ape
+
+    raw = yaml.safe_load((EXAMPLES / "kanagawa-resident-2026.yaml").read_text())
+    terms = tmp / "kanagawa.yaml"
+    terms.write_text(yaml.safe_dump(shift_dates(raw, years_to_start_after(raw["issue_date"], chain.pending_timestamp))))
+    signers = Signers(ape.accounts, True, AliasBook.load(EXAMPLES / "accounts.local.yaml"))
+    s = Session(project, chain, chain.provider, signers, Manifest(tmp / "manifest.json", "local", chain.chain_id))
+    (entry,) = workflows.deploy(
+        s, [workflows.load_deployment_input(terms)], payment_token=None, test_payment_token=True
+    )
+    return s, entry, terms
