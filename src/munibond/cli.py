@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "redeem": "munibond.commands.coupon:redeem",
     "transfers": "munibond.commands.transfers:transfers",
     "call": "munibond.commands.call:call",
+    "amend": "munibond.commands.amend:amend",
 }
 
 INPUT_ERROR_EXIT = 2

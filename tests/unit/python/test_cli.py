@@ -105,3 +105,13 @@ def test_bank_payment_file_errors_exit_2_before_connecting(tmp_path):
     result = runner().invoke(main, ["coupon", "offchain", "KNGW26", "1", str(bad), "--network", "http://127.0.0.1:9"])
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {bad}:3: reference: must name the bank transfer (its reference or id)"
+
+
+def test_a_malformed_amended_term_sheet_exits_2_before_connecting(tmp_path):
+    bad = tmp_path / "amended.yaml"
+    text = KANAGAWA.read_text().replace("business_days_before_payment: 1", "business_days_before_payment: -1")
+    bad.write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "business_days_before_payment: -1" in row)
+    result = runner().invoke(main, ["amend", "KNGW26", str(bad), "--network", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {bad}:{line}: record_date.business_days_before_payment: ")

@@ -1,0 +1,54 @@
+"""`munibond amend SYMBOL TERMS.yaml [--dry-run]`: amend a deployed series' schedule to a corrected term sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from munibond.commands.options import network_options
+
+
+def _day(unix: int) -> str:
+    return dt.datetime.fromtimestamp(unix, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@click.command("amend")
+@click.argument("symbol")
+@click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--admin", default="issuer", show_default=True, help="Account with the payment agent's admin role.")
+@click.option("--dry-run", is_flag=True, help="Show what would be amended and send nothing.")
+@network_options
+def amend(
+    symbol: str,
+    terms: Path,
+    admin: str,
+    dry_run: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Amend the payment schedule of SYMBOL to the term sheet TERMS (a corrected or re-dated version of the one
+    it was deployed from, or the same file after a holiday calendar changed).
+
+    Only schedule terms may differ (dates, calendar, conventions, record date, redemption); the periods that
+    change must be before their record date and unpaid. One admin transaction per changed period, with old and
+    new terms in its event; then the term-sheet hash. Idempotent.
+    """
+    from munibond.chain import workflows
+    from munibond.chain.session import connect
+    from munibond.terms import load_term_sheet
+
+    load_term_sheet(terms)  # a malformed file stops here, before any connection
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        report = workflows.amend_terms(session, symbol, terms, admin=admin, dry_run=dry_run)
+    verb = "would amend" if dry_run else "amended"
+    for c in report.changes:
+        click.echo(
+            f"  period {c.period + 1}: record {_day(c.old.record_time)} -> {_day(c.new.record_time)}, "
+            f"payment {_day(c.old.payment_time)} -> {_day(c.new.payment_time)}, "
+            f"coupon {c.old.coupon} -> {c.new.coupon}, principal {c.old.principal} -> {c.new.principal} per unit"
+        )
+    hash_note = "; term-sheet hash " + ("would be updated" if dry_run else "updated") if report.hash_updated else ""
+    click.echo(f"{symbol}: {verb} {len(report.changes)} periods{hash_note}")
