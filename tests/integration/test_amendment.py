@@ -8,8 +8,8 @@ import json
 import pytest
 import yaml
 
-from munibond.chain import workflows
 from munibond.chain.deployment import bond_token, payment_agent
+from munibond.chain.term_amendment import amend_terms
 from munibond.errors import InputError
 from munibond.schedule import build_schedule
 from munibond.terms import load_term_sheet, term_sheet_hash
@@ -49,11 +49,11 @@ def test_a_record_date_correction_amends_every_period_once(series, tmp_path):
     token = bond_token(s.project, entry["token"])
 
     sent = nonce(s, "issuer")
-    preview = workflows.amend_terms(s, SYMBOL, path, admin="issuer", dry_run=True)
+    preview = amend_terms(s, SYMBOL, path, admin="issuer", dry_run=True)
     assert len(preview.changes) == len(schedule.periods) and preview.hash_updated
     assert nonce(s, "issuer") == sent
 
-    report = workflows.amend_terms(s, SYMBOL, path, admin="issuer")
+    report = amend_terms(s, SYMBOL, path, admin="issuer")
     assert [c.period for c in report.changes] == list(range(len(schedule.periods)))
     assert nonce(s, "issuer") == sent + len(schedule.periods) + 1  # one per period, then the hash
     for i, period in enumerate(schedule.periods):
@@ -68,7 +68,7 @@ def test_a_record_date_correction_amends_every_period_once(series, tmp_path):
     manifest = json.loads(s.manifest.path.read_text())
     assert manifest["series"][SYMBOL]["term_sheet"] == str(path)
 
-    again = workflows.amend_terms(s, SYMBOL, path, admin="issuer")
+    again = amend_terms(s, SYMBOL, path, admin="issuer")
     assert again.changes == [] and not again.hash_updated
     assert nonce(s, "issuer") == sent + len(schedule.periods) + 1
 
@@ -87,7 +87,7 @@ def test_what_the_token_fixed_at_deployment_cannot_be_amended(series, tmp_path, 
     path = amended(terms, tmp_path, change)
     sent = nonce(s, "issuer")
     with pytest.raises(InputError) as err:
-        workflows.amend_terms(s, SYMBOL, path, admin="issuer")
+        amend_terms(s, SYMBOL, path, admin="issuer")
     assert err.value.file == str(path) and err.value.field == field and message in err.value.message
     assert err.value.line is not None
     assert nonce(s, "issuer") == sent
@@ -105,21 +105,21 @@ def test_periods_cannot_be_added_or_removed(series, tmp_path):
     if len(build_schedule(load_term_sheet(path)).periods) == len(build_schedule(load_term_sheet(terms)).periods):
         pytest.fail("the amended example was meant to change the number of periods")
     with pytest.raises(InputError, match="periods can be amended, not added or removed"):
-        workflows.amend_terms(s, SYMBOL, path, admin="issuer")
+        amend_terms(s, SYMBOL, path, admin="issuer")
 
 
 def test_a_period_past_its_record_date_is_locked_the_later_ones_are_not(series, tmp_path):
     s, _entry, terms, agent = series
     s.chain.mine(timestamp=int(agent.periodTerms(0).recordTime) + 1)
     with pytest.raises(InputError, match="period 1: its record date has passed, its terms are locked"):
-        workflows.amend_terms(s, SYMBOL, amended(terms, tmp_path, two_business_days), admin="issuer")
+        amend_terms(s, SYMBOL, amended(terms, tmp_path, two_business_days), admin="issuer")
 
     # a redemption price correction touches only the last period: still open, so it is amended
     def price(raw) -> None:
         raw["redemption"]["price"] = "100.5"
 
     path = amended(terms, tmp_path, price)
-    report = workflows.amend_terms(s, SYMBOL, path, admin="issuer")
+    report = amend_terms(s, SYMBOL, path, admin="issuer")
     last = len(build_schedule(load_term_sheet(path)).periods) - 1
     assert [c.period for c in report.changes] == [last]
     assert report.changes[0].new.principal == report.changes[0].old.principal * 201 / 200

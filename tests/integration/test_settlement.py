@@ -11,7 +11,7 @@ from eth_utils import keccak
 
 from munibond.allocations import Allocation, parse_allocations
 from munibond.bank_payments import parse_bank_payments
-from munibond.chain import workflows
+from munibond.chain import settlement, workflows
 from munibond.chain.deployment import bond_token, payment_agent
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import issue
@@ -67,14 +67,16 @@ def test_bank_payments_are_recorded_once_and_the_push_skips_them(series, tmp_pat
     c = s.signers.address("investor_c")
     cash_before = int(cash.balanceOf(c))
 
-    run = workflows.record_bank_payments(s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=50)
+    run = settlement.record_bank_payments(
+        s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=50
+    )
     (record,) = run.recorded
     assert record.holder == c and record.coupon_gross == coupon_of(s, token, agent, "investor_c", 0) > 0
     assert record.reference_hash == "0x" + keccak(text="MIZUHO 20270925-0001").hex()
     assert agent.isSettled(0, c)
 
     sent = nonce(s, "treasury")
-    again = workflows.record_bank_payments(
+    again = settlement.record_bank_payments(
         s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=50
     )
     assert again.recorded == [] and again.already_settled == [c]
@@ -95,7 +97,7 @@ def test_a_bank_payment_for_a_wallet_without_units_is_refused_before_sending(ser
     at_payment_date(s, agent, 0)
     sent = nonce(s, "treasury")
     with pytest.raises(InputError) as err:
-        workflows.record_bank_payments(s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=50)
+        settlement.record_bank_payments(s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=50)
     issue_ = err.value.issues[0]
     assert (issue_.file, issue_.line, issue_.field) == (str(bank), 3, "wallet")
     assert "held no units at the record date of period 1" in issue_.message
@@ -107,7 +109,7 @@ def test_bank_payments_wait_for_the_record_date(series, tmp_path):
     bank = tmp_path / "bank.csv"
     bank.write_text("wallet,reference\nalias:investor_c,REF-1\n")
     with pytest.raises(InputError, match="record date of period 1 has not passed"):
-        workflows.record_bank_payments(s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=50)
+        settlement.record_bank_payments(s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=50)
 
 
 def test_an_escrowed_entitlement_is_released_once_the_holder_is_eligible_again(series):
@@ -121,20 +123,20 @@ def test_an_escrowed_entitlement_is_released_once_the_holder_is_eligible_again(s
 
     sent = nonce(s, "treasury")
     with pytest.raises(InputError, match="is frozen on KNGW26: the escrow stays"):
-        workflows.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury")
+        settlement.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury")
     with pytest.raises(InputError, match="not a wallet of the same investor"):
-        workflows.release_escrow(s, SYMBOL, 1, "investor_a", to="investor_c", payer="treasury")
+        settlement.release_escrow(s, SYMBOL, 1, "investor_a", to="investor_c", payer="treasury")
     assert nonce(s, "treasury") == sent
 
     token.setAddressFrozen(a, False, sender=s.signers.account("agent"))
     before = int(cash.balanceOf(a))
-    payment = workflows.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury")
+    payment = settlement.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury")
     assert payment is not None and payment.to == a and payment.coupon_gross == gross
     # an individual: 15.315 % national and 5 % local, each floored
     assert payment.taxes == (gross * 15315 // 100000, gross * 5 // 100)
     assert int(cash.balanceOf(a)) - before == payment.net == gross - sum(payment.taxes)
     assert int(agent.escrowOf(0, a)) == 0 and conserved(agent, 0)
-    assert workflows.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury") is None
+    assert settlement.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury") is None
 
 
 def test_escrow_is_released_to_another_wallet_of_the_same_investor(series):
@@ -144,7 +146,7 @@ def test_escrow_is_released_to_another_wallet_of_the_same_investor(series):
     at_payment_date(s, agent, 0)
     workflows.pay(s, SYMBOL, 1, payer="treasury", batch_size=50)
     before = int(cash.balanceOf(b2))
-    payment = workflows.release_escrow(s, SYMBOL, 1, "investor_b", to="investor_b2", payer="treasury")
+    payment = settlement.release_escrow(s, SYMBOL, 1, "investor_b", to="investor_b2", payer="treasury")
     assert payment is not None and payment.holder == b and payment.to == b2
     assert payment.coupon_gross == coupon_of(s, token, agent, "investor_b", 0)
     assert int(cash.balanceOf(b2)) - before == payment.net > 0
@@ -159,15 +161,15 @@ def test_unassigned_funding_is_reclaimed_once_after_the_deadline(series, tmp_pat
     assert held == int(agent.requiredFunding(0)) - coupon_of(s, token, agent, "investor_d", 0) > 0
 
     with pytest.raises(InputError, match="period 1 can be reclaimed from"):
-        workflows.reclaim(s, SYMBOL, 1, to=None, payer="treasury")
+        settlement.reclaim(s, SYMBOL, 1, to=None, payer="treasury")
     s.chain.mine(timestamp=int(agent.periodState(0).reclaimAfter))
     treasury = s.signers.address("treasury")
     before = int(cash.balanceOf(treasury))
-    assert workflows.reclaim(s, SYMBOL, 1, to=None, payer="treasury") == held
+    assert settlement.reclaim(s, SYMBOL, 1, to=None, payer="treasury") == held
     assert int(cash.balanceOf(treasury)) - before == held
     assert agent.periodState(0).closed and int(agent.accounts(0).reclaimed) == held and conserved(agent, 0)
     sent = nonce(s, "treasury")
-    assert workflows.reclaim(s, SYMBOL, 1, to=None, payer="treasury") is None
+    assert settlement.reclaim(s, SYMBOL, 1, to=None, payer="treasury") is None
     assert nonce(s, "treasury") == sent
 
 
@@ -182,12 +184,12 @@ def test_withholding_accrued_by_claims_is_swept_to_the_tax_account_once(series):
 
     office = s.signers.address("tax_office")
     before = int(cash.balanceOf(office))
-    transfers = workflows.sweep_tax(s, SYMBOL, sender="treasury")
+    transfers = settlement.sweep_tax(s, SYMBOL, sender="treasury")
     assert {t.account for t in transfers} == {office}
     assert {t.tax_class for t in transfers} == {2, 3}  # jp_individual, jp_corporate
     assert sum(t.amount for t in transfers) == withheld == int(cash.balanceOf(office)) - before
     sent = nonce(s, "treasury")
-    assert workflows.sweep_tax(s, SYMBOL, sender="treasury") == []
+    assert settlement.sweep_tax(s, SYMBOL, sender="treasury") == []
     assert nonce(s, "treasury") == sent
 
 
@@ -195,16 +197,16 @@ def test_an_unfunded_payment_date_is_recorded_as_default_and_cured_by_paying(ser
     s, _token, agent, _cash = series
     s.chain.mine(timestamp=int(agent.periodTerms(0).recordTime) + 1)
     with pytest.raises(InputError, match="payment date of period 1 has not come yet"):
-        workflows.mark_default(s, SYMBOL, 1, sender="treasury")
+        settlement.mark_default(s, SYMBOL, 1, sender="treasury")
 
     at_payment_date(s, agent, 0)
-    assert workflows.mark_default(s, SYMBOL, 1, sender="treasury") is True
+    assert settlement.mark_default(s, SYMBOL, 1, sender="treasury") is True
     assert agent.periodState(0).defaulted and int(agent.openDefaults()) == 1
-    assert workflows.mark_default(s, SYMBOL, 1, sender="treasury") is False
+    assert settlement.mark_default(s, SYMBOL, 1, sender="treasury") is False
 
     run = workflows.pay(s, SYMBOL, 1, payer="treasury", batch_size=50)
     assert not agent.periodState(0).defaulted and int(agent.openDefaults()) == 0
     cured = [log for tx in run.transactions for log in agent.PaymentDefaultCured.from_receipt(tx)]
     assert [int(log["period"]) for log in cured] == [0]
     with pytest.raises(InputError, match="period 1 is fully funded: it is not in default"):
-        workflows.mark_default(s, SYMBOL, 1, sender="treasury")
+        settlement.mark_default(s, SYMBOL, 1, sender="treasury")

@@ -8,11 +8,25 @@ anywhere can be started again and finishes the job exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from munibond.chain.servicing import DEFAULT_BATCH_SIZE, HolderPayment, payments_in
+from munibond.bank_payments import BankPayment, parse_bank_payments
+from munibond.chain.deployment import bond_token, payment_agent
+from munibond.chain.lookup import check_period, investor_registry, series_entry
+from munibond.chain.servicing import HolderPayment, payments_in
+from munibond.chain.session import Session
+from munibond.errors import InputError, Issue
+from munibond.money import TAX_CLASSES_BY_ID
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -41,16 +55,143 @@ class TaxTransfer:
     amount: int
 
 
+def _live_period(session: Session, agent: Any, period: int, *, record_passed: bool) -> Any:
+    """Terms of `period` (1-based), which must be live (not cancelled) and, if asked, past its record time."""
+    check_period(agent, period)
+    if agent.periodState(period - 1).cancelled:
+        raise InputError(f"period {period} was cancelled (by a call or an amendment)", field="period")
+    terms = agent.periodTerms(period - 1)
+    if record_passed and int(terms.recordTime) >= session.now():
+        raise InputError(f"the record date of period {period} has not passed yet", field="period")
+    return terms
+
+
+def load_bank_payments(path: Path) -> list[BankPayment]:
+    return parse_bank_payments(path)
+
+
 def record_bank_payments(
-    agent: Any,
+    session: Session,
+    symbol: str,
     period: int,
-    payments: Iterable[tuple[str, bytes]],
-    payer: Any,
+    path: Path,
+    payments: list[BankPayment],
     *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Callable[[str], None] = lambda _msg: None,
+    payer: str,
+    batch_size: int,
+    progress: Progress = _quiet,
 ) -> BankPaymentRun:
-    """Record `(holder, reference hash)` pairs as paid by bank for `period`, skipping holders already settled."""
+    """Record the holders of `payments` as paid by bank transfer for `period` (1-based), once each.
+
+    Checked before sending: aliases resolve, the record date has passed, every wallet held units then.
+    Record them before `pay` pushes the period, or the push pays them on chain as well.
+    """
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    terms = _live_period(session, agent, period, record_passed=True)
+    token = bond_token(session.project, entry["token"])
+    file = str(path)
+    issues: list[Issue] = []
+    resolved: list[tuple[str, bytes]] = []
+    for row in payments:
+        try:
+            wallet = session.signers.address(row.alias) if row.alias else row.wallet
+        except InputError as exc:
+            issues.append(Issue(f"cannot resolve alias {row.alias!r}: {exc.message}", file, row.line, "wallet"))
+            continue
+        if int(token.balanceOfAt(wallet, int(terms.recordTime))) == 0:
+            issues.append(
+                Issue(f"{wallet} held no units at the record date of period {period}", file, row.line, "wallet")
+            )
+            continue
+        resolved.append((wallet, row.reference_hash))
+    if issues:
+        raise InputError.from_issues(issues)
+    return _record_offchain(agent, period - 1, resolved, session.signers.account(payer), batch_size, progress)
+
+
+def release_escrow(
+    session: Session, symbol: str, period: int, holder: str, *, to: str | None, payer: str
+) -> HolderPayment | None:
+    """Pay the escrowed entitlement of `holder` for `period` (1-based) to `to` (default: the holder); None when
+    nothing is in escrow (any longer). Checked before sending: `to` is verified, not frozen, and the holder's
+    own wallet or another wallet of the same investor."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    check_period(agent, period)
+    holder_address = session.signers.address(holder)
+    to_address = holder_address if to is None else session.signers.address(to)
+    if int(agent.escrowOf(period - 1, holder_address)) == 0:
+        return None
+    registry = investor_registry(session)
+    token = bond_token(session.project, entry["token"])
+    if not registry.isVerified(to_address):
+        raise InputError(f"{to_address} is not verified in the investor registry: the escrow stays", field="to")
+    if token.isFrozen(to_address):
+        raise InputError(f"{to_address} is frozen on {symbol}: the escrow stays", field="to")
+    if to_address != holder_address and _identity(registry, to_address) != _identity(registry, holder_address):
+        raise InputError(f"{to_address} is not a wallet of the same investor as {holder_address}", field="to")
+    receipt = agent.releaseEscrow(period - 1, holder_address, to_address, sender=session.signers.account(payer))
+    (payment,) = payments_in([receipt], agent, period - 1)
+    return payment
+
+
+def _identity(registry: Any, wallet: str) -> int:
+    """The investor identity in the registry's packed record of `wallet` (its low 160 bits)."""
+    return int(registry.record(wallet)) & (2**160 - 1)
+
+
+def reclaim(session: Session, symbol: str, period: int, *, to: str | None, payer: str) -> int | None:
+    """Return the funding of `period` (1-based) not assigned to any holder to `to` (default: the payer), closing
+    the period; None when it is already closed. Refused before sending until the reclaim date."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    check_period(agent, period)
+    state = agent.periodState(period - 1)
+    if state.closed:
+        return None
+    if session.now() < int(state.reclaimAfter):
+        when = dt.datetime.fromtimestamp(int(state.reclaimAfter), dt.UTC).isoformat()
+        raise InputError(f"period {period} can be reclaimed from {when}", field="period")
+    signer = session.signers.account(payer)
+    receipt = agent.reclaim(period - 1, session.signers.address(to) if to else signer.address, sender=signer)
+    return sum(int(log["amount"]) for log in agent.Reclaimed.from_receipt(receipt))
+
+
+def sweep_tax(session: Session, symbol: str, *, sender: str) -> list[TaxTransfer]:
+    """Transfer the withholding accrued by claims (push batches transfer their own) to the tax accounts."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    due = [c for c in sorted(TAX_CLASSES_BY_ID) if any(int(amount) for amount in agent.taxPending(c))]
+    if not due:
+        return []
+    receipt = agent.sweepTax(due, sender=session.signers.account(sender))
+    return [
+        TaxTransfer(int(log["taxClass"]), str(log["account"]), int(log["amount"]))
+        for log in agent.TaxSwept.from_receipt(receipt)
+    ]
+
+
+def mark_default(session: Session, symbol: str, period: int, *, sender: str) -> bool:
+    """Record that `period` (1-based) passed its payment date unfunded; False when already recorded.
+    Refused before sending before the payment date and when the period is covered."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    terms = _live_period(session, agent, period, record_passed=True)
+    if agent.periodState(period - 1).defaulted:
+        return False
+    if session.now() < int(terms.paymentTime):
+        raise InputError(f"the payment date of period {period} has not come yet", field="period")
+    if int(agent.fundingShortfall(period - 1)) == 0:
+        raise InputError(f"period {period} is fully funded: it is not in default", field="period")
+    agent.markDefault(period - 1, sender=session.signers.account(sender))
+    return True
+
+
+def _record_offchain(
+    agent: Any, period: int, payments: list[tuple[str, bytes]], payer: Any, batch_size: int, progress: Progress
+) -> BankPaymentRun:
+    """Record `(holder, reference hash)` pairs as paid by bank for `period` (0-based), skipping settled holders."""
     run = BankPaymentRun(period)
     pending = []
     for holder, reference in payments:
@@ -74,42 +215,5 @@ def record_bank_payments(
             )
             for log in agent.OffchainPaymentRecorded.from_receipt(receipt)
         )
-        progress(f"period {period}: recorded {len(run.recorded)}/{len(pending)} bank payments")
+        progress(f"period {period + 1}: recorded {len(run.recorded)}/{len(pending)} bank payments")
     return run
-
-
-def release_escrow(agent: Any, period: int, holder: str, to: str, payer: Any) -> HolderPayment | None:
-    """Pay `holder`'s escrowed entitlement for `period` to `to`; None when nothing is (any longer) in escrow."""
-    if int(agent.escrowOf(period, holder)) == 0:
-        return None
-    receipt = agent.releaseEscrow(period, holder, to, sender=payer)
-    (payment,) = payments_in([receipt], agent, period)
-    return payment
-
-
-def reclaim_unassigned(agent: Any, period: int, to: str, payer: Any) -> int | None:
-    """Return `period`'s funding not assigned to any holder to `to`, closing it; None when already closed."""
-    if agent.periodState(period).closed:
-        return None
-    receipt = agent.reclaim(period, to, sender=payer)
-    return sum(int(log["amount"]) for log in agent.Reclaimed.from_receipt(receipt))
-
-
-def sweep_withheld_tax(agent: Any, tax_classes: Iterable[int], sender: Any) -> list[TaxTransfer]:
-    """Transfer the withheld tax pending for any of `tax_classes` to the tax accounts (nothing to do: [])."""
-    due = [c for c in tax_classes if any(int(amount) for amount in agent.taxPending(c))]
-    if not due:
-        return []
-    receipt = agent.sweepTax(due, sender=sender)
-    return [
-        TaxTransfer(int(log["taxClass"]), str(log["account"]), int(log["amount"]))
-        for log in agent.TaxSwept.from_receipt(receipt)
-    ]
-
-
-def mark_payment_default(agent: Any, period: int, sender: Any) -> bool:
-    """Record the payment default of `period`; False when it is already recorded."""
-    if agent.periodState(period).defaulted:
-        return False
-    agent.markDefault(period, sender=sender)
-    return True

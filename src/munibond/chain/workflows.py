@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
-from munibond.amendment import PeriodChange, check_amendable, period_changes
-from munibond.bank_payments import BankPayment, parse_bank_payments
 from munibond.call import CallTerms, call_price, call_terms, check_call_notice
-from munibond.chain import settlement
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
@@ -30,6 +27,7 @@ from munibond.chain.deployment import (
 )
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import IssuanceReport, issue
+from munibond.chain.lookup import check_period, investor_registry, series_entry
 from munibond.chain.onboarding import (
     DEFAULT_BATCH_SIZE,
     OnboardingPlan,
@@ -39,14 +37,12 @@ from munibond.chain.onboarding import (
 )
 from munibond.chain.payment_record import PaymentLine, payment_lines
 from munibond.chain.register import RegisterLine, holder_register
-from munibond.chain.series import PeriodOnChain, periods_on_chain, token_scale
+from munibond.chain.series import token_scale
 from munibond.chain.servicing import HolderPayment, PeriodRun, claimable_periods, pay_period, payments_in
 from munibond.chain.session import Session
-from munibond.chain.settlement import BankPaymentRun, TaxTransfer
 from munibond.clock import local_date
-from munibond.errors import InputError, Issue
+from munibond.errors import InputError
 from munibond.investors import InvestorRow, parse_investors, resolve_wallets
-from munibond.money import TAX_CLASSES_BY_ID
 from munibond.schedule import Schedule, build_schedule
 from munibond.terms import TermSheet, load_term_sheet, term_sheet_hash
 
@@ -163,16 +159,6 @@ def deploy(
     )
 
 
-def _registry(session: Session) -> Any:
-    record = session.manifest.contracts.get("InvestorRegistry")
-    if record is None:
-        raise InputError(
-            "no InvestorRegistry in the deployment manifest: run `munibond deploy` first",
-            file=str(session.manifest.path),
-        )
-    return session.project.InvestorRegistry.at(record.address)
-
-
 def load_investors(path: Path, issuer_salt: bytes, now: int | None = None) -> list[InvestorRow]:
     return parse_investors(path, issuer_salt=issuer_salt, now=now)
 
@@ -189,31 +175,12 @@ def import_investors(
 ) -> tuple[OnboardingPlan, OnboardingReport | None]:
     """Register what the registry does not hold yet; returns the plan and (unless dry-run) the report."""
     resolved = resolve_wallets(rows, session.signers.address, file=str(path))
-    registry = _registry(session)
+    registry = investor_registry(session)
     signer = session.signers.account(registrar)
     plan = plan_onboarding(registry, resolved)
     if dry_run or plan.is_empty:
         return plan, None
     return plan, execute_onboarding(registry, plan, signer, batch_size=batch_size, progress=progress)
-
-
-def _check_period(agent: Any, period: int) -> None:
-    """`period` (1-based, as the commands take it) must be one of the agent's periods."""
-    count = int(agent.periodCount())
-    if not 1 <= period <= count:
-        raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
-
-
-def series_entry(session: Session, symbol: str) -> dict[str, Any]:
-    entry = session.manifest.series.get(symbol)
-    if entry is None:
-        known = ", ".join(sorted(session.manifest.series)) or "none"
-        raise InputError(
-            f"no series {symbol!r} in the deployment manifest (deployed: {known})",
-            file=str(session.manifest.path),
-            field="series",
-        )
-    return entry
 
 
 def issue_allocations(
@@ -243,7 +210,7 @@ def pay(
     """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    _check_period(agent, period)
+    check_period(agent, period)
     terms = agent.periodTerms(period - 1)
     if int(terms.recordTime) >= session.now():
         raise InputError(
@@ -271,12 +238,12 @@ def register(session: Session, symbol: str, period: int | None) -> tuple[list[Re
     when = "now"
     if period is not None:
         agent = payment_agent(session.project, entry["payment_agent"])
-        _check_period(agent, period)
+        check_period(agent, period)
         record_time = int(agent.periodTerms(period - 1).recordTime)
         if record_time >= session.now():
             raise InputError(f"the record date of period {period} has not passed yet", field="period")
         when = f"at the record date of period {period}"
-    lines = holder_register(token, _registry(session), start_block=int(entry["block"]), record_time=record_time)
+    lines = holder_register(token, investor_registry(session), start_block=int(entry["block"]), record_time=record_time)
     return lines, when
 
 
@@ -314,7 +281,7 @@ def payment_record(session: Session, symbol: str, period: int) -> list[PaymentLi
     """Every settlement of `period` (1-based) of `symbol`: paid, escrowed, released or recorded off chain."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    _check_period(agent, period)
+    check_period(agent, period)
     return payment_lines(agent, period - 1, start_block=int(entry["block"]))
 
 
@@ -444,7 +411,7 @@ def claim(session: Session, symbol: str, period: int, *, holder: str) -> HolderP
     """A holder pulls its own payment for `period` (1-based); refused before sending if already settled."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    _check_period(agent, period)
+    check_period(agent, period)
     signer = session.signers.account(holder)
     if agent.isSettled(period - 1, signer.address):
         raise InputError(f"{holder} was already paid for period {period}", field="holder")
@@ -468,196 +435,3 @@ def claim_outstanding(session: Session, symbol: str, *, holder: str) -> list[Hol
         raise InputError(f"{holder} has nothing to claim on {symbol} now", field="holder")
     receipt = agent.claimMany(periods, sender=signer)
     return [payment for period in periods for payment in payments_in([receipt], agent, period)]
-
-
-def _live_period(session: Session, agent: Any, period: int, *, record_passed: bool) -> Any:
-    """Terms of `period` (1-based), which must be live (not cancelled) and, if asked, past its record time."""
-    _check_period(agent, period)
-    if agent.periodState(period - 1).cancelled:
-        raise InputError(f"period {period} was cancelled (by a call or an amendment)", field="period")
-    terms = agent.periodTerms(period - 1)
-    if record_passed and int(terms.recordTime) >= session.now():
-        raise InputError(f"the record date of period {period} has not passed yet", field="period")
-    return terms
-
-
-def load_bank_payments(path: Path) -> list[BankPayment]:
-    return parse_bank_payments(path)
-
-
-def record_bank_payments(
-    session: Session,
-    symbol: str,
-    period: int,
-    path: Path,
-    payments: list[BankPayment],
-    *,
-    payer: str,
-    batch_size: int,
-    progress: Progress = _quiet,
-) -> BankPaymentRun:
-    """Record the holders of `payments` as paid by bank transfer for `period` (1-based), once each.
-
-    Checked before sending: aliases resolve, the record date has passed, every wallet held units then.
-    Record them before `pay` pushes the period, or the push pays them on chain as well.
-    """
-    entry = series_entry(session, symbol)
-    agent = payment_agent(session.project, entry["payment_agent"])
-    terms = _live_period(session, agent, period, record_passed=True)
-    token = bond_token(session.project, entry["token"])
-    file = str(path)
-    issues: list[Issue] = []
-    resolved: list[tuple[str, bytes]] = []
-    for row in payments:
-        try:
-            wallet = session.signers.address(row.alias) if row.alias else row.wallet
-        except InputError as exc:
-            issues.append(Issue(f"cannot resolve alias {row.alias!r}: {exc.message}", file, row.line, "wallet"))
-            continue
-        if int(token.balanceOfAt(wallet, int(terms.recordTime))) == 0:
-            issues.append(
-                Issue(f"{wallet} held no units at the record date of period {period}", file, row.line, "wallet")
-            )
-            continue
-        resolved.append((wallet, row.reference_hash))
-    if issues:
-        raise InputError.from_issues(issues)
-    return settlement.record_bank_payments(
-        agent, period - 1, resolved, session.signers.account(payer), batch_size=batch_size, progress=progress
-    )
-
-
-def release_escrow(
-    session: Session, symbol: str, period: int, holder: str, *, to: str | None, payer: str
-) -> HolderPayment | None:
-    """Pay the escrowed entitlement of `holder` for `period` (1-based) to `to` (default: the holder); None when
-    nothing is in escrow (any longer). Checked before sending: `to` is verified, not frozen, and the holder's
-    own wallet or another wallet of the same investor."""
-    entry = series_entry(session, symbol)
-    agent = payment_agent(session.project, entry["payment_agent"])
-    _check_period(agent, period)
-    holder_address = session.signers.address(holder)
-    to_address = holder_address if to is None else session.signers.address(to)
-    if int(agent.escrowOf(period - 1, holder_address)) == 0:
-        return None
-    registry = _registry(session)
-    token = bond_token(session.project, entry["token"])
-    if not registry.isVerified(to_address):
-        raise InputError(f"{to_address} is not verified in the investor registry: the escrow stays", field="to")
-    if token.isFrozen(to_address):
-        raise InputError(f"{to_address} is frozen on {symbol}: the escrow stays", field="to")
-    if to_address != holder_address and _identity(registry, to_address) != _identity(registry, holder_address):
-        raise InputError(f"{to_address} is not a wallet of the same investor as {holder_address}", field="to")
-    return settlement.release_escrow(agent, period - 1, holder_address, to_address, session.signers.account(payer))
-
-
-def _identity(registry: Any, wallet: str) -> int:
-    """The investor identity in the registry's packed record of `wallet` (its low 160 bits)."""
-    return int(registry.record(wallet)) & (2**160 - 1)
-
-
-def reclaim(session: Session, symbol: str, period: int, *, to: str | None, payer: str) -> int | None:
-    """Return the funding of `period` (1-based) not assigned to any holder to `to` (default: the payer), closing
-    the period; None when it is already closed. Refused before sending until the reclaim date."""
-    entry = series_entry(session, symbol)
-    agent = payment_agent(session.project, entry["payment_agent"])
-    _check_period(agent, period)
-    state = agent.periodState(period - 1)
-    if state.closed:
-        return None
-    if session.now() < int(state.reclaimAfter):
-        when = dt.datetime.fromtimestamp(int(state.reclaimAfter), dt.UTC).isoformat()
-        raise InputError(f"period {period} can be reclaimed from {when}", field="period")
-    signer = session.signers.account(payer)
-    return settlement.reclaim_unassigned(
-        agent, period - 1, session.signers.address(to) if to else signer.address, signer
-    )
-
-
-def sweep_tax(session: Session, symbol: str, *, sender: str) -> list[TaxTransfer]:
-    """Transfer the withholding accrued by claims (push batches transfer their own) to the tax accounts."""
-    entry = series_entry(session, symbol)
-    agent = payment_agent(session.project, entry["payment_agent"])
-    return settlement.sweep_withheld_tax(agent, sorted(TAX_CLASSES_BY_ID), session.signers.account(sender))
-
-
-def mark_default(session: Session, symbol: str, period: int, *, sender: str) -> bool:
-    """Record that `period` (1-based) passed its payment date unfunded; False when already recorded.
-    Refused before sending before the payment date and when the period is covered."""
-    entry = series_entry(session, symbol)
-    agent = payment_agent(session.project, entry["payment_agent"])
-    terms = _live_period(session, agent, period, record_passed=True)
-    if agent.periodState(period - 1).defaulted:
-        return False
-    if session.now() < int(terms.paymentTime):
-        raise InputError(f"the payment date of period {period} has not come yet", field="period")
-    if int(agent.fundingShortfall(period - 1)) == 0:
-        raise InputError(f"period {period} is fully funded: it is not in default", field="period")
-    return settlement.mark_payment_default(agent, period - 1, session.signers.account(sender))
-
-
-@dataclass(frozen=True)
-class AmendmentReport:
-    changes: list[PeriodChange]  # periods amended (or, on a dry run, to amend)
-    hash_updated: bool  # the agent's term-sheet hash was (or would be) set to the amended file's
-
-
-def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_run: bool = False) -> AmendmentReport:
-    """Bring the payment agent's schedule of `symbol` to the amended term sheet at `path` (admin).
-
-    Checked whole before sending: only schedule terms change (see `munibond.amendment`), the schedule keeps
-    its number of periods, and every period that changes is live, before its record date and unpaid. Then one
-    `amendPeriod` per changed period (the event carries old and new terms), the agent's term-sheet hash, and
-    the manifest's term sheet. A re-run after an interruption amends only what still differs.
-    """
-    entry = series_entry(session, symbol)
-    current = load_term_sheet(Path(entry["term_sheet"]))
-    amended = load_term_sheet(path)
-    check_amendable(current, amended)
-    agent = payment_agent(session.project, entry["payment_agent"])
-    decimals = int(payment_token_at(entry["payment_token"]).decimals())
-    deployed_count = len(build_schedule(current).periods)
-    desired = periods_on_chain(amended, build_schedule(amended), decimals)
-    if len(desired) != deployed_count:
-        raise InputError(
-            f"the amended schedule has {len(desired)} periods, the series {deployed_count}: periods can be "
-            "amended, not added or removed",
-            file=str(path),
-        )
-    on_chain = [_period_on_chain(agent.periodTerms(i)) for i in range(deployed_count)]
-    changes = period_changes(on_chain, desired)
-    now = session.now()
-    for change in changes:
-        state = agent.periodState(change.period)
-        number = change.period + 1
-        if state.cancelled:
-            raise InputError(f"period {number} was cancelled by a call: it cannot be amended", file=str(path))
-        if now >= change.old.record_time or now >= change.new.record_time:
-            raise InputError(f"period {number}: its record date has passed, its terms are locked", file=str(path))
-        buckets = agent.accounts(change.period)
-        if int(buckets.funded) or int(buckets.offchainGross):
-            raise InputError(f"period {number} is already funded: its terms are locked", file=str(path))
-    digest = term_sheet_hash(path)
-    hash_updated = bytes(agent.termSheetHash()) != digest
-    if dry_run:
-        return AmendmentReport(changes, hash_updated)
-    signer = session.signers.account(admin)
-    for change in changes:
-        agent.amendPeriod(change.period, change.new.as_tuple(), sender=signer)
-    if hash_updated:
-        agent.setTermSheetHash(digest, sender=signer)
-    entry["term_sheet"] = amended.source_file
-    entry["term_sheet_sha256"] = "0x" + digest.hex()
-    session.manifest.save()
-    return AmendmentReport(changes, hash_updated)
-
-
-def _period_on_chain(terms: Any) -> PeriodOnChain:
-    return PeriodOnChain(
-        int(terms.recordTime),
-        int(terms.paymentTime),
-        int(terms.redeemNum),
-        int(terms.redeemDen),
-        Fraction(int(terms.couponNum), int(terms.couponDen)),
-        Fraction(int(terms.principalNum), int(terms.principalDen)),
-    )

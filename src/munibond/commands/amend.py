@@ -36,13 +36,13 @@ def amend(
     change must be before their record date and unpaid. One admin transaction per changed period, with old and
     new terms in its event; then the term-sheet hash. Idempotent.
     """
-    from munibond.chain import workflows
     from munibond.chain.session import connect
+    from munibond.chain.term_amendment import amend_terms
     from munibond.terms import load_term_sheet
 
     load_term_sheet(terms)  # a malformed file stops here, before any connection
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        report = workflows.amend_terms(session, symbol, terms, admin=admin, dry_run=dry_run)
+        report = amend_terms(session, symbol, terms, admin=admin, dry_run=dry_run)
     verb = "would amend" if dry_run else "amended"
     for c in report.changes:
         click.echo(

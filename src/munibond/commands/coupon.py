@@ -203,12 +203,12 @@ def offchain(
     Nothing moves on chain: each holder is marked settled with the hash of its bank reference (units are
     burned on a redemption period). Run it before `coupon pay`, which then skips them. Idempotent.
     """
-    from munibond.chain import workflows
+    from munibond.chain import settlement
     from munibond.chain.session import connect
 
-    rows = workflows.load_bank_payments(payments_csv)
+    rows = settlement.load_bank_payments(payments_csv)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        run = workflows.record_bank_payments(
+        run = settlement.record_bank_payments(
             session, symbol, period, payments_csv, rows, payer=payer, batch_size=batch_size, progress=click.echo
         )
     for r in run.recorded:
@@ -239,11 +239,11 @@ def release(
     manifest: Path | None,
 ) -> None:
     """Pay HOLDER's escrowed entitlement for PERIOD (1-based) once it is verified and not frozen again."""
-    from munibond.chain import workflows
+    from munibond.chain import settlement
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        payment = workflows.release_escrow(session, symbol, period, holder, to=to, payer=payer)
+        payment = settlement.release_escrow(session, symbol, period, holder, to=to, payer=payer)
     if payment is None:
         click.echo(f"period {period}: nothing in escrow for {holder} (nothing sent)")
         return
@@ -272,11 +272,11 @@ def reclaim(
 
     Escrowed amounts stay for their holders; rounding remainders and unclaimed entitlements come back.
     """
-    from munibond.chain import workflows
+    from munibond.chain import settlement
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        amount = workflows.reclaim(session, symbol, period, to=to, payer=payer)
+        amount = settlement.reclaim(session, symbol, period, to=to, payer=payer)
     if amount is None:
         click.echo(f"period {period} is already closed (nothing sent)")
     else:
@@ -289,11 +289,11 @@ def reclaim(
 @network_options
 def sweep_tax(symbol: str, sender: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
     """Transfer the withholding accrued by claims to the tax accounts (push batches transfer their own)."""
-    from munibond.chain import workflows
+    from munibond.chain import settlement
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        transfers = workflows.sweep_tax(session, symbol, sender=sender)
+        transfers = settlement.sweep_tax(session, symbol, sender=sender)
     for t in transfers:
         click.echo(f"  tax class {t.tax_class}: {t.amount} to {t.account}")
     click.echo(f"swept {sum(t.amount for t in transfers)} in {len(transfers)} transfers")
@@ -311,9 +311,9 @@ def default(
 
     Funding the period later (`coupon pay`) cures it; both are recorded on chain with events.
     """
-    from munibond.chain import workflows
+    from munibond.chain import settlement
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        marked = workflows.mark_default(session, symbol, period, sender=sender)
+        marked = settlement.mark_default(session, symbol, period, sender=sender)
     click.echo(f"period {period}: payment default " + ("recorded" if marked else "already recorded (nothing sent)"))

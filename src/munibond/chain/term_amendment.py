@@ -1,0 +1,85 @@
+"""Amending a deployed series' schedule to a corrected term sheet (see `munibond.amendment` for what may change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from munibond.amendment import PeriodChange, check_amendable, period_changes
+from munibond.chain.deployment import payment_agent
+from munibond.chain.erc20 import payment_token_at
+from munibond.chain.lookup import series_entry
+from munibond.chain.series import PeriodOnChain, periods_on_chain
+from munibond.chain.session import Session
+from munibond.errors import InputError
+from munibond.schedule import build_schedule
+from munibond.terms import load_term_sheet, term_sheet_hash
+
+
+@dataclass(frozen=True)
+class AmendmentReport:
+    changes: list[PeriodChange]  # periods amended (or, on a dry run, to amend)
+    hash_updated: bool  # the agent's term-sheet hash was (or would be) set to the amended file's
+
+
+def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_run: bool = False) -> AmendmentReport:
+    """Bring the payment agent's schedule of `symbol` to the amended term sheet at `path` (admin).
+
+    Checked whole before sending: only schedule terms change (see `munibond.amendment`), the schedule keeps
+    its number of periods, and every period that changes is live, before its record date and unpaid. Then one
+    `amendPeriod` per changed period (the event carries old and new terms), the agent's term-sheet hash, and
+    the manifest's term sheet. A re-run after an interruption amends only what still differs.
+    """
+    entry = series_entry(session, symbol)
+    current = load_term_sheet(Path(entry["term_sheet"]))
+    amended = load_term_sheet(path)
+    check_amendable(current, amended)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    decimals = int(payment_token_at(entry["payment_token"]).decimals())
+    deployed_count = len(build_schedule(current).periods)
+    desired = periods_on_chain(amended, build_schedule(amended), decimals)
+    if len(desired) != deployed_count:
+        raise InputError(
+            f"the amended schedule has {len(desired)} periods, the series {deployed_count}: periods can be "
+            "amended, not added or removed",
+            file=str(path),
+        )
+    on_chain = [_period_on_chain(agent.periodTerms(i)) for i in range(deployed_count)]
+    changes = period_changes(on_chain, desired)
+    now = session.now()
+    for change in changes:
+        state = agent.periodState(change.period)
+        number = change.period + 1
+        if state.cancelled:
+            raise InputError(f"period {number} was cancelled by a call: it cannot be amended", file=str(path))
+        if now >= change.old.record_time or now >= change.new.record_time:
+            raise InputError(f"period {number}: its record date has passed, its terms are locked", file=str(path))
+        buckets = agent.accounts(change.period)
+        if int(buckets.funded) or int(buckets.offchainGross):
+            raise InputError(f"period {number} is already funded: its terms are locked", file=str(path))
+    digest = term_sheet_hash(path)
+    hash_updated = bytes(agent.termSheetHash()) != digest
+    if dry_run:
+        return AmendmentReport(changes, hash_updated)
+    signer = session.signers.account(admin)
+    for change in changes:
+        agent.amendPeriod(change.period, change.new.as_tuple(), sender=signer)
+    if hash_updated:
+        agent.setTermSheetHash(digest, sender=signer)
+    entry["term_sheet"] = amended.source_file
+    entry["term_sheet_sha256"] = "0x" + digest.hex()
+    session.manifest.save()
+    return AmendmentReport(changes, hash_updated)
+
+
+def _period_on_chain(terms: Any) -> PeriodOnChain:
+    return PeriodOnChain(
+        int(terms.recordTime),
+        int(terms.paymentTime),
+        int(terms.redeemNum),
+        int(terms.redeemDen),
+        Fraction(int(terms.couponNum), int(terms.couponDen)),
+        Fraction(int(terms.principalNum), int(terms.principalDen)),
+    )
