@@ -24,7 +24,7 @@ from munibond.chain.deployment import SeriesSpec, bond_token, deploy_issuer, dep
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
 from munibond.chain.onboarding import execute_onboarding, plan_onboarding
-from munibond.chain.servicing import HolderPayment, pay_period
+from munibond.chain.servicing import HolderPayment, pay_period, payments_in
 from munibond.chain.signers import AliasBook, Signers
 from munibond.investors import InvestorCategory, InvestorRow, investor_identity, parse_investors, resolve_wallets
 from munibond.money import TAX_CLASSES
@@ -192,7 +192,7 @@ class Walkthrough:
         self.holder_table(token, "Holders after issuance")
 
         self.step("Transfers and compliance")
-        self.transfers(token, agent)
+        self.transfers(token)
         self.holder_table(token, "Holders before the first record date")
 
         self.step("Coupons and redemption")
@@ -253,7 +253,7 @@ class Walkthrough:
         )
         return False
 
-    def transfers(self, token: Any, agent: Any) -> None:
+    def transfers(self, token: Any) -> None:
         self.try_transfer(token, "investor_a", "investor_d", 5, "two residents")
         self.try_transfer(token, "investor_g", "investor_h", 10, "to the investor onboarded by attestation")
         self.try_transfer(token, "investor_a", "investor_f", 5, "to a non-resident of the prefecture")
@@ -265,11 +265,9 @@ class Walkthrough:
             15,
             "investor B holds 90 units over two wallets; the cap applies to both together",
         )
-        token.setAddressFrozen(self.signers.address("investor_e"), True, sender=agent)
-        self.say("freezer froze investor_e's wallet")
+        self.freeze(token, "investor_e", True)
         self.try_transfer(token, "investor_e", "investor_a", 5, "from a frozen wallet")
-        token.setAddressFrozen(self.signers.address("investor_e"), False, sender=agent)
-        self.say("freezer unfroze investor_e's wallet")
+        self.freeze(token, "investor_e", False)
 
     # ------------------------------------------------------------------ servicing
 
@@ -299,10 +297,16 @@ class Walkthrough:
                     10,
                     "sold after the record date, before payment: the seller keeps the coupon",
                 )
+            if period_id == 1:
+                self.freeze(token, "investor_e", True, "(e.g. a court order) before payment 2")
             self.travel_to(period.payment_time)
             run = pay_period(paying_agent, token, cash, period_id, treasury, start_block=start)
             for payment in run.payments:
-                received[payment.holder].append(payment)
+                if not payment.escrowed:
+                    received[payment.holder].append(payment)
+            if period_id == 1:
+                released = self.escrow_and_release(token, paying_agent, run.payments, period_id, treasury)
+                received[released.holder].append(released)
             funded = paying_agent.accounts(period_id)
             if period_id in (0, last):
                 self.payment_table(token, run.payments, period, period_id == last)
@@ -322,6 +326,29 @@ class Walkthrough:
             self.check_conservation(paying_agent, period_id)
         self.say(f"total supply after redemption: {int(token.totalSupply())} units")
         return received
+
+    def freeze(self, token: Any, alias: str, frozen: bool, why: str = "") -> None:
+        token.setAddressFrozen(self.signers.address(alias), frozen, sender=self.signers.account("agent"))
+        self.say(f"freezer {'froze' if frozen else 'unfroze'} {alias}'s wallet {why}".rstrip())
+
+    def escrow_and_release(
+        self, token: Any, paying_agent: Any, payments: list[HolderPayment], period_id: int, treasury: Any
+    ) -> HolderPayment:
+        """The push escrowed the frozen investor_e's payment; once unfrozen, the payer releases it to it."""
+        wallet = self.signers.address("investor_e")
+        (held,) = (p for p in payments if p.holder == wallet and p.escrowed)
+        self.say(
+            f"payment {period_id + 1}: investor_e was frozen at payment, its {_yen(held.coupon_gross)} is held in "
+            f"escrow by the payment agent"
+        )
+        self.freeze(token, "investor_e", False)
+        receipt = paying_agent.releaseEscrow(period_id, wallet, wallet, sender=treasury)
+        (released,) = payments_in([receipt], paying_agent, period_id)
+        self.say(
+            f"payer released the escrow to investor_e: gross {_yen(released.coupon_gross)}, tax "
+            f"{_yen(sum(released.taxes))}, net {_yen(released.net)} (`munibond coupon release`)"
+        )
+        return released
 
     def check_conservation(self, paying_agent: Any, period_id: int) -> None:
         a = paying_agent.accounts(period_id)

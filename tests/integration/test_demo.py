@@ -20,3 +20,10 @@ def test_demo_runs_the_bond_lifecycle_end_to_end(tmp_path):
     assert "investor_a holds 25 units now and was paid on 35" in out
     assert "total supply after redemption: 0 units" in out
     assert "What each holder received" in out
+    assert "investor_e was frozen at payment, its ¥1,275 is held in escrow" in out
+    assert "payer released the escrow to investor_e: gross ¥1,275, tax ¥258, net ¥1,017" in out
+    # every holder's net over the life of the bond (the released escrow included) is its payment-token balance
+    rows = [line.split("│") for line in out.splitlines() if line.startswith("│ investor_")]
+    lifetime = rows[-8:]  # the last table: holder, tax class, coupons, tax, principal, net received, balance
+    assert len({cells[1] for cells in lifetime}) == 8
+    assert all(cells[6].strip() == cells[7].strip() and cells[7].strip() != "¥0" for cells in lifetime)
