@@ -252,6 +252,12 @@ def test_register_and_coupon_payment_after_the_record_date(node, workspace):
     tax_office = address_of(web3, "tax_office")
     assert cash.functions.balanceOf(tax_office).call() > 0
 
+    at_record = tmp / "register-1.csv"
+    listed = munibond(url, manifest, "holders", "KNGW26", "--period", "1", "--csv", str(at_record))
+    assert listed.returncode == 0, listed.stderr
+    status = list(csv.DictReader(at_record.read_text().splitlines()))
+    assert len(status) == 7 and all(row["settled"] == "true" and row["escrowed"] == "0" for row in status)
+
     before = nonces(web3, "treasury")
     again = munibond(url, manifest, "coupon", "pay", "KNGW26", "1")
     assert again.returncode == 0, again.stderr

@@ -74,6 +74,9 @@ def test_bank_payments_are_recorded_once_and_the_push_skips_them(series, tmp_pat
     assert record.holder == c and record.coupon_gross == coupon_of(s, token, agent, "investor_c", 0) > 0
     assert record.reference_hash == "0x" + keccak(text="MIZUHO 20270925-0001").hex()
     assert agent.isSettled(0, c)
+    register, _when = workflows.register(s, SYMBOL, 1)
+    assert {line.wallet: (line.settled, line.escrowed) for line in register if line.wallet == c} == {c: (True, 0)}
+    assert sum(1 for line in register if not line.settled) == len(register) - 1 > 0
 
     sent = nonce(s, "treasury")
     again = settlement.record_bank_payments(
@@ -120,6 +123,9 @@ def test_an_escrowed_entitlement_is_released_once_the_holder_is_eligible_again(s
     workflows.pay(s, SYMBOL, 1, payer="treasury", batch_size=50)
     gross = coupon_of(s, token, agent, "investor_a", 0)
     assert int(agent.escrowOf(0, a)) == gross > 0
+    register, _when = workflows.register(s, SYMBOL, 1)
+    status = {line.wallet: (line.settled, line.escrowed) for line in register}
+    assert status[a] == (True, gross) and status[s.signers.address("investor_c")] == (True, 0)
 
     sent = nonce(s, "treasury")
     with pytest.raises(InputError, match="is frozen on KNGW26: the escrow stays"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from munibond.chain.servicing import candidate_holders
@@ -25,6 +25,8 @@ class RegisterLine:
     units: int
     face_value: int  # in currency minor units
     frozen: bool
+    settled: bool | None = None  # at a record date: the period was paid, escrowed or paid by bank to the wallet
+    escrowed: int | None = None  # at a record date: gross held in escrow for the wallet (payment-token units)
 
 
 def holder_register(
@@ -54,24 +56,36 @@ def holder_register(
     return lines
 
 
+def with_payment_status(lines: list[RegisterLine], agent: Any, period: int) -> list[RegisterLine]:
+    """The register at the record date of `period` (0-based) with each wallet's payment status for it."""
+    return [
+        replace(
+            line, settled=bool(agent.isSettled(period, line.wallet)), escrowed=int(agent.escrowOf(period, line.wallet))
+        )
+        for line in lines
+    ]
+
+
 def register_csv(lines: list[RegisterLine]) -> str:
+    """CSV of the register; with payment status (a register at a record date) also `settled,escrowed`."""
+    status = any(line.settled is not None for line in lines)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["wallet", "identity", "country", "region", "category", "tax_class", "units", "face_value", "frozen"]
-    )
+    header = ["wallet", "identity", "country", "region", "category", "tax_class", "units", "face_value", "frozen"]
+    writer.writerow(header + (["settled", "escrowed"] if status else []))
     for line in lines:
-        writer.writerow(
-            [
-                line.wallet,
-                line.identity,
-                line.country,
-                line.region,
-                line.category,
-                line.tax_class,
-                line.units,
-                line.face_value,
-                str(line.frozen).lower(),
-            ]
-        )
+        row: list[object] = [
+            line.wallet,
+            line.identity,
+            line.country,
+            line.region,
+            line.category,
+            line.tax_class,
+            line.units,
+            line.face_value,
+            str(line.frozen).lower(),
+        ]
+        if status:
+            row += [str(bool(line.settled)).lower(), line.escrowed or 0]
+        writer.writerow(row)
     return out.getvalue()

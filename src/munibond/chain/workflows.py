@@ -36,7 +36,7 @@ from munibond.chain.onboarding import (
     plan_onboarding,
 )
 from munibond.chain.payment_record import PaymentLine, payment_lines
-from munibond.chain.register import RegisterLine, holder_register
+from munibond.chain.register import RegisterLine, holder_register, with_payment_status
 from munibond.chain.series import token_scale
 from munibond.chain.servicing import HolderPayment, PeriodRun, claimable_periods, pay_period, payments_in
 from munibond.chain.session import Session
@@ -231,7 +231,8 @@ def pay(
 
 
 def register(session: Session, symbol: str, period: int | None) -> tuple[list[RegisterLine], str]:
-    """The holder register of `symbol`, now or at the record date of `period` (1-based)."""
+    """The holder register of `symbol`, now or at the record date of `period` (1-based, with each holder's
+    payment status for it)."""
     entry = series_entry(session, symbol)
     token = bond_token(session.project, entry["token"])
     record_time = None
@@ -244,6 +245,8 @@ def register(session: Session, symbol: str, period: int | None) -> tuple[list[Re
             raise InputError(f"the record date of period {period} has not passed yet", field="period")
         when = f"at the record date of period {period}"
     lines = holder_register(token, investor_registry(session), start_block=int(entry["block"]), record_time=record_time)
+    if period is not None:
+        lines = with_payment_status(lines, agent, period - 1)
     return lines, when
 
 

@@ -24,7 +24,8 @@ def holders(
     alias_book: Path | None,
     manifest: Path | None,
 ) -> None:
-    """Print (or write as CSV) the holder register of series SYMBOL."""
+    """Print (or write as CSV) the holder register of series SYMBOL; with --period, at that record date and
+    with each holder's payment status for it (settled, escrowed or unpaid)."""
     from rich.table import Table
 
     from munibond.chain import workflows
@@ -38,11 +39,13 @@ def holders(
         csv_path.write_text(register_csv(lines))
         click.echo(f"wrote {len(lines)} holdings to {csv_path}")
         return
+    status = period is not None
     table = Table(title=f"{symbol} holder register {when}")
-    for column in ("wallet", "identity", "country", "region", "category", "tax class", "units", "face value", "frozen"):
-        table.add_column(column, justify="right" if column in ("units", "face value") else "left")
+    columns = ["wallet", "identity", "country", "region", "category", "tax class", "units", "face value", "frozen"]
+    for column in columns + (["payment", "escrowed"] if status else []):
+        table.add_column(column, justify="right" if column in ("units", "face value", "escrowed") else "left")
     for line in lines:
-        table.add_row(
+        cells = [
             line.wallet,
             line.identity,
             str(line.country),
@@ -52,5 +55,12 @@ def holders(
             str(line.units),
             f"{line.face_value:,}",
             "yes" if line.frozen else "",
-        )
+        ]
+        if status:
+            payment = "escrowed" if line.escrowed else "settled" if line.settled else "unpaid"
+            cells += [payment, f"{line.escrowed or 0:,}"]
+        table.add_row(*cells)
     make_console().print(table)
+    if status:
+        unpaid = [line for line in lines if not line.settled]
+        click.echo(f"period {period}: {len(lines) - len(unpaid)} holders settled, {len(unpaid)} unpaid")
