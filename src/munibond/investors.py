@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from eth_utils import is_checksum_address, keccak, to_checksum_address
 
@@ -279,11 +280,21 @@ def csv_rows(reader: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
         yield line, cells
 
 
-def resolve_wallets(
-    rows: list[InvestorRow], resolve: Callable[[str], str], *, file: str | None = None
-) -> list[InvestorRow]:
-    """Replace `alias:NAME` wallets by `resolve(NAME)` (an address); re-checks for duplicate wallets."""
-    resolved: list[InvestorRow] = []
+class _WalletRow(Protocol):
+    line: int
+    wallet: str
+
+    @property
+    def alias(self) -> str | None: ...
+
+
+RowT = TypeVar("RowT", bound=_WalletRow)
+
+
+def resolve_wallets(rows: list[RowT], resolve: Callable[[str], str], *, file: str | None = None) -> list[RowT]:
+    """Replace `alias:NAME` wallets of CSV rows (dataclasses with `line`, `wallet`, `alias`) by `resolve(NAME)`;
+    re-checks for duplicate wallets (an alias and the address it stands for are the same wallet)."""
+    resolved: list[RowT] = []
     seen: dict[str, int] = {}
     issues: list[Issue] = []
     for row in rows:

@@ -107,6 +107,18 @@ def test_a_bank_payment_for_a_wallet_without_units_is_refused_before_sending(ser
     assert nonce(s, "treasury") == sent and not agent.isSettled(0, s.signers.address("investor_c"))
 
 
+def test_an_alias_and_an_address_of_the_same_wallet_are_one_bank_payment_too_many(series, tmp_path):
+    s, _token, agent, _cash = series
+    c = s.signers.address("investor_c")
+    bank = tmp_path / "bank.csv"
+    bank.write_text(f"wallet,reference\nalias:investor_c,REF-1\n{c},REF-2\n")
+    at_payment_date(s, agent, 0)
+    with pytest.raises(InputError) as err:
+        settlement.record_bank_payments(s, SYMBOL, 1, bank, parse_bank_payments(bank), payer="treasury", batch_size=1)
+    assert (err.value.line, err.value.field) == (3, "wallet") and "same as line 2" in err.value.message
+    assert not agent.isSettled(0, c)
+
+
 def test_bank_payments_wait_for_the_record_date(series, tmp_path):
     s, _token, _agent, _cash = series
     bank = tmp_path / "bank.csv"
@@ -216,3 +228,16 @@ def test_an_unfunded_payment_date_is_recorded_as_default_and_cured_by_paying(ser
     assert [int(log["period"]) for log in cured] == [0]
     with pytest.raises(InputError, match="period 1 is fully funded: it is not in default"):
         settlement.mark_default(s, SYMBOL, 1, sender="treasury")
+
+
+def test_an_allocation_naming_a_wallet_by_alias_and_by_address_is_refused_before_minting(series, tmp_path):
+    s, token, _agent, _cash = series
+    a = s.signers.address("investor_a")
+    allocations = tmp_path / "allocations.csv"
+    allocations.write_text(f"wallet,units\nalias:investor_a,40\n{a},10\n")
+    supply, sent = int(token.totalSupply()), nonce(s, "agent")
+    with pytest.raises(InputError) as err:
+        workflows.issue_allocations(s, SYMBOL, allocations, parse_allocations(allocations), minter="agent")
+    assert (err.value.file, err.value.line, err.value.field) == (str(allocations), 3, "wallet")
+    assert "same as line 2" in err.value.message
+    assert int(token.totalSupply()) == supply and nonce(s, "agent") == sent

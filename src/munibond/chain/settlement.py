@@ -20,6 +20,7 @@ from munibond.chain.lookup import check_period, investor_registry, series_entry
 from munibond.chain.servicing import HolderPayment, payments_in
 from munibond.chain.session import Session
 from munibond.errors import InputError, Issue
+from munibond.investors import resolve_wallets
 from munibond.money import TAX_CLASSES_BY_ID
 
 Progress = Callable[[str], None]
@@ -93,18 +94,13 @@ def record_bank_payments(
     file = str(path)
     issues: list[Issue] = []
     resolved: list[tuple[str, bytes]] = []
-    for row in payments:
-        try:
-            wallet = session.signers.address(row.alias) if row.alias else row.wallet
-        except InputError as exc:
-            issues.append(Issue(f"cannot resolve alias {row.alias!r}: {exc.message}", file, row.line, "wallet"))
-            continue
-        if int(token.balanceOfAt(wallet, int(terms.recordTime))) == 0:
+    for row in resolve_wallets(payments, session.signers.address, file=file):
+        if int(token.balanceOfAt(row.wallet, int(terms.recordTime))) == 0:
             issues.append(
-                Issue(f"{wallet} held no units at the record date of period {period}", file, row.line, "wallet")
+                Issue(f"{row.wallet} held no units at the record date of period {period}", file, row.line, "wallet")
             )
             continue
-        resolved.append((wallet, row.reference_hash))
+        resolved.append((row.wallet, row.reference_hash))
     if issues:
         raise InputError.from_issues(issues)
     return _record_offchain(agent, period - 1, resolved, session.signers.account(payer), batch_size, progress)

@@ -193,9 +193,7 @@ def issue_allocations(
     progress: Progress = _quiet,
 ) -> IssuanceReport:
     entry = series_entry(session, symbol)
-    resolved = [
-        Allocation(a.line, session.signers.address(a.alias) if a.alias else a.wallet, a.units) for a in allocations
-    ]
+    resolved = resolve_wallets(allocations, session.signers.address, file=str(path))
     token = bond_token(session.project, entry["token"])
     return issue(token, resolved, session.signers.account(minter), start_block=int(entry["block"]), progress=progress)
 
