@@ -246,6 +246,12 @@ def test_register_and_coupon_payment_after_the_record_date(node, workspace):
     assert "recorded 0 bank payments, 1 already settled" in recorded.stdout
     assert nonces(web3, "treasury") == before
 
+    preview = munibond(url, manifest, "coupon", "pay", "KNGW26", "1", "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert "(dry run, nothing sent): would fund" in preview.stdout
+    assert "settle 6 holders" in preview.stdout and "; 1 already settled" in preview.stdout
+    assert nonces(web3, "treasury") == before
+
     paid = munibond(url, manifest, "coupon", "pay", "KNGW26", "1")
     assert paid.returncode == 0, paid.stderr
     assert "settled 6 holders, 1 already settled" in paid.stdout

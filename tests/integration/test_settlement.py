@@ -241,3 +241,46 @@ def test_an_allocation_naming_a_wallet_by_alias_and_by_address_is_refused_before
     assert (err.value.file, err.value.line, err.value.field) == (str(allocations), 3, "wallet")
     assert "same as line 2" in err.value.message
     assert int(token.totalSupply()) == supply and nonce(s, "agent") == sent
+
+
+def _as_paid(items) -> dict:
+    """holder -> (coupon, principal, taxes, net, escrowed, units burned), from payments or from a preview."""
+    return {
+        x.holder: (
+            x.coupon_gross,
+            x.principal_gross,
+            tuple(x.taxes),
+            x.net,
+            x.escrowed,
+            x.units_retired if hasattr(x, "units_retired") else x.units_redeemed,
+        )
+        for x in items
+    }
+
+
+def test_the_dry_run_preview_is_exactly_what_the_push_then_pays(series):
+    s, token, agent, _cash = series
+    token.setAddressFrozen(s.signers.address("investor_a"), True, sender=s.signers.account("agent"))
+    at_payment_date(s, agent, 0)
+    sent = nonce(s, "treasury")
+    preview = workflows.preview_pay(s, SYMBOL, 1)
+    assert nonce(s, "treasury") == sent
+    assert preview.funding_shortfall == int(agent.requiredFunding(0)) > 0 and preview.already_settled == 0
+    assert {e.escrowed for e in preview.pending} == {True, False}
+    assert {len(e.taxes) for e in preview.pending if not e.escrowed} == {0, 1, 2}  # exempt, corporate, individual
+
+    run = workflows.pay(s, SYMBOL, 1, payer="treasury", batch_size=50)
+    assert run.funded_now == preview.funding_shortfall
+    assert _as_paid(run.payments) == _as_paid(preview.pending) and len(run.payments) == 7
+    after = workflows.preview_pay(s, SYMBOL, 1)
+    assert after.pending == [] and after.already_settled == 7 and after.funding_shortfall == 0
+
+
+def test_the_redemption_preview_burns_and_pays_what_the_redemption_does(series):
+    s, _token, agent, _cash = series
+    final = workflows.final_period(s, SYMBOL)
+    at_payment_date(s, agent, final - 1)
+    preview = workflows.preview_pay(s, SYMBOL, final)
+    assert sum(e.units_retired for e in preview.pending) == sum(e.units for e in preview.pending) > 0
+    run = workflows.redeem(s, SYMBOL, payer="treasury", batch_size=50)
+    assert _as_paid(run.payments) == _as_paid(preview.pending)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from munibond.chain.events import logs_since
+from munibond.entitlement import Entitlement, entitlement
 
 DEFAULT_BATCH_SIZE = 100
 
@@ -169,3 +171,45 @@ def period_due(agent: Any, now: int) -> list[int]:
         if int(terms.recordTime) < now and not state.closed and not state.cancelled:
             due.append(period)
     return due
+
+
+@dataclass
+class PeriodPreview:
+    """What paying `period` now would do: the funding it lacks and each unsettled holder's entitlement."""
+
+    period: int
+    funding_shortfall: int
+    pending: list[Entitlement] = field(default_factory=list)
+    already_settled: int = 0
+
+
+def preview_period(agent: Any, token: Any, registry: Any, period: int, *, start_block: int) -> PeriodPreview:
+    """The push of `period` computed off chain, reading only: every holder at the record time not yet settled,
+    with its gross, each withholding component at the agent's configured rates, net, or escrow when frozen or
+    unverified now. Sends nothing."""
+    terms = agent.periodTerms(period)
+    preview = PeriodPreview(period, int(agent.fundingShortfall(period)))
+    rates: dict[int, tuple[int, ...]] = {}
+    coupon = Fraction(int(terms.couponNum), int(terms.couponDen))
+    principal = Fraction(int(terms.principalNum), int(terms.principalDen))
+    redeemed = Fraction(int(terms.redeemNum), int(terms.redeemDen) or 1)
+    for wallet, units in holders_at_record(token, int(terms.recordTime), start_block).items():
+        if agent.isSettled(period, wallet):
+            preview.already_settled += 1
+            continue
+        tax_class = int(registry.investorRecord(wallet).taxClass)
+        if tax_class not in rates:
+            rates[tax_class] = tuple(int(c.ratePpm) for c in agent.taxComponents(tax_class))
+        due = entitlement(
+            wallet,
+            units,
+            coupon=coupon,
+            principal=principal,
+            redeemed=redeemed,
+            rates_ppm=rates[tax_class],
+            escrowed=bool(token.isFrozen(wallet)) or not registry.isVerified(wallet),
+            held_now=int(token.balanceOf(wallet)),
+        )
+        if due.coupon_gross or due.principal_gross or due.units_retired:
+            preview.pending.append(due)
+    return preview

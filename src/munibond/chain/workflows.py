@@ -38,7 +38,15 @@ from munibond.chain.onboarding import (
 from munibond.chain.payment_record import PaymentLine, payment_lines
 from munibond.chain.register import RegisterLine, holder_register, with_payment_status
 from munibond.chain.series import token_scale
-from munibond.chain.servicing import HolderPayment, PeriodRun, claimable_periods, pay_period, payments_in
+from munibond.chain.servicing import (
+    HolderPayment,
+    PeriodPreview,
+    PeriodRun,
+    claimable_periods,
+    pay_period,
+    payments_in,
+    preview_period,
+)
 from munibond.chain.session import Session
 from munibond.clock import local_date
 from munibond.errors import InputError
@@ -202,11 +210,8 @@ def load_allocations(path: Path) -> list[Allocation]:
     return parse_allocations(path)
 
 
-def pay(
-    session: Session, symbol: str, period: int, *, payer: str, batch_size: int, progress: Progress = _quiet
-) -> PeriodRun:
-    """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders."""
-    entry = series_entry(session, symbol)
+def _payable_agent(session: Session, entry: dict[str, Any], period: int) -> Any:
+    """The payment agent of `entry`, once `period` (1-based) exists and its record time has passed."""
     agent = payment_agent(session.project, entry["payment_agent"])
     check_period(agent, period)
     terms = agent.periodTerms(period - 1)
@@ -214,6 +219,24 @@ def pay(
         raise InputError(
             f"the record time of period {period} ({int(terms.recordTime)}) has not passed yet", field="period"
         )
+    return agent
+
+
+def preview_pay(session: Session, symbol: str, period: int) -> PeriodPreview:
+    """What `pay` would do now for `period` (1-based): the funding it would send and every entitlement it would
+    settle, computed off chain as the agent computes them. Sends nothing."""
+    entry = series_entry(session, symbol)
+    agent = _payable_agent(session, entry, period)
+    token = bond_token(session.project, entry["token"])
+    return preview_period(agent, token, investor_registry(session), period - 1, start_block=int(entry["block"]))
+
+
+def pay(
+    session: Session, symbol: str, period: int, *, payer: str, batch_size: int, progress: Progress = _quiet
+) -> PeriodRun:
+    """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders."""
+    entry = series_entry(session, symbol)
+    agent = _payable_agent(session, entry, period)
     token = bond_token(session.project, entry["token"])
     cash = payment_token_at(entry["payment_token"])
     return pay_period(
@@ -248,14 +271,19 @@ def register(session: Session, symbol: str, period: int | None) -> tuple[list[Re
     return lines, when
 
 
-def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progress: Progress = _quiet) -> PeriodRun:
-    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity."""
-    entry = series_entry(session, symbol)
-    agent = payment_agent(session.project, entry["payment_agent"])
+def final_period(session: Session, symbol: str) -> int:
+    """The last period (1-based) of `symbol`, which must retire every unit: the redemption at maturity."""
+    agent = payment_agent(session.project, series_entry(session, symbol)["payment_agent"])
     final = int(agent.periodCount())
     terms = agent.periodTerms(final - 1)
     if int(terms.redeemNum) != int(terms.redeemDen):
         raise InputError(f"the last period of {symbol} does not retire every unit", field="series")
+    return final
+
+
+def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progress: Progress = _quiet) -> PeriodRun:
+    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity."""
+    final = final_period(session, symbol)
     return pay(session, symbol, final, payer=payer, batch_size=batch_size, progress=progress)
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from munibond.commands.options import network_options
+
+if TYPE_CHECKING:
+    from munibond.chain.servicing import PeriodPreview
 
 
 @click.group("coupon")
@@ -14,17 +18,57 @@ def coupon() -> None:
     """Coupon and redemption payments."""
 
 
+PAYER = click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+BATCH_SIZE = click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
+DRY_RUN = click.option(
+    "--dry-run", is_flag=True, help="Show the funding and every payment it would make; send nothing."
+)
+
+
+def _print_preview(preview: PeriodPreview, period: int) -> None:
+    """The payments a push would make now, computed off chain (see munibond.entitlement)."""
+    from rich.table import Table
+
+    from munibond.console import make_console
+
+    table = Table(title=f"period {period}: payments the push would make now (payment-token base units)")
+    for column in ("holder", "units", "coupon", "principal", "withholding", "net", "units burned", "note"):
+        table.add_column(column, justify="left" if column in ("holder", "note") else "right")
+    for e in preview.pending:
+        table.add_row(
+            e.holder,
+            str(e.units),
+            f"{e.coupon_gross:,}",
+            f"{e.principal_gross:,}",
+            " + ".join(f"{t:,}" for t in e.taxes) or "0",
+            f"{e.net:,}",
+            str(e.units_retired),
+            "escrow (frozen or unverified)" if e.escrowed else "",
+        )
+    make_console().print(table)
+    gross = sum(e.coupon_gross + e.principal_gross for e in preview.pending)
+    click.echo(
+        f"period {period} (dry run, nothing sent): would fund {preview.funding_shortfall:,}, settle "
+        f"{len(preview.pending)} holders (gross {gross:,}, withholding {sum(sum(e.taxes) for e in preview.pending):,}, "
+        f"net {sum(e.net for e in preview.pending):,}, escrow "
+        f"{sum(e.coupon_gross + e.principal_gross for e in preview.pending if e.escrowed):,}); "
+        f"{preview.already_settled} already settled"
+    )
+
+
 @coupon.command("pay")
 @click.argument("symbol")
 @click.argument("period", type=int)
-@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
-@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
+@PAYER
+@BATCH_SIZE
+@DRY_RUN
 @network_options
 def pay(
     symbol: str,
     period: int,
     payer: str,
     batch_size: int,
+    dry_run: bool,
     network: str,
     alias_book: Path | None,
     manifest: Path | None,
@@ -38,6 +82,9 @@ def pay(
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        if dry_run:
+            _print_preview(workflows.preview_pay(session, symbol, period), period)
+            return
         run = workflows.pay(session, symbol, period, payer=payer, batch_size=batch_size, progress=click.echo)
         click.echo(
             f"period {period}: funded {run.funded_now} now, settled {run.settled} holders, "
@@ -52,17 +99,28 @@ def pay(
 
 @click.command("redeem")
 @click.argument("symbol")
-@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
-@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
+@PAYER
+@BATCH_SIZE
+@DRY_RUN
 @network_options
 def redeem(
-    symbol: str, payer: str, batch_size: int, network: str, alias_book: Path | None, manifest: Path | None
+    symbol: str,
+    payer: str,
+    batch_size: int,
+    dry_run: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
 ) -> None:
     """Redeem series SYMBOL at maturity: pay the final coupon and principal and burn every unit (idempotent)."""
     from munibond.chain import workflows
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        if dry_run:
+            final = workflows.final_period(session, symbol)
+            _print_preview(workflows.preview_pay(session, symbol, final), final)
+            return
         run = workflows.redeem(session, symbol, payer=payer, batch_size=batch_size, progress=click.echo)
         burned = sum(p.units_redeemed for p in run.payments)
         principal = sum(p.principal_gross for p in run.payments)
@@ -185,8 +243,8 @@ def claim(
 @click.argument("symbol")
 @click.argument("period", type=int)
 @click.argument("payments_csv", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
-@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
+@PAYER
+@BATCH_SIZE
 @network_options
 def offchain(
     symbol: str,
@@ -226,7 +284,7 @@ def offchain(
 @click.argument("period", type=int)
 @click.argument("holder")
 @click.option("--to", default=None, help="Pay to this wallet of the same investor (default: HOLDER).")
-@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+@PAYER
 @network_options
 def release(
     symbol: str,
@@ -257,7 +315,7 @@ def release(
 @click.argument("symbol")
 @click.argument("period", type=int)
 @click.option("--to", default=None, help="Where the unassigned funding goes (default: the payer).")
-@click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
+@PAYER
 @network_options
 def reclaim(
     symbol: str,
