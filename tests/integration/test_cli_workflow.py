@@ -122,8 +122,16 @@ def test_deploy_onboard_issue_and_rerun_sends_nothing(node, workspace):
     assert "0 to register, 0 to update, 0 to link, 8 unchanged" in onboard_again.stdout
     assert nonces(web3, "registrar") == before
 
+    minter_nonce = nonces(web3, "agent")
+    planned = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"), "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    allocated = sum(int(line.split(",")[1]) for line in (EXAMPLES / "allocations.csv").read_text().splitlines()[1:])
+    assert f"would mint {allocated} units to 7 wallets (dry run, nothing sent)" in planned.stdout
+    assert nonces(web3, "agent") == minter_nonce
+
     issued = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"))
     assert issued.returncode == 0, issued.stderr
+    assert f"minted {allocated} units now" in issued.stdout
     before = nonces(web3, "agent")
     issued_again = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"))
     assert issued_again.returncode == 0, issued_again.stderr
@@ -389,6 +397,9 @@ def test_full_call_is_scheduled_and_cancels_the_later_periods(node, workspace):
     not_listed = munibond(url, manifest, "call", "KNGW26", periods[3].accrual_end.isoformat())
     assert not_listed.returncode == 2
     assert f"date: {periods[3].accrual_end}: is not a call date of the term sheet ({call_date})" in not_listed.stderr
+    preview = munibond(url, manifest, "call", "KNGW26", call_date, "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert f"call would be scheduled (dry run) as period {len(periods) + 1}" in preview.stdout
     assert nonces(web3, "agent", "issuer") == before
 
     result = munibond(url, manifest, "call", "KNGW26", call_date)

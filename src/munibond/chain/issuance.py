@@ -34,6 +34,25 @@ def minted_so_far(token: Any, start_block: int) -> Counter[str]:
     return minted
 
 
+def issuance_plan(
+    token: Any, allocations: Sequence[Allocation], *, start_block: int
+) -> tuple[list[tuple[str, int]], dict[str, int]]:
+    """(wallet, units still to mint) per allocation not yet complete, and what each wallet was minted so far."""
+    done = minted_so_far(token, start_block)
+    missing: list[tuple[str, int]] = []
+    already: dict[str, int] = {}
+    for allocation in allocations:
+        minted = done.get(allocation.wallet, 0)
+        if minted > allocation.units:
+            raise RuntimeError(
+                f"{allocation.wallet} was minted {minted} units, more than its allocation of {allocation.units}"
+            )
+        already[allocation.wallet] = minted
+        if allocation.units > minted:
+            missing.append((allocation.wallet, allocation.units - minted))
+    return missing, already
+
+
 def issue(
     token: Any,
     allocations: Sequence[Allocation],
@@ -42,20 +61,15 @@ def issue(
     start_block: int,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[str], None] = lambda _msg: None,
+    dry_run: bool = False,
 ) -> IssuanceReport:
-    """Mint what is still missing of each allocation (resolved wallets), in batches."""
+    """Mint what is still missing of each allocation (resolved wallets), in batches. `dry_run`: report what
+    would be minted (in `minted`) and send nothing."""
     report = IssuanceReport()
-    done = minted_so_far(token, start_block)
-    missing: list[tuple[str, int]] = []
-    for allocation in allocations:
-        already = done.get(allocation.wallet, 0)
-        if already > allocation.units:
-            raise RuntimeError(
-                f"{allocation.wallet} was minted {already} units, more than its allocation of {allocation.units}"
-            )
-        report.already[allocation.wallet] = already
-        if allocation.units > already:
-            missing.append((allocation.wallet, allocation.units - already))
+    missing, report.already = issuance_plan(token, allocations, start_block=start_block)
+    if dry_run:
+        report.minted = dict(missing)
+        return report
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
         wallets = [wallet for wallet, _ in batch]

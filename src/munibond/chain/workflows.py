@@ -199,11 +199,14 @@ def issue_allocations(
     *,
     minter: str,
     progress: Progress = _quiet,
+    dry_run: bool = False,
 ) -> IssuanceReport:
+    """Mint what is still missing of every allocation; `dry_run`: report it (as `minted`) and send nothing."""
     entry = series_entry(session, symbol)
     resolved = resolve_wallets(allocations, session.signers.address, file=str(path))
     token = bond_token(session.project, entry["token"])
-    return issue(token, resolved, session.signers.account(minter), start_block=int(entry["block"]), progress=progress)
+    signer = None if dry_run else session.signers.account(minter)
+    return issue(token, resolved, signer, start_block=int(entry["block"]), progress=progress, dry_run=dry_run)
 
 
 def load_allocations(path: Path) -> list[Allocation]:
@@ -361,11 +364,14 @@ def set_transfers_suspended(session: Session, symbol: str, suspended: bool, *, f
 
 @dataclass(frozen=True)
 class ScheduledCall:
-    """A call and the agent period (0-based) that pays it; `sent` is False when it was already scheduled."""
+    """A call and the agent period (0-based) that pays (or, on a dry run, would pay) it."""
 
     terms: CallTerms
     period: int
-    sent: bool
+    outcome: str  # SCHEDULED, ALREADY_SCHEDULED or DRY_RUN
+
+
+SCHEDULED, ALREADY_SCHEDULED, DRY_RUN = "scheduled", "already scheduled (nothing sent)", "would be scheduled (dry run)"
 
 
 def schedule_call(
@@ -377,9 +383,11 @@ def schedule_call(
     *,
     admin: str,
     off_schedule: bool = False,
+    dry_run: bool = False,
 ) -> ScheduledCall:
     """Schedule an early redemption of `symbol` (admin), once: a live period with the same terms is reported
-    instead of scheduling a second one (a re-run after an interruption sends nothing).
+    instead of scheduling a second one (a re-run after an interruption sends nothing). `dry_run`: every check,
+    then the period it would become, unsent.
 
     Validated before sending: the date is one of the term sheet's call options (its price and notice apply)
     or `off_schedule` is set, the date lies in the bond's life, the agent's notice period is respected.
@@ -396,7 +404,7 @@ def schedule_call(
     principal = call.principal_per_unit * scale
     existing = _live_period_with(agent, call.record_time, call.payment_time, call.fraction, coupon, principal)
     if existing is not None:
-        return ScheduledCall(call, existing, sent=False)
+        return ScheduledCall(call, existing, ALREADY_SCHEDULED)
     check_call_notice(terms, call_date, local_date(session.now(), terms.timezone))
     earliest = session.now() + int(agent.callNotice())
     if call.payment_time < earliest:
@@ -414,8 +422,10 @@ def schedule_call(
         principal.numerator,
         principal.denominator,
     )
+    if dry_run:
+        return ScheduledCall(call, int(agent.periodCount()), DRY_RUN)
     agent.scheduleCall(period_terms, sender=session.signers.account(admin))
-    return ScheduledCall(call, int(agent.periodCount()) - 1, sent=True)
+    return ScheduledCall(call, int(agent.periodCount()) - 1, SCHEDULED)
 
 
 def _live_period_with(

@@ -52,6 +52,7 @@ def _fraction(text: str) -> Fraction:
     help="Redeem early on a DATE that is not one of the term sheet's call options.",
 )
 @click.option("--admin", default="issuer", show_default=True, help="Account with the series' admin role.")
+@click.option("--dry-run", is_flag=True, help="Check and show the call; send nothing.")
 @network_options
 def call(
     symbol: str,
@@ -60,6 +61,7 @@ def call(
     fraction: str,
     off_schedule: bool,
     admin: str,
+    dry_run: bool,
     network: str,
     alias_book: Path | None,
     manifest: Path | None,
@@ -74,9 +76,16 @@ def call(
     call_price = None if price is None else _price(price)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         scheduled = workflows.schedule_call(
-            session, symbol, call_date, call_price, call_fraction, admin=admin, off_schedule=off_schedule
+            session,
+            symbol,
+            call_date,
+            call_price,
+            call_fraction,
+            admin=admin,
+            off_schedule=off_schedule,
+            dry_run=dry_run,
         )
-    terms, status = scheduled.terms, "scheduled" if scheduled.sent else "already scheduled (nothing sent)"
+    terms, status = scheduled.terms, scheduled.outcome
     click.echo(
         f"{symbol}: call {status} as period {scheduled.period + 1}: pays on {terms.payment_date} (record date "
         f"{terms.record_date}) at {terms.price} % of face, accrued coupon {terms.accrued_per_unit} and principal "
