@@ -315,6 +315,14 @@ def test_register_and_coupon_payment_after_the_record_date(node, workspace):
         assert int(line["net"]) == (0 if unpaid_on_chain else int(line["coupon_gross"]) - sum(components))
     shown = munibond(url, manifest, "coupon", "payments", "KNGW26", "1")
     assert shown.returncode == 0 and f"7 settlements: net {net:,}, withheld {tax:,}" in shown.stdout, shown.stderr
+
+    # investor_a's statement: the same payment, dated, with both withholding components
+    (line_a,) = (line for line in lines if line["holder"] == address_of(web3, "investor_a"))
+    statement = munibond(url, manifest, "coupon", "statement", "KNGW26", "investor_a")
+    assert statement.returncode == 0, statement.stderr
+    taxes = f"{int(line_a['tax_1']):,} + {int(line_a['tax_2']):,}"
+    assert f"received on chain: coupons {int(line_a['coupon_gross']):,}, withholding {taxes}," in statement.stdout
+    assert f"net {int(line_a['net']):,}" in statement.stdout
     unknown = munibond(url, manifest, "coupon", "payments", "KNGW26", "99")
     assert unknown.returncode == 2 and "period" in unknown.stderr
 

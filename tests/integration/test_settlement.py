@@ -14,9 +14,12 @@ from munibond.bank_payments import parse_bank_payments
 from munibond.chain import settlement, workflows
 from munibond.chain.deployment import bond_token, payment_agent
 from munibond.chain.erc20 import payment_token_at
+from munibond.chain.holder_statement import holder_statement, statement_csv
 from munibond.chain.issuance import issue
 from munibond.chain.servicing import fund_period
+from munibond.clock import local_date
 from munibond.errors import InputError
+from munibond.terms import load_term_sheet
 from tests.integration.example_series import EXAMPLES, deploy_example_series
 
 SYMBOL = "KNGW26"
@@ -284,3 +287,31 @@ def test_the_redemption_preview_burns_and_pays_what_the_redemption_does(series):
     assert sum(e.units_retired for e in preview.pending) == sum(e.units for e in preview.pending) > 0
     run = workflows.redeem(s, SYMBOL, payer="treasury", batch_size=50)
     assert _as_paid(run.payments) == _as_paid(preview.pending)
+
+
+def test_a_holders_statement_lists_escrow_release_and_payments_by_date_and_year(series, tmp_path):
+    s, token, agent, cash = series
+    a = s.signers.address("investor_a")
+    token.setAddressFrozen(a, True, sender=s.signers.account("agent"))
+    at_payment_date(s, agent, 0)
+    workflows.pay(s, SYMBOL, 1, payer="treasury", batch_size=50)  # escrowed
+    token.setAddressFrozen(a, False, sender=s.signers.account("agent"))
+    released = settlement.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury")
+    at_payment_date(s, agent, 1)
+    second = next(p for p in workflows.pay(s, SYMBOL, 2, payer="treasury", batch_size=50).payments if p.holder == a)
+
+    statement = holder_statement(s, SYMBOL, "investor_a")
+    assert [(line.period, line.kind) for line in statement.lines] == [(1, "escrowed"), (1, "released"), (2, "paid")]
+    assert statement.net == released.net + second.net == int(cash.balanceOf(a))
+    assert statement.coupon_gross == released.coupon_gross + second.coupon_gross
+    assert statement.taxes == tuple(x + y for x, y in zip(released.taxes, second.taxes, strict=True))
+    tz = load_term_sheet(s.manifest.series[SYMBOL]["term_sheet"]).timezone
+    assert statement.lines[-1].date == local_date(int(agent.periodTerms(1).paymentTime), tz)
+
+    year = statement.lines[-1].date.year
+    in_year = holder_statement(s, SYMBOL, "investor_a", year=year)
+    assert in_year.lines == [line for line in statement.lines if line.date.year == year] != []
+    assert statement.lines[0].date.year == year - 1  # September's escrow and release, March's coupon
+    rows = statement_csv(statement).splitlines()
+    assert rows[0].startswith("date,period,kind,holder,to,coupon_gross,tax_1,tax_2,net,")
+    assert len(rows) == 4 and rows[2].split(",")[2] == "released"

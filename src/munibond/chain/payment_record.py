@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ PAID, ESCROWED, RELEASED, OFFCHAIN = "paid", "escrowed", "released", "offchain"
 
 @dataclass(frozen=True)
 class PaymentLine:
+    period: int  # 0-based, as the agent numbers periods
     holder: str
     to: str  # the wallet paid; the agent for an escrow; empty for an off-chain payment
     kind: str  # paid | escrowed | released | offchain
@@ -47,6 +49,7 @@ def _line(
 ) -> PaymentLine:
     """A settlement from one event log (the fields every settlement event carries, plus what `kind` adds)."""
     return PaymentLine(
+        int(log["period"]),
         str(log["holder"]),
         to,
         kind,
@@ -64,11 +67,23 @@ def _line(
 
 def payment_lines(agent: Any, period: int, *, start_block: int) -> list[PaymentLine]:
     """Every settlement of `period` (0-based) since `start_block`, in chain order."""
+    return settlement_lines(agent, start_block=start_block, keep=lambda log: int(log["period"]) == period)
 
-    def of_period(event: Any) -> list[Any]:
-        return [log for log in logs_since(event, start_block) if int(log["period"]) == period]
 
-    released = {(_hex(log.transaction_hash), str(log["holder"])) for log in of_period(agent.EscrowReleased)}
+def wallet_lines(agent: Any, wallet: str, *, start_block: int) -> list[PaymentLine]:
+    """Every settlement of any period that concerns `wallet` (as the holder, or as the wallet an escrow was
+    released to), in chain order: the input of a holder's payment statement."""
+    lines = settlement_lines(agent, start_block=start_block, keep=lambda log: True)
+    return [line for line in lines if wallet in (line.holder, line.to)]
+
+
+def settlement_lines(agent: Any, *, start_block: int, keep: Callable[[Any], bool]) -> list[PaymentLine]:
+    """The settlements whose event log passes `keep`, in chain order."""
+
+    def kept(event: Any) -> list[Any]:
+        return [log for log in logs_since(event, start_block) if keep(log)]
+
+    released = {(_hex(log.transaction_hash), str(log["holder"])) for log in kept(agent.EscrowReleased)}
     lines = [
         _line(
             log,
@@ -77,12 +92,11 @@ def payment_lines(agent: Any, period: int, *, start_block: int) -> list[PaymentL
             taxes=tuple(int(t) for t in log["taxes"]),
             net=int(log["net"]),
         )
-        for log in of_period(agent.PaymentMade)
+        for log in kept(agent.PaymentMade)
     ]
-    lines += [_line(log, ESCROWED, str(agent.address)) for log in of_period(agent.PaymentEscrowed)]
+    lines += [_line(log, ESCROWED, str(agent.address)) for log in kept(agent.PaymentEscrowed)]
     lines += [
-        _line(log, OFFCHAIN, "", reference=_hex(log["paymentReference"]))
-        for log in of_period(agent.OffchainPaymentRecorded)
+        _line(log, OFFCHAIN, "", reference=_hex(log["paymentReference"])) for log in kept(agent.OffchainPaymentRecorded)
     ]
     return sorted(lines, key=lambda line: (line.block, line.log_index))
 

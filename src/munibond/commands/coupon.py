@@ -375,3 +375,59 @@ def default(
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         marked = settlement.mark_default(session, symbol, period, sender=sender)
     click.echo(f"period {period}: payment default " + ("recorded" if marked else "already recorded (nothing sent)"))
+
+
+@coupon.command("statement")
+@click.argument("symbol")
+@click.argument("holder")
+@click.option("--year", type=int, default=None, help="Only settlements made in this calendar year (issuer's zone).")
+@click.option(
+    "--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write CSV here."
+)
+@network_options
+def statement(
+    symbol: str,
+    holder: str,
+    year: int | None,
+    csv_path: Path | None,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Print (or write as CSV) HOLDER's payment statement on SYMBOL: every coupon, withholding component,
+    principal and escrow, dated — for the holder's tax return or an annual withholding certificate."""
+    from rich.table import Table
+
+    from munibond.chain.holder_statement import holder_statement, statement_csv
+    from munibond.chain.session import connect
+    from munibond.console import make_console
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        report = holder_statement(session, symbol, holder, year=year)
+    if csv_path is not None:
+        csv_path.write_text(statement_csv(report))
+        click.echo(f"wrote {len(report.lines)} settlements of {report.wallet} to {csv_path}")
+        return
+    scope = f" in {year}" if year is not None else ""
+    table = Table(title=f"{symbol}: payment statement of {report.wallet}{scope} (payment-token base units)")
+    for column in ("date", "period", "kind", "coupon", "withholding", "net", "principal", "note"):
+        table.add_column(column, justify="left" if column in ("date", "kind", "note") else "right")
+    for line in report.lines:
+        note = f"to {line.to}" if line.to not in ("", report.wallet) and line.kind != "escrowed" else ""
+        if line.kind == "offchain":
+            note = f"paid by bank transfer, reference {line.reference[:10]}…"
+        table.add_row(
+            line.date.isoformat(),
+            str(line.period),
+            line.kind,
+            f"{line.coupon_gross:,}",
+            " + ".join(f"{t:,}" for t in line.taxes) or "0",
+            f"{line.net:,}",
+            f"{line.principal_gross:,}",
+            note,
+        )
+    make_console().print(table)
+    click.echo(
+        f"received on chain{scope}: coupons {report.coupon_gross:,}, withholding "
+        f"{' + '.join(f'{t:,}' for t in report.taxes) or '0'}, principal {report.principal_gross:,}, net {report.net:,}"
+    )
