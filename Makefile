@@ -53,6 +53,7 @@ demo: $(STAMP_BUILD)
 bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench
 	$(BIN)/ape run bench_payments
+	$(BIN)/ape run bench_throughput
 
 node: install
 	anvil --host 127.0.0.1 --port 8545 --accounts 20 --mnemonic "test test test test test test test test test test test junk"

@@ -204,7 +204,9 @@ def render_markdown(results: dict[str, Any]) -> str:
     if sizes:
         lines += ["", "| contract | runtime bytes | limit |", "|---|---:|---:|"]
         lines += [f"| {name} | {sizes[name]:,} | 24,576 |" for name in sorted(sizes)]
-    return "\n".join(lines) + "\n"
+    from bench.throughput import render_markdown as throughput_markdown
+
+    return "\n".join(lines) + "\n" + (throughput_markdown(results) if "throughput" in results else "")
 
 
 def main() -> None:
