@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "transfers": "munibond.commands.transfers:transfers",
     "call": "munibond.commands.call:call",
     "amend": "munibond.commands.amend:amend",
+    "documents": "munibond.commands.documents:documents",
 }
 
 INPUT_ERROR_EXIT = 2

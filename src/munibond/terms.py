@@ -532,6 +532,14 @@ def _cross_checks(ts: TermSheet, doc: _Doc) -> None:
             doc.issue(("redemption", "call", i, "price"), "must be positive (percent of face)")
         previous = call.date
 
+    names: dict[str, int] = {}
+    for i, document in enumerate(ts.documents):
+        if len(document.name.encode("utf-8")) > 32:
+            doc.issue(("documents", i, "name"), "must be at most 32 bytes of UTF-8 (stored as bytes32 on chain)")
+        if document.name in names:
+            doc.issue(("documents", i, "name"), f"duplicate document name (also documents[{names[document.name]}])")
+        names.setdefault(document.name, i)
+
     comp = ts.compliance
     for name in ("max_holding_per_investor", "min_holding"):
         value = getattr(comp, name)

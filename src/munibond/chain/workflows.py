@@ -25,6 +25,7 @@ from munibond.chain.deployment import (
     payment_agent,
     record_deployment,
 )
+from munibond.chain.documents import Document, document_key, documents_on_chain, publish_documents
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import IssuanceReport, issue
 from munibond.chain.lookup import check_period, investor_registry, series_entry
@@ -155,7 +156,7 @@ def deploy(
         progress=progress,
     )
     decimals = int(payment_token_at(cash).decimals())
-    return deploy_series(
+    entries = deploy_series(
         manifest,
         contracts,
         [SeriesSpec(item.terms, item.schedule, item.digest) for item in items],
@@ -165,6 +166,33 @@ def deploy(
         payment_token_decimals=decimals,
         progress=progress,
     )
+    for item, entry in zip(items, entries, strict=True):
+        documents = [Document(d.name, d.uri, d.sha256) for d in item.terms.documents]
+        if documents:
+            token = bond_token(session.project, entry["token"])
+            manager = signers.account(item.terms.roles.document_manager)
+            for document in publish_documents(token, documents, manager):
+                progress(f"{item.terms.symbol}: document {document.name!r} published ({document.uri})")
+    return entries
+
+
+def set_document(
+    session: Session, symbol: str, name: str, uri: str, sha256: str, *, manager: str
+) -> tuple[Document, bool]:
+    """Publish (or replace) the document `name` of `symbol` (document manager); returns it and whether it was
+    sent (False when the token already holds that URI and hash)."""
+    if not uri:
+        raise InputError("must not be empty", field="uri")
+    document = Document(name, uri, sha256.lower())
+    document_key(name)
+    token = bond_token(session.project, series_entry(session, symbol)["token"])
+    sent = publish_documents(token, [document], session.signers.account(manager))
+    return document, bool(sent)
+
+
+def documents(session: Session, symbol: str) -> list[Document]:
+    """The documents `symbol`'s token holds (name, URI, content hash, last modified)."""
+    return documents_on_chain(bond_token(session.project, series_entry(session, symbol)["token"]))
 
 
 def load_investors(path: Path, issuer_salt: bytes, now: int | None = None) -> list[InvestorRow]:

@@ -115,3 +115,11 @@ def test_a_malformed_amended_term_sheet_exits_2_before_connecting(tmp_path):
     result = runner().invoke(main, ["amend", "KNGW26", str(bad), "--network", "http://127.0.0.1:9"])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {bad}:{line}: record_date.business_days_before_payment: ")
+
+
+def test_a_document_needs_exactly_one_of_file_and_sha256_before_connecting(tmp_path):
+    args = ["documents", "set", "KNGW26", "annual_report", "ipfs://x", "--network", "http://127.0.0.1:9"]
+    neither = runner().invoke(main, args)
+    assert neither.exit_code == 2 and "give exactly one of --file and --sha256" in neither.stderr
+    bad = runner().invoke(main, [*args, "--sha256", "0x1234"])
+    assert bad.exit_code == 2 and "sha256: must be 0x + 64 hex digits" in bad.stderr

@@ -149,6 +149,12 @@ CASES = [
         "after start",
     ),
     ('    sha256: "0x9f86', '    sha256: "9f86', "documents[0].sha256", "32-byte hex digest"),
+    (
+        "  - name: prospectus",
+        "  - name: prospectus_of_the_kanagawa_resident_bond",
+        "documents[0].name",
+        "at most 32 bytes of UTF-8",
+    ),
     ("  type: fixed", "  type: zero", "coupon.rate", "no coupon rate", 'rate: "0.0085"'),
     (
         "record_date: {business_days_before_payment: 1}",
