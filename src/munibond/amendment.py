@@ -11,7 +11,6 @@ date has not passed and nothing was paid for it. Pure: the caller supplies what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from munibond.chain.series import PeriodOnChain, bond_terms
 from munibond.terms import TermSheet
@@ -76,15 +75,6 @@ def check_amendable(current: TermSheet, amended: TermSheet) -> None:
             )
 
 
-def _same(a: PeriodOnChain, b: PeriodOnChain) -> bool:
-    return (
-        (a.record_time, a.payment_time) == (b.record_time, b.payment_time)
-        and Fraction(a.redeem_num, a.redeem_den or 1) == Fraction(b.redeem_num, b.redeem_den or 1)
-        and a.coupon == b.coupon
-        and a.principal == b.principal
-    )
-
-
 def period_changes(on_chain: list[PeriodOnChain], amended: list[PeriodOnChain]) -> list[PeriodChange]:
     """The term-sheet periods (the first `len(amended)` of the agent's; calls come after) whose terms differ.
 
@@ -93,4 +83,4 @@ def period_changes(on_chain: list[PeriodOnChain], amended: list[PeriodOnChain]) 
     """
     if len(on_chain) < len(amended):
         raise ValueError(f"the agent has {len(on_chain)} periods, the amended schedule {len(amended)}")
-    return [PeriodChange(i, on_chain[i], new) for i, new in enumerate(amended) if not _same(on_chain[i], new)]
+    return [PeriodChange(i, on_chain[i], new) for i, new in enumerate(amended) if not on_chain[i].same_terms(new)]

@@ -27,6 +27,18 @@ def check_period(agent: Any, period: int) -> None:
         raise InputError(f"period must be between 1 and {count}, got {period}", field="period")
 
 
+def terms_after_record(session: Session, agent: Any, period: int) -> Any:
+    """The terms of `period` (1-based), which must exist, be live (not cancelled by a call) and be past its
+    record date: what every step that reads the record-date holdings of a period needs."""
+    check_period(agent, period)
+    if agent.periodState(period - 1).cancelled:
+        raise InputError(f"period {period} was cancelled (by a call)", field="period")
+    terms = agent.periodTerms(period - 1)
+    if int(terms.recordTime) >= session.now():
+        raise InputError(f"the record date of period {period} has not passed yet", field="period")
+    return terms
+
+
 def investor_registry(session: Session) -> Any:
     """The shared InvestorRegistry of the manifest."""
     record = session.manifest.contracts.get("InvestorRegistry")

@@ -55,6 +55,26 @@ class PeriodOnChain:
     coupon: Fraction
     principal: Fraction
 
+    @classmethod
+    def from_agent(cls, terms: Any) -> PeriodOnChain:
+        """From the agent's `periodTerms` struct."""
+        return cls(
+            int(terms.recordTime),
+            int(terms.paymentTime),
+            int(terms.redeemNum),
+            int(terms.redeemDen),
+            Fraction(int(terms.couponNum), int(terms.couponDen)),
+            Fraction(int(terms.principalNum), int(terms.principalDen)),
+        )
+
+    def same_terms(self, other: PeriodOnChain) -> bool:
+        """Equal as amounts (fractions compared reduced; a redeemed 0/d equals 0/1)."""
+        return (
+            (self.record_time, self.payment_time) == (other.record_time, other.payment_time)
+            and Fraction(self.redeem_num, self.redeem_den or 1) == Fraction(other.redeem_num, other.redeem_den or 1)
+            and (self.coupon, self.principal) == (other.coupon, other.principal)
+        )
+
     def as_tuple(self) -> tuple[int, ...]:
         return (
             self.record_time,

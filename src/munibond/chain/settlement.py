@@ -16,7 +16,7 @@ from typing import Any
 
 from munibond.bank_payments import BankPayment, parse_bank_payments
 from munibond.chain.deployment import bond_token, payment_agent
-from munibond.chain.lookup import check_period, investor_registry, series_entry
+from munibond.chain.lookup import check_period, investor_registry, series_entry, terms_after_record
 from munibond.chain.servicing import HolderPayment, payments_in
 from munibond.chain.session import Session
 from munibond.errors import InputError, Issue
@@ -56,17 +56,6 @@ class TaxTransfer:
     amount: int
 
 
-def _live_period(session: Session, agent: Any, period: int, *, record_passed: bool) -> Any:
-    """Terms of `period` (1-based), which must be live (not cancelled) and, if asked, past its record time."""
-    check_period(agent, period)
-    if agent.periodState(period - 1).cancelled:
-        raise InputError(f"period {period} was cancelled (by a call or an amendment)", field="period")
-    terms = agent.periodTerms(period - 1)
-    if record_passed and int(terms.recordTime) >= session.now():
-        raise InputError(f"the record date of period {period} has not passed yet", field="period")
-    return terms
-
-
 def load_bank_payments(path: Path) -> list[BankPayment]:
     return parse_bank_payments(path)
 
@@ -89,7 +78,7 @@ def record_bank_payments(
     """
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    terms = _live_period(session, agent, period, record_passed=True)
+    terms = terms_after_record(session, agent, period)
     token = bond_token(session.project, entry["token"])
     file = str(path)
     issues: list[Issue] = []
@@ -125,16 +114,14 @@ def release_escrow(
         raise InputError(f"{to_address} is not verified in the investor registry: the escrow stays", field="to")
     if token.isFrozen(to_address):
         raise InputError(f"{to_address} is frozen on {symbol}: the escrow stays", field="to")
-    if to_address != holder_address and _identity(registry, to_address) != _identity(registry, holder_address):
+    if (
+        to_address != holder_address
+        and registry.investorRecord(to_address).identity != registry.investorRecord(holder_address).identity
+    ):
         raise InputError(f"{to_address} is not a wallet of the same investor as {holder_address}", field="to")
     receipt = agent.releaseEscrow(period - 1, holder_address, to_address, sender=session.signers.account(payer))
     (payment,) = payments_in([receipt], agent, period - 1)
     return payment
-
-
-def _identity(registry: Any, wallet: str) -> int:
-    """The investor identity in the registry's packed record of `wallet` (its low 160 bits)."""
-    return int(registry.record(wallet)) & (2**160 - 1)
 
 
 def reclaim(session: Session, symbol: str, period: int, *, to: str | None, payer: str) -> int | None:
@@ -173,7 +160,7 @@ def mark_default(session: Session, symbol: str, period: int, *, sender: str) -> 
     Refused before sending before the payment date and when the period is covered."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    terms = _live_period(session, agent, period, record_passed=True)
+    terms = terms_after_record(session, agent, period)
     if agent.periodState(period - 1).defaulted:
         return False
     if session.now() < int(terms.paymentTime):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from munibond.amendment import PeriodChange, check_amendable, period_changes
 from munibond.chain.deployment import payment_agent
@@ -46,7 +44,7 @@ def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_ru
             "amended, not added or removed",
             file=str(path),
         )
-    on_chain = [_period_on_chain(agent.periodTerms(i)) for i in range(deployed_count)]
+    on_chain = [PeriodOnChain.from_agent(agent.periodTerms(i)) for i in range(deployed_count)]
     changes = period_changes(on_chain, desired)
     now = session.now()
     for change in changes:
@@ -72,14 +70,3 @@ def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_ru
     entry["term_sheet_sha256"] = "0x" + digest.hex()
     session.manifest.save()
     return AmendmentReport(changes, hash_updated)
-
-
-def _period_on_chain(terms: Any) -> PeriodOnChain:
-    return PeriodOnChain(
-        int(terms.recordTime),
-        int(terms.paymentTime),
-        int(terms.redeemNum),
-        int(terms.redeemDen),
-        Fraction(int(terms.couponNum), int(terms.couponDen)),
-        Fraction(int(terms.principalNum), int(terms.principalDen)),
-    )

@@ -25,10 +25,10 @@ from munibond.chain.deployment import (
     payment_agent,
     record_deployment,
 )
-from munibond.chain.documents import Document, document_key, documents_on_chain, publish_documents
+from munibond.chain.documents import Document, documents_on_chain, publish_documents
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.issuance import IssuanceReport, issue
-from munibond.chain.lookup import check_period, investor_registry, series_entry
+from munibond.chain.lookup import check_period, investor_registry, series_entry, terms_after_record
 from munibond.chain.onboarding import (
     DEFAULT_BATCH_SIZE,
     OnboardingPlan,
@@ -38,7 +38,7 @@ from munibond.chain.onboarding import (
 )
 from munibond.chain.payment_record import PaymentLine, payment_lines
 from munibond.chain.register import RegisterLine, holder_register, with_payment_status
-from munibond.chain.series import token_scale
+from munibond.chain.series import PeriodOnChain, token_scale
 from munibond.chain.servicing import (
     HolderPayment,
     PeriodPreview,
@@ -184,7 +184,6 @@ def set_document(
     if not uri:
         raise InputError("must not be empty", field="uri")
     document = Document(name, uri, sha256.lower())
-    document_key(name)
     token = bond_token(session.project, series_entry(session, symbol)["token"])
     sent = publish_documents(token, [document], session.signers.account(manager))
     return document, bool(sent)
@@ -242,14 +241,9 @@ def load_allocations(path: Path) -> list[Allocation]:
 
 
 def _payable_agent(session: Session, entry: dict[str, Any], period: int) -> Any:
-    """The payment agent of `entry`, once `period` (1-based) exists and its record time has passed."""
+    """The payment agent of `entry`, once `period` (1-based) is live and past its record date."""
     agent = payment_agent(session.project, entry["payment_agent"])
-    check_period(agent, period)
-    terms = agent.periodTerms(period - 1)
-    if int(terms.recordTime) >= session.now():
-        raise InputError(
-            f"the record time of period {period} ({int(terms.recordTime)}) has not passed yet", field="period"
-        )
+    terms_after_record(session, agent, period)
     return agent
 
 
@@ -291,10 +285,7 @@ def register(session: Session, symbol: str, period: int | None) -> tuple[list[Re
     when = "now"
     if period is not None:
         agent = payment_agent(session.project, entry["payment_agent"])
-        check_period(agent, period)
-        record_time = int(agent.periodTerms(period - 1).recordTime)
-        if record_time >= session.now():
-            raise InputError(f"the record date of period {period} has not passed yet", field="period")
+        record_time = int(terms_after_record(session, agent, period).recordTime)
         when = f"at the record date of period {period}"
     lines = holder_register(token, investor_registry(session), start_block=int(entry["block"]), record_time=record_time)
     if period is not None:
@@ -428,9 +419,15 @@ def schedule_call(
     agent = payment_agent(session.project, entry["payment_agent"])
     decimals = int(payment_token_at(entry["payment_token"]).decimals())
     scale = token_scale(terms, decimals) * 10**terms.minor_units
-    coupon = call.accrued_per_unit * scale
-    principal = call.principal_per_unit * scale
-    existing = _live_period_with(agent, call.record_time, call.payment_time, call.fraction, coupon, principal)
+    period = PeriodOnChain(
+        call.record_time,
+        call.payment_time,
+        call.fraction.numerator,
+        call.fraction.denominator,
+        call.accrued_per_unit * scale,
+        call.principal_per_unit * scale,
+    )
+    existing = _live_period_with(agent, period)
     if existing is not None:
         return ScheduledCall(call, existing, ALREADY_SCHEDULED)
     check_call_notice(terms, call_date, local_date(session.now(), terms.timezone))
@@ -440,35 +437,16 @@ def schedule_call(
             f"the payment date {call.payment_date} is inside the notice period (earliest payment time {earliest})",
             field="date",
         )
-    period_terms = (
-        call.record_time,
-        call.payment_time,
-        call.fraction.numerator,
-        call.fraction.denominator,
-        coupon.numerator,
-        coupon.denominator,
-        principal.numerator,
-        principal.denominator,
-    )
     if dry_run:
         return ScheduledCall(call, int(agent.periodCount()), DRY_RUN)
-    agent.scheduleCall(period_terms, sender=session.signers.account(admin))
+    agent.scheduleCall(period.as_tuple(), sender=session.signers.account(admin))
     return ScheduledCall(call, int(agent.periodCount()) - 1, SCHEDULED)
 
 
-def _live_period_with(
-    agent: Any, record_time: int, payment_time: int, redeemed: Fraction, coupon: Fraction, principal: Fraction
-) -> int | None:
-    """The agent's live (not cancelled) period with exactly these terms, if any."""
+def _live_period_with(agent: Any, wanted: PeriodOnChain) -> int | None:
+    """The agent's live (not cancelled) period with exactly the terms `wanted`, if any."""
     for period in range(int(agent.periodCount())):
-        t = agent.periodTerms(period)
-        if (int(t.recordTime), int(t.paymentTime)) != (record_time, payment_time):
-            continue
-        same = (
-            Fraction(int(t.redeemNum), int(t.redeemDen) or 1) == redeemed
-            and Fraction(int(t.couponNum), int(t.couponDen)) == coupon
-            and Fraction(int(t.principalNum), int(t.principalDen)) == principal
-        )
+        same = PeriodOnChain.from_agent(agent.periodTerms(period)).same_terms(wanted)
         if same and not agent.periodState(period).cancelled:
             return period
     return None
