@@ -1,7 +1,7 @@
 """Gas benchmark of the payment agent's cash leg on the local anvil chain.
 
-Real contracts throughout (InvestorRegistry, BondToken and PaymentAgent clones deployed by the BondFactory);
-only the payment token is a test ERC-20. Run through Ape (`ape run bench_payments`, which calls `main()`).
+Real contracts throughout (InvestorRegistry, series proxies of BondToken + PaymentAgent deployed by the
+BondFactory); only the payment token is a test ERC-20. Run through Ape (`ape run bench_payments`, which calls `main()`).
 Figures are merged into bench/results.json under "gas" (and the agent's runtime size under "size") without
 touching other keys, and bench/RESULTS.md is re-rendered with the foundation benchmark's table layout.
 """
@@ -119,11 +119,10 @@ class Issuer:
         self.deployer = accounts[0]
         self.registry = self.deployer.deploy(project.InvestorRegistry, self.deployer)
         self.registry.grantRole(self.registry.REGISTRAR_ROLE(), self.deployer, sender=self.deployer)
-        extension = self.deployer.deploy(project.BondTokenAdmin)
+        payments = self.deployer.deploy(project.PaymentAgent)
+        extension = self.deployer.deploy(project.BondTokenAdmin, payments)
         token_implementation = self.deployer.deploy(project.BondToken, extension)
-        agent_implementation = self.deployer.deploy(project.PaymentAgent)
         self.factory = self.deployer.deploy(project.BondFactory, self.deployer, token_implementation, self.registry)
-        self.factory.setPaymentAgentImplementation(agent_implementation, sender=self.deployer)
         self.registry.grantRole(self.registry.BINDER_ROLE(), self.factory, sender=self.deployer)
         self.series_count = 0
 
@@ -208,7 +207,7 @@ def measure(project: Any, chain: Any, accounts: Any) -> dict[str, Any]:
     claimer, second_claimer = accounts[5], accounts[6]
     issuer.register([claimer.address, second_claimer.address])
     series = Series(issuer, chain, accounts, holders, redeem=True)
-    # A whole series in one transaction: token clone + payment-agent clone with a 3-period schedule.
+    # A whole series in one transaction: the proxy, initialized as token and as payment agent with 3 periods.
     results["deploy_series_with_payment_agent_3_periods"] = series.deploy_gas
     for holder in holders:
         series.cash.mint(holder, 1, sender=series.deployer)

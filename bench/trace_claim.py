@@ -62,8 +62,7 @@ def main() -> None:
         series.push(period, holders)
     receipt = series.agent.claim(1, sender=claimer)
     names = {
-        series.agent.address.lower(): "payment agent (clone)",
-        series.token.address.lower(): "bond token (clone)",
+        series.token.address.lower(): "series (token + payment agent proxy)",
         series.cash.address.lower(): "payment token",
         issuer.registry.address.lower(): "investor registry",
     }

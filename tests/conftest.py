@@ -127,7 +127,8 @@ def registry(project, shared_admin, registrar, kyc_provider):
 @pytest.fixture(scope="session")
 def token_implementation(project, shared_admin):
     admin = shared_admin
-    extension = admin.deploy(project.BondTokenAdmin)
+    payments = admin.deploy(project.PaymentAgent)
+    extension = admin.deploy(project.BondTokenAdmin, payments)
     return admin.deploy(project.BondToken, extension)
 
 

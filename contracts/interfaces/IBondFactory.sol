@@ -4,7 +4,8 @@ pragma solidity ^0.8.20;
 import {IBondTypes} from "./IBondToken.sol";
 
 /// @title IBondFactory
-/// @notice Deploys bond series (token clone + optional payment-agent clone) wired to the issuer's registry.
+/// @notice Deploys bond series wired to the issuer's registry: each series is one selector-routing proxy whose
+///         storage holds the token and, when the series has payment parameters, its payment agent.
 interface IBondFactory {
     /// @notice Everything needed to deploy one series.
     /// @param name ERC-20 name
@@ -14,7 +15,7 @@ interface IBondFactory {
     /// @param roles initial role holders
     /// @param compliance initial compliance rules
     /// @param recordTimes initial record times (strictly increasing, not passed)
-    /// @param paymentAgentParams passed to the payment agent's initialize (ignored without agent implementation)
+    /// @param paymentAgentParams passed to the payment agent's initialize; empty = a series without payments
     struct SeriesParams {
         string name;
         string symbol;
@@ -28,8 +29,6 @@ interface IBondFactory {
 
     /// @notice Emitted for every deployed series.
     event SeriesDeployed(address indexed token, address indexed paymentAgent, string isin, uint256 maturityDate);
-    /// @notice Emitted when the payment-agent implementation changes.
-    event PaymentAgentImplementationChanged(address oldImplementation, address newImplementation);
 
     /// @notice Thrown for a zero address where one is required.
     error ZeroAddress();
@@ -42,15 +41,13 @@ interface IBondFactory {
         external
         returns (address[] memory tokens, address[] memory paymentAgents);
 
-    /// @notice Sets the payment-agent implementation cloned for new series; zero = no agent (admin).
-    function setPaymentAgentImplementation(address implementation) external;
-
-    /// @notice The BondToken implementation that series clone.
+    /// @notice The BondToken implementation series proxies route to.
     function tokenImplementation() external view returns (address);
 
     /// @notice The issuer's investor registry every series uses.
     function registry() external view returns (address);
 
-    /// @notice The payment-agent implementation (zero = none).
+    /// @notice The PaymentAgent implementation series proxies route `claim` and `claimMany` to (the token's
+    ///         admin extension routes the other payment functions there).
     function paymentAgentImplementation() external view returns (address);
 }

@@ -21,7 +21,8 @@ interface IBondRecordDates {
     /// @notice All scheduled record times (Unix seconds, strictly increasing).
     function recordTimes() external view returns (uint256[] memory);
 
-    /// @notice Replaces the record times not yet passed; times already passed must be kept unchanged.
+    /// @notice Replaces the record times not yet passed; times already passed must be kept unchanged (admin, or
+    ///         the series' payment code when it keeps the record times in step with its periods).
     function setRecordTimes(uint256[] calldata times) external;
 
     /// @notice Whether units stop moving once the last scheduled record time has passed (restriction code 17,
@@ -30,7 +31,7 @@ interface IBondRecordDates {
     ///         or full call): units moved after that record time would be neither paid nor burned.
     function closesAfterLastRecordTime() external view returns (bool);
 
-    /// @notice Sets `closesAfterLastRecordTime` (admin or payer role).
+    /// @notice Sets `closesAfterLastRecordTime` (admin, or the series' payment code).
     function setClosesAfterLastRecordTime(bool closes) external;
 
     /// @notice Balance of `holder` at the scheduled record time `time` (which must have passed).

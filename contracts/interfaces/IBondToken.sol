@@ -7,6 +7,7 @@ import {IERC1643} from "./IERC1643.sol";
 import {IWalletLinkHook} from "./IInvestorRegistry.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 /// @title IBondTypes
 /// @notice Structs shared by the bond token and its factory.
@@ -88,6 +89,11 @@ interface IBondErrors {
     error UnknownRole(bytes32 role);
     /// @notice Thrown when batch arrays differ in length.
     error LengthMismatch(uint256 a, uint256 b);
+    /// @notice Thrown when a function reserved to the series' own payment code (redemption burn) is called
+    ///         from outside.
+    error NotSeriesPayments(address caller);
+    /// @notice Thrown when a series is initialized with a payment agent other than itself.
+    error InvalidPaymentAgent(address paymentAgent);
     /// @notice Thrown when the link hook is called by anyone but the identity registry.
     error NotIdentityRegistry(address caller);
     /// @notice Thrown when a recovery's wallets do not belong to the given investor identity.
@@ -210,12 +216,15 @@ interface IBondTokenCore is
     IERC165,
     IBondErrors
 {
-    /// @notice Emitted when the payer redeems (burns) a holding, frozen tokens included.
+    /// @notice Emitted when the series' payment code redeems (burns) a holding, frozen tokens included
+    ///         (`payer` is the series itself).
     event Redeemed(address indexed payer, address indexed holder, uint256 amount);
     /// @notice Emitted when the token starts aggregating wallets of one investor (after a registry link).
     event InvestorAggregated(address indexed identity, uint256 walletsAdded, uint256 aggregateBalance);
 
-    /// @notice Initializes a clone (called once by the factory). The identity registry is the first immutable arg.
+    /// @notice Initializes a series (called once by the factory). The identity registry is the first immutable
+    ///         arg. `paymentAgent` is zero for a series without payments or the series' own address, whose payment
+    ///         code the factory initializes next.
     function initialize(
         Roles calldata roles,
         address paymentAgent,
@@ -227,7 +236,8 @@ interface IBondTokenCore is
     ///         `from == 0` checks a mint, `to == 0` a burn. See IBondCompliance for the codes.
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8);
 
-    /// @notice Burns `amount` from `holder` including frozen tokens (payer: redemption at maturity or call).
+    /// @notice Burns `amount` from `holder` including frozen tokens: the series' payment code only (redemption at
+    ///         maturity or call, paid in the same step).
     function redeem(address holder, uint256 amount) external;
 
     /// @notice Number of investors holding a non-zero balance (linked multi-wallet investors count once).
@@ -236,19 +246,10 @@ interface IBondTokenCore is
     /// @notice What the payment agent reads per holder in one call: units at the scheduled record time `time`
     ///         (as `balanceOfAt`), whether the wallet is frozen now, and the agent's settlement bits.
     /// @dev The settlement bits are 29 spare bits of the holder's packed account word (see BondTokenStorage),
-    ///      written only by the PAYER role through `settleAccount`; the token gives them no meaning of its own.
+    ///      written only by the series' payment code, which runs in the token's storage.
     function paymentAccount(address holder, uint256 time)
         external
         view
-        returns (uint256 units, bool frozen, uint256 settledBits);
-
-    /// @notice Reads `holder`'s units at record time `time`, its freeze and settlement bits, and adds `bits`
-    ///         (at most 29) to its settlement bits when it held units then (PAYER role; bits are never cleared).
-    /// @dev One call per holder and payment: the word is warm from the read, so marking costs one SSTORE.
-    ///      `indexHint` is the expected index of `time` in the record schedule (probed first; any value is
-    ///      safe, a miss falls back to the binary search). No event: the payment agent emits the payment event.
-    function settleAccount(address holder, uint256 time, uint256 indexHint, uint256 bits)
-        external
         returns (uint256 units, bool frozen, uint256 settledBits);
 
     /// @notice Balance word fields of `account`: balance, frozen flags and aggregation identity.
@@ -263,4 +264,4 @@ interface IBondTokenCore is
 
 /// @title IBondToken
 /// @notice The complete ABI of a bond token (core + admin extension reached through the fallback).
-interface IBondToken is IBondTokenCore, IBondCompliance, IERC1643 {}
+interface IBondToken is IBondTokenCore, IBondCompliance, IERC1643, IERC20Errors {}

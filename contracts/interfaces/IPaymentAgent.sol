@@ -161,7 +161,7 @@ interface IPaymentAgent {
     /// @notice `period` has been reclaimed; no more on-chain payments.
     error PeriodIsClosed(uint256 period);
     /// @notice The record time of `period` has not passed yet.
-    error RecordTimeNotPassed(uint256 period, uint256 recordTime, uint256 nowTime);
+    error PeriodRecordTimeNotPassed(uint256 period, uint256 recordTime, uint256 nowTime);
     /// @notice The payment time of `period` has not come yet.
     error PaymentTimeNotReached(uint256 period, uint256 paymentTime, uint256 nowTime);
     /// @notice `period` is not fully covered (funded plus paid off chain) and cannot be paid.
@@ -176,8 +176,7 @@ interface IPaymentAgent {
     error FundingNotReceived(uint256 expected, uint256 received);
     /// @notice Amount must not be zero.
     error ZeroAmount();
-    /// @notice Address must not be zero.
-    error ZeroAddress();
+    // A zero address where one is required reverts with IBondErrors.ZeroAddress (the series' shared error).
     /// @notice `holder` is already settled for `period` (paid, escrowed or paid off chain).
     error AlreadySettled(uint256 period, address holder);
     /// @notice `holder` has no entitlement in `period`.

@@ -2,17 +2,19 @@
 pragma solidity ^0.8.20;
 
 /// @title IPaymentAgentInit
-/// @notice The one function BondFactory calls on a freshly cloned payment agent.
+/// @notice The one function BondFactory calls to set up a series' payments.
 interface IPaymentAgentInit {
-    /// @notice The clone's immutable args (`token`, `registry`, `paymentToken`) differ from the addresses given
+    /// @notice The series' own address, its immutable registry or payment token differ from the addresses given
     ///         to `initialize` and in its params.
     error CloneArgsMismatch(address token, address registry, address paymentToken);
 
-    /// @notice Initializes a payment-agent clone for `token`; `params` is agent-specific ABI-encoded data.
-    /// @dev Called once by the factory in the same transaction as the token deployment, after the token has been
-    ///      initialized (the agent already holds the token's PAYER role). The factory clones the agent with the
-    ///      immutable args `abi.encodePacked(token, registry, paymentToken)`, `paymentToken` being the first
-    ///      field of the params' ABI head (bytes 32..64 of `params`, zero when shorter), so a payment reads none
-    ///      of them from storage.
+    /// @notice The series' payments are already initialized, or its token did not name itself payment agent.
+    error PaymentsNotInitializable();
+
+    /// @notice Initializes the payments of series `token` (this address); `params` is agent-specific ABI data.
+    /// @dev Called once by the factory in the transaction that deploys the series, after the token has been
+    ///      initialized with itself as payment agent (the token then accepts the redemption burn and the record
+    ///      times from its own address). The payment token is an immutable arg of the series, so a payment reads no
+    ///      configuration slot; it is the first field of the params' ABI head (bytes 32..64 of `params`).
     function initialize(address token, address registry, address admin, bytes calldata params) external;
 }

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
-import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
@@ -19,8 +18,9 @@ import {BondTokenAdmin} from "./BondTokenAdmin.sol";
 /// @title BondToken
 /// @notice One bond series: ERC-20 + ERC-3643 token surface + compliance rules evaluated in the token +
 ///         lazily written record-date checkpoints + ERC-1643 documents + ERC-7092 read-only bond views.
-/// @dev Deployed only as an OpenZeppelin minimal clone WITH immutable args (BondFactory): the args are
-///      abi.encode(address registry, string name, string symbol, uint8 decimals, BondTerms terms). Every balance change goes through
+/// @dev Deployed only behind BondFactory's selector-routing proxy with immutable args: the args are
+///      abi.encode(address registry, address paymentToken, string name, string symbol, uint8 decimals,
+///      BondTerms terms), at ARGS_OFFSET in the series' code. Every balance change goes through
 ///      `_update` (identity, compliance, freeze, holder count, aggregation, record-date checkpoint).
 ///      Cold functions (compliance configuration, documents, restriction messages) live in BondTokenAdmin and are
 ///      reached through the fallback (delegatecall): use the IBondToken ABI for the complete surface.
@@ -38,7 +38,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     bytes32 public constant DOCUMENT_ROLE = keccak256("DOCUMENT_ROLE");
     /// @notice Compliance rule configuration (the admin may also configure).
     bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE_ROLE");
-    /// @notice The series' payment agent: record times and redemption burn.
+    /// @notice The series' payer: funds and pays its periods (the payment code's role; no token power).
     bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE");
 
     address private immutable _extension;
@@ -53,14 +53,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     /// @notice Everything not implemented here (compliance configuration, documents, messages) runs in the
     ///         admin extension in this token's storage.
     fallback() external {
-        address ext = _extension;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), ext, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegate(_extension);
     }
 
     /// @inheritdoc IBondTokenCore
@@ -86,7 +79,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         _grantBits(roles.documentManager, R_DOCUMENT);
         _grantBits(roles.complianceManager, R_COMPLIANCE);
         _grantBits(roles.payer, R_PAYER);
-        _grantBits(paymentAgent, R_PAYER);
+        if (paymentAgent != address(0) && paymentAgent != address(this)) revert InvalidPaymentAgent(paymentAgent);
         if (roles.agent != address(0)) emit AgentAdded(roles.agent);
         _owner = roles.admin;
         emit OwnershipTransferred(address(0), roles.admin);
@@ -101,6 +94,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
                 revert(add(ret, 32), mload(ret))
             }
         }
+        if (paymentAgent != address(0)) _hot |= F_PAYMENTS; // after the configuration, which writes the hot word
         if (recordTimes_.length != 0) _writeSchedule(recordTimes_, 0, _hot);
     }
 
@@ -257,7 +251,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     function _registry(uint256 hot) private view returns (address reg) {
         if (hot & F_REGISTRY != 0) return address(uint160(_cfg));
         assembly ("memory-safe") {
-            extcodecopy(address(), 0, 45, 32)
+            extcodecopy(address(), 0, ARGS_OFFSET, 32)
             reg := mload(0)
         }
     }
@@ -426,24 +420,6 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         h[0] = w0 + (1 << 224);
     }
 
-    /// Balance in the packed history at record index `i`: the latest entry starting at or before `i` (0 before
-    /// the first). Binary search over the words by their first entry's index.
-    function _historyAt(address holder, uint256 i) private view returns (uint256) {
-        mapping(uint256 => uint256) storage h = _history[holder];
-        uint256 w = h[0];
-        uint256 n = w >> 224;
-        if (n == 0 || w & M16 > i) return 0;
-        uint256 lo;
-        uint256 hi = (n + 1) >> 1;
-        while (hi - lo > 1) {
-            uint256 mid = (lo + hi) >> 1;
-            if (h[mid] & M16 <= i) lo = mid;
-            else hi = mid;
-        }
-        if (lo != 0) w = h[lo];
-        if (2 * lo + 1 < n && (w >> 112) & M16 <= i) return (w >> 128) & M96;
-        return (w >> 16) & M96;
-    }
 
     /// @inheritdoc IBondRecordDates
     function recordTimes() external view returns (uint256[] memory times) {
@@ -456,7 +432,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @inheritdoc IBondRecordDates
     function setRecordTimes(uint256[] calldata times) external {
-        _only(R_ADMIN | R_PAYER);
+        _onlyAdminOrPayments();
         uint256 hot = _hot;
         uint256 next = (hot >> S_NEXT) & M40;
         if (next != 0 && block.timestamp > next) hot = _roll(hot);
@@ -480,7 +456,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @inheritdoc IBondRecordDates
     function setClosesAfterLastRecordTime(bool closes) external {
-        _only(R_ADMIN | R_PAYER);
+        _onlyAdminOrPayments();
         bool old = _setFlag(F_CLOSES, closes);
         if (old != closes) emit ClosesAfterLastRecordTimeSet(old, closes);
     }
@@ -499,19 +475,6 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         _hot = (hot & ~(M40 << S_NEXT)) | (next << S_NEXT);
     }
 
-    function _recordIndex(uint256 time) private view returns (uint256) {
-        if (time >= block.timestamp) revert RecordTimeNotPassed(time, block.timestamp);
-        uint256 lo;
-        uint256 hi = _schedule.length;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) / 2;
-            uint256 t = _schedule[mid] & M40;
-            if (t == time) return mid;
-            if (t < time) lo = mid + 1;
-            else hi = mid;
-        }
-        revert UnknownRecordTime(time);
-    }
 
     /// @inheritdoc IBondRecordDates
     function balanceOfAt(address holder, uint256 time) external view returns (uint256) {
@@ -528,42 +491,8 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         return (_balanceAt(holder, w, _recordIndex(time)), w & FROZEN != 0, w >> S_SETTLED);
     }
 
-    /// @inheritdoc IBondTokenCore
-    function settleAccount(address holder, uint256 time, uint256 indexHint, uint256 bits)
-        external
-        returns (uint256 units, bool frozen, uint256 settledBits)
-    {
-        _only(R_PAYER);
-        if (bits >> SETTLED_BITS != 0) revert InvalidSettlementBits(bits);
-        uint256 w = _acct[holder];
-        units = _balanceAt(holder, w, _recordIndexHinted(time, indexHint));
-        settledBits = w >> S_SETTLED;
-        if (units != 0 && bits & ~settledBits != 0) _acct[holder] = w | (bits << S_SETTLED);
-        frozen = w & FROZEN != 0;
-    }
 
-    /// Schedule index of record time `time`: one probe at `hint` (a payment agent passes its period number,
-    /// the index whenever no call or amendment reordered the schedule), else the binary search. Slots past the
-    /// array's end are zero (shrinking zeroes them) and `time` is past, so a wrong hint never matches.
-    function _recordIndexHinted(uint256 time, uint256 hint) private view returns (uint256) {
-        if (hint <= M16) {
-            uint256 word;
-            assembly ("memory-safe") {
-                mstore(0, _schedule.slot)
-                word := sload(add(keccak256(0, 32), hint))
-            }
-            if (word & M40 == time && time < block.timestamp) return hint;
-        }
-        return _recordIndex(time);
-    }
 
-    /// Balance of `holder` (account word `w`) at the record time with schedule index `i`.
-    function _balanceAt(address holder, uint256 w, uint256 i) private view returns (uint256) {
-        if (i >= (w >> 208) & M16) return w & M96;
-        uint256 snap1 = (w >> 192) & M16;
-        if (snap1 != 0 && i + 1 >= snap1) return (w >> 96) & M96;
-        return _historyAt(holder, i);
-    }
 
     /// @inheritdoc IBondRecordDates
     function totalSupplyAt(uint256 time) external view returns (uint256) {
@@ -616,7 +545,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @inheritdoc IBondTokenCore
     function redeem(address holder, uint256 amount) external {
-        _only(R_PAYER);
+        if (msg.sender != address(this)) revert NotSeriesPayments(msg.sender);
         _update(holder, address(0), amount, M_REDEEM);
         emit Redeemed(msg.sender, holder, amount);
     }
@@ -838,8 +767,16 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     // ---------------------------------------------------------------- ERC-7092 views (immutable clone args)
 
     function _args() private view returns (string memory, string memory, uint8, BondTerms memory) {
-        (, string memory n, string memory s, uint8 d, BondTerms memory t) =
-            abi.decode(Clones.fetchCloneArgs(address(this)), (address, string, string, uint8, BondTerms));
+        bytes memory args;
+        assembly ("memory-safe") {
+            let size := sub(extcodesize(address()), ARGS_OFFSET)
+            args := mload(0x40)
+            mstore(args, size)
+            extcodecopy(address(), add(args, 32), ARGS_OFFSET, size)
+            mstore(0x40, and(add(add(args, 63), size), not(31)))
+        }
+        (,, string memory n, string memory s, uint8 d, BondTerms memory t) =
+            abi.decode(args, (address, address, string, string, uint8, BondTerms));
         return (n, s, d, t);
     }
 

@@ -9,10 +9,28 @@ import {BondTokenStorage} from "./BondTokenStorage.sol";
 /// @title BondTokenAdmin
 /// @notice Cold code of every bond token: compliance configuration, ERC-1643 documents and the restriction message
 ///         table. One instance per chain; BondToken's fallback delegatecalls it, so it runs in the token's storage
-///         with the token's role checks. Calling it directly changes nothing of any token.
+///         with the token's role checks, and its own fallback passes the payment functions on to the PaymentAgent
+///         code. Calling it directly changes nothing of any token.
 contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC1643, Initializable {
-    constructor() {
+    address private immutable _payments;
+
+    /// @param payments_ the PaymentAgent implementation: the series' payment code, reached through this
+    ///        contract's fallback (the routing proxy sends `claim` and `claimMany` to it directly)
+    constructor(address payments_) {
+        if (payments_ == address(0)) revert ZeroAddress();
+        _payments = payments_;
         _disableInitializers();
+    }
+
+    /// @notice Everything neither the token nor this extension implements (the payment functions) runs in the
+    ///         payment code, still in the token's storage.
+    fallback() external {
+        _delegate(_payments);
+    }
+
+    /// @notice The PaymentAgent implementation serving the series' payment functions.
+    function paymentsImplementation() external view returns (address) {
+        return _payments;
     }
 
     /// @notice Writes the initial compliance configuration; only while the token is being initialized.

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
 import {IBondErrors} from "../interfaces/IBondToken.sol";
 
 /// @title BondTokenStorage
-/// @notice Storage layout, packing constants and small helpers shared by BondToken and its admin extension
-///         BondTokenAdmin (which runs by delegatecall in the token's storage). Append-only: never reorder.
+/// @notice Storage layout, packing constants and small helpers shared by BondToken, its admin extension
+///         BondTokenAdmin and the series' payment code PaymentAgent (both run by delegatecall in the series'
+///         storage; PaymentAgent's own state follows this layout). Append-only: never reorder.
 /// @dev Layout (see docs/architecture.md):
 ///      _hot   flags [0,16) | holderCount [16,40) | maxHolders [40,64) | nextRecordTime [64,104) |
 ///             recordIndex [104,120) | maxPerInvestor [120,216) | inline (country | region << 16) pair [216,256)
@@ -14,8 +16,8 @@ import {IBondErrors} from "../interfaces/IBondToken.sol";
 ///      _limits minHolding [0,64) | holdingMultiple [64,128) | lockUpUntil [128,168)
 ///      account word: balance [0,96) | snapshot balance [96,192) | snapshot index + 1 [192,208) |
 ///             epoch (record times passed at the last balance change) [208,224) | frozen 224 | partial 225 | agg 226 |
-///             payment agent's settlement bits [227,256) (written only through settleAccount, preserved by every
-///             other write of the word)
+///             settlement bits of the series' payment code [227,256) (written only by PaymentAgent, which runs in
+///             this storage; preserved by every other write of the word)
 ///      _history[a][k] spilled segments, two per word: (record index [0,16) | balance [16,112)) at [0,112) and
 ///             [112,224); word 0 keeps the entry count in [224,256)
 abstract contract BondTokenStorage is IBondErrors {
@@ -49,6 +51,7 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant F_BLACKOUT = 512;
     uint256 internal constant F_REGISTRY = 1024;
     uint256 internal constant F_CLOSES = 2048;
+    uint256 internal constant F_PAYMENTS = 4096; // the series has payment code (set at initialization)
     uint256 internal constant S_HOLDERS = 16;
     uint256 internal constant S_MAX_HOLDERS = 40;
     uint256 internal constant S_NEXT = 64;
@@ -63,6 +66,10 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant AGG = 1 << 226;
     uint256 internal constant S_SETTLED = 227;
     uint256 internal constant SETTLED_BITS = 29;
+
+    /// @dev Byte offset of the immutable args in a series' code: they follow BondFactory's 98-byte
+    ///      selector-routing proxy (`abi.encode(registry, paymentToken, name, symbol, decimals, terms)`).
+    uint256 internal constant ARGS_OFFSET = 0x62;
 
     // balance-change modes
     uint256 internal constant M_TRANSFER = 0;
@@ -153,6 +160,22 @@ abstract contract BondTokenStorage is IBondErrors {
         if (_roleBits[msg.sender] & mask == 0) revert MissingRole(msg.sender, mask);
     }
 
+    /// Runs the call in `implementation` in this storage and returns or reverts with its result (fallbacks).
+    function _delegate(address implementation) internal {
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), implementation, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    /// The series' admin, or its own payment code (which reaches token functions through a call to this address).
+    function _onlyAdminOrPayments() internal view {
+        if (msg.sender != address(this)) _only(R_ADMIN);
+    }
+
     function _len(uint256 a, uint256 b) internal pure {
         if (a != b) revert LengthMismatch(a, b);
     }
@@ -165,5 +188,48 @@ abstract contract BondTokenStorage is IBondErrors {
         if (pair & M16 == 0) return false;
         if (hot >> S_PAIR == pair) return true;
         return hot & F_REGION_MAP != 0 && _regionExtra[pair];
+    }
+
+    // ---------------------------------------------------------------- record-date balances (token and payments)
+
+    /// Balance in the packed history at record index `i`: the latest entry starting at or before `i` (0 before
+    /// the first). Binary search over the words by their first entry's index.
+    function _historyAt(address holder, uint256 i) internal view returns (uint256) {
+        mapping(uint256 => uint256) storage h = _history[holder];
+        uint256 w = h[0];
+        uint256 n = w >> 224;
+        if (n == 0 || w & M16 > i) return 0;
+        uint256 lo;
+        uint256 hi = (n + 1) >> 1;
+        while (hi - lo > 1) {
+            uint256 mid = (lo + hi) >> 1;
+            if (h[mid] & M16 <= i) lo = mid;
+            else hi = mid;
+        }
+        if (lo != 0) w = h[lo];
+        if (2 * lo + 1 < n && (w >> 112) & M16 <= i) return (w >> 128) & M96;
+        return (w >> 16) & M96;
+    }
+
+    function _recordIndex(uint256 time) internal view returns (uint256) {
+        if (time >= block.timestamp) revert IBondRecordDates.RecordTimeNotPassed(time, block.timestamp);
+        uint256 lo;
+        uint256 hi = _schedule.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            uint256 t = _schedule[mid] & M40;
+            if (t == time) return mid;
+            if (t < time) lo = mid + 1;
+            else hi = mid;
+        }
+        revert IBondRecordDates.UnknownRecordTime(time);
+    }
+
+    /// Balance of `holder` (account word `w`) at the record time with schedule index `i`.
+    function _balanceAt(address holder, uint256 w, uint256 i) internal view returns (uint256) {
+        if (i >= (w >> 208) & M16) return w & M96;
+        uint256 snap1 = (w >> 192) & M16;
+        if (snap1 != 0 && i + 1 >= snap1) return (w >> 96) & M96;
+        return _historyAt(holder, i);
     }
 }

@@ -66,20 +66,16 @@ def deploy_issuer(
         return contract
 
     registry = once("InvestorRegistry", deployer.address)
-    extension = once("BondTokenAdmin")
+    payments = once("PaymentAgent")
+    extension = once("BondTokenAdmin", payments.address)
     implementation = once("BondToken", extension.address)
-    agent_implementation = once("PaymentAgent")
     factory = once("BondFactory", deployer.address, implementation.address, registry.address)
-    _ensure_wiring(registry, factory, agent_implementation, deployer, admin=admin, registrar=registrar)
+    _ensure_wiring(registry, factory, deployer, admin=admin, registrar=registrar)
     return IssuerContracts(registry, factory)
 
 
-def _ensure_wiring(
-    registry: Any, factory: Any, agent_implementation: Any, deployer: Any, *, admin: str, registrar: str
-) -> None:
+def _ensure_wiring(registry: Any, factory: Any, deployer: Any, *, admin: str, registrar: str) -> None:
     """Roles and links, each granted only if missing (so a re-run sends nothing)."""
-    if factory.paymentAgentImplementation() != agent_implementation.address:
-        factory.setPaymentAgentImplementation(agent_implementation.address, sender=deployer)
     binder = registry.BINDER_ROLE()
     if not registry.hasRole(binder, factory.address):
         registry.grantRole(binder, factory.address, sender=deployer)
@@ -205,10 +201,10 @@ def deploy_series(
 
 
 def bond_token(project: Any, address: str) -> Any:
-    """A series token with its full ABI (token + admin extension; the clone is not treated as a proxy)."""
+    """A series token with its full ABI (token + admin extension; the series proxy is not resolved as a proxy)."""
     return project.IBondToken.at(address, detect_proxy=False)
 
 
 def payment_agent(project: Any, address: str) -> Any:
-    """A series' payment agent (a clone of the PaymentAgent implementation)."""
+    """A series' payment agent: the PaymentAgent ABI at the series' own address (token and payments share it)."""
     return project.PaymentAgent.at(address, detect_proxy=False)

@@ -148,7 +148,7 @@ def payment_agent_params(
     reclaim_delay: int = DEFAULT_RECLAIM_DELAY,
     call_notice: int = DEFAULT_CALL_NOTICE,
 ) -> bytes:
-    """`abi.encode(IPaymentAgent.InitParams)` for the factory to pass to the cloned payment agent."""
+    """`abi.encode(IPaymentAgent.InitParams)` for the factory to pass to the series' payment code."""
     periods = [p.as_tuple() for p in periods_on_chain(terms, schedule, payment_token_decimals)]
     value = (
         payment_token,

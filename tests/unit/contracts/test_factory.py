@@ -1,11 +1,14 @@
-"""BondFactory: one-transaction series, serial maturities, payment-agent extension point."""
+"""BondFactory: one-transaction series, serial maturities, series with and without payment code."""
 
 from __future__ import annotations
 
 from ape import reverts
+from ape.contracts import ContractInstance
 from eth_utils import keccak
 
 from tests.conftest import series_params
+
+ZERO = "0x" + "00" * 20
 
 
 def test_deploy_series_wires_registry_and_roles(deploy_series, registry, admin, minter, payer):
@@ -18,11 +21,11 @@ def test_deploy_series_wires_registry_and_roles(deploy_series, registry, admin, 
     assert not token.hasRole(keccak(text="MINTER_ROLE"), payer)
 
 
-def test_clone_cannot_be_initialized_twice(deploy_series, roles, admin):
+def test_series_cannot_be_initialized_twice(project, deploy_series, roles, admin):
     token = deploy_series()
     cfg = series_params(roles)
-    with reverts(token.InvalidInitialization):
-        token.initialize(roles, admin, cfg["compliance"], [], sender=admin)
+    with reverts(project.BondToken.InvalidInitialization):
+        token.initialize(roles, ZERO, cfg["compliance"], [], sender=admin)
 
 
 def test_deploy_serial_maturities(project, factory, roles, admin, registry):
@@ -40,22 +43,16 @@ def test_deploy_serial_maturities(project, factory, roles, admin, registry):
     assert all(t.address in registry.boundTokens() for t in tokens)
 
 
-def test_payment_agent_cloned_and_granted_payer(project, factory, roles, admin, registry):
-    agent_impl = admin.deploy(project.MockPaymentAgent)
-    factory.setPaymentAgentImplementation(agent_impl, sender=admin)
-    params = series_params(roles)
-    params["paymentAgentParams"] = b"\x01\x02"
-    tx = factory.deploySeries(params, sender=admin)
+def test_series_without_payment_params_has_no_payment_code(project, factory, roles, admin, outsider):
+    tx = factory.deploySeries(series_params(roles), sender=admin)
     ev = tx.events.filter(factory.SeriesDeployed)[0]
-    agent = project.MockPaymentAgent.at(ev.paymentAgent)
-    token = project.IBondToken.at(ev.token)
-    assert (agent.token(), agent.registry(), agent.admin(), agent.params()) == (
-        token.address,
-        registry.address,
-        admin.address,
-        b"\x01\x02",
-    )
-    assert token.hasRole(keccak(text="PAYER_ROLE"), agent)
+    assert ev.paymentAgent == ZERO
+    payments = ContractInstance(ev.token, project.PaymentAgent.contract_type)  # the payment ABI alone
+    # Nobody can give it payment code later, and its payment functions know no period.
+    with reverts(project.PaymentAgent.PaymentsNotInitializable):
+        payments.initialize(ev.token, factory.registry(), admin, b"", sender=outsider)
+    with reverts(project.PaymentAgent.UnknownPeriod):
+        payments.claim(0, sender=outsider)
 
 
 def test_only_deployer_deploys(factory, roles, outsider):

@@ -41,8 +41,8 @@ def privileged_calls(t: Any, w: Any, r: Any) -> dict[str, tuple[list[str], str, 
         "batchUnfreezePartialTokens": (["freezer"], "batchUnfreezePartialTokens", ([w], [0])),
         "pause": (["freezer"], "pause", ()),
         "unpause": (["freezer"], "unpause", ()),
-        "redeem": (["payer"], "redeem", (w, 1)),
-        "setRecordTimes": (["admin", "payer"], "setRecordTimes", ([],)),
+        "setRecordTimes": (["admin"], "setRecordTimes", ([],)),
+        "setClosesAfterLastRecordTime": (["admin"], "setClosesAfterLastRecordTime", (False,)),
         "setDocument": (["document_manager"], "setDocument", (DOC, "u", zero32)),
         "removeDocument": (["document_manager"], "removeDocument", (DOC,)),
         "setMaxHolders": (["admin", "compliance_manager"], "setMaxHolders", (9,)),
@@ -128,9 +128,11 @@ def test_registry_roles(registry, registrar, outsider, investor_a, admin):
         registry.updateInvestor(investor_a, 392, 0, 0, 0, 1, sender=admin)  # admin is not registrar
 
 
-def test_factory_roles(factory, outsider):
-    with reverts(factory.AccessControlUnauthorizedAccount):
-        factory.setPaymentAgentImplementation(outsider, sender=outsider)
+def test_redemption_burn_is_reserved_to_the_series_payment_code(role_token, request, investor_a):
+    """No role burns through `redeem`: only the series' payment code does, paying in the same step."""
+    for role in ROLE_NAMES:
+        with reverts(role_token.NotSeriesPayments):
+            role_token.redeem(investor_a, 1, sender=request.getfixturevalue(role))
 
 
 def role_token_minter_role() -> bytes:

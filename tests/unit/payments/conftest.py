@@ -204,10 +204,9 @@ def agent_implementation(project, operator):
 
 @pytest.fixture(scope="session")
 def bond_factory(project, operator, investor_registry, agent_implementation):
-    extension = operator.deploy(project.BondTokenAdmin)
+    extension = operator.deploy(project.BondTokenAdmin, agent_implementation)
     token_implementation = operator.deploy(project.BondToken, extension)
     factory = operator.deploy(project.BondFactory, operator, token_implementation, investor_registry)
-    factory.setPaymentAgentImplementation(agent_implementation, sender=operator)
     investor_registry.grantRole(investor_registry.BINDER_ROLE(), factory, sender=operator)
     return factory
 

@@ -63,7 +63,7 @@ def test_funding_in_the_record_second_is_refused(series, two_coupons, yen, deplo
     # The funding transaction is mined exactly at the record time: transfers in this very second still count
     # for the record date, so the supply is not final yet.
     chain.pending_timestamp = two_coupons[0].record_time
-    with ape.reverts(agent.RecordTimeNotPassed):
+    with ape.reverts(agent.PeriodRecordTimeNotPassed):
         agent.fund(0, 1, sender=treasury)
 
 
@@ -139,37 +139,28 @@ def test_kyc_expiring_at_the_payment_moment_escrows(
     assert yen.balanceOf(investor_a) == 0
 
 
-def test_settlement_bits_only_for_the_payer_and_within_29_bits(
-    series, two_coupons, yen, deploy_agent, travel, investor_a, investor_b, operator, admin
+def test_settlement_marks_live_in_the_account_word_and_are_written_once(
+    series, two_coupons, yen, deploy_agent, travel, fund_period, investor_a, investor_b
 ):
     series.register(investor_a, JP_INDIVIDUAL)
     series.register(investor_b, JP_INDIVIDUAL)
     series.issue(investor_a, 7)
     agent = deploy_agent(two_coupons, yen)
-    record = two_coupons[0].record_time
-    travel(record + 1)
-    with ape.reverts(series.token.MissingRole):
-        series.token.settleAccount(investor_a, record, 0, 1, sender=admin)
-    with ape.reverts(series.token.MissingRole):
-        series.token.settleAccount(investor_a, record, 0, 1, sender=operator)
-    assert series.token.hasRole(TOKEN_PAYER_ROLE, agent)
-    # A second payer (granted by the admin) to drive the token directly.
-    series.token.grantRole(TOKEN_PAYER_ROLE, operator, sender=admin)
-    with ape.reverts(series.token.InvalidSettlementBits):
-        series.token.settleAccount(investor_a, record, 0, 1 << 29, sender=operator)
-    # A wrong index hint falls back to the search: same units, bit added once and never cleared.
-    series.token.settleAccount(investor_a, record, 1, 1 << 3, sender=operator)
-    assert series.token.paymentAccount(investor_a, record) == (7, False, 1 << 3)
-    series.token.settleAccount(investor_a, record, 0, 1, sender=operator)
-    assert series.token.paymentAccount(investor_a, record) == (7, False, (1 << 3) | 1)
-    series.token.settleAccount(investor_a, record, 70_000, 0, sender=operator)
-    assert series.token.paymentAccount(investor_a, record) == (7, False, (1 << 3) | 1)
-    # No units at the record time: nothing to settle, no bit written.
-    series.token.settleAccount(investor_b, record, 0, 1, sender=operator)
-    assert series.token.paymentAccount(investor_b, record) == (0, False, 0)
-    # A record time the schedule does not hold is refused whatever the hint.
+    first = two_coupons[0]
+    travel(first.record_time + 1)
+    fund_period(agent, yen, 0)
+    travel(first.payment_time)
+    assert series.token.paymentAccount(investor_a, first.record_time) == (7, False, 0)
+    agent.claim(0, sender=investor_a)
+    assert series.token.paymentAccount(investor_a, first.record_time) == (7, False, 1)
+    with ape.reverts(agent.AlreadySettled):
+        agent.claim(0, sender=investor_a)
+    # No units at the record time: nothing to settle, no mark written.
+    with ape.reverts(agent.NothingToPay):
+        agent.claim(0, sender=investor_b)
+    assert series.token.paymentAccount(investor_b, first.record_time) == (0, False, 0)
     with ape.reverts(series.token.UnknownRecordTime):
-        series.token.settleAccount(investor_a, record - 1, 0, 1, sender=operator)
+        series.token.paymentAccount(investor_a, first.record_time - 1)
 
 
 def test_periods_beyond_the_token_bits_settle_in_the_agent(
