@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from eth_utils import keccak
 
 from munibond.chain.series import compliance_struct
 
@@ -143,6 +144,15 @@ def factory(project, shared_admin, registry, token_implementation):
 def compliance_config(**rules: Any) -> dict[str, Any]:
     """ComplianceConfig struct with every rule off unless given."""
     return compliance_struct(**rules)
+
+
+def payment_agent_interface_id(project: Any) -> bytes:
+    """ERC-165 id of IPaymentAgent: the XOR of its function selectors."""
+    selector = 0
+    for abi in project.IPaymentAgent.contract_type.abi:
+        if abi.type == "function":
+            selector ^= int.from_bytes(keccak(text=abi.selector)[:4], "big")
+    return selector.to_bytes(4, "big")
 
 
 def series_params(

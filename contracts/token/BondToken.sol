@@ -12,6 +12,7 @@ import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
 import {IERC1643} from "../interfaces/IERC1643.sol";
 import {IInvestorRegistry, IWalletLinkHook} from "../interfaces/IInvestorRegistry.sol";
 import {IBondTokenCore, IBondCompliance, IBondTerms} from "../interfaces/IBondToken.sol";
+import {IPaymentAgent} from "../interfaces/IPaymentAgent.sol";
 import {BondTokenStorage} from "./BondTokenStorage.sol";
 import {BondTokenAdmin} from "./BondTokenAdmin.sol";
 
@@ -994,11 +995,12 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     // ================================================================ ERC-165
 
     /// @inheritdoc IERC165
-    function supportsInterface(bytes4 id) external pure returns (bool) {
+    /// @dev IPaymentAgent only for a series with payment code (the payment functions answer at this address).
+    function supportsInterface(bytes4 id) external view returns (bool) {
         return id == type(IERC165).interfaceId || id == type(IERC20).interfaceId || id == type(IERC20Metadata).interfaceId
             || id == type(IERC3643).interfaceId || id == type(IAgentRole).interfaceId || id == type(IERC173).interfaceId
             || id == type(IAccessControl).interfaceId || id == type(IBondRecordDates).interfaceId
             || id == type(IERC1643).interfaceId || id == type(IBondCompliance).interfaceId
-            || id == type(IBondTerms).interfaceId;
+            || id == type(IBondTerms).interfaceId || (id == type(IPaymentAgent).interfaceId && _hot & F_PAYMENTS != 0);
     }
 }

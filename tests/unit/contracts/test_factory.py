@@ -6,7 +6,7 @@ from ape import reverts
 from ape.contracts import ContractInstance
 from eth_utils import keccak
 
-from tests.conftest import series_params
+from tests.conftest import payment_agent_interface_id, series_params
 
 ZERO = "0x" + "00" * 20
 
@@ -47,6 +47,7 @@ def test_series_without_payment_params_has_no_payment_code(project, factory, rol
     tx = factory.deploySeries(series_params(roles), sender=admin)
     ev = tx.events.filter(factory.SeriesDeployed)[0]
     assert ev.paymentAgent == ZERO
+    assert not project.IBondToken.at(ev.token).supportsInterface(payment_agent_interface_id(project))
     payments = ContractInstance(ev.token, project.PaymentAgent.contract_type)  # the payment ABI alone
     # Nobody can give it payment code later, and its payment functions know no period.
     with reverts(project.PaymentAgent.PaymentsNotInitializable):

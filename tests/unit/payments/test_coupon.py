@@ -18,6 +18,8 @@ from payment_helpers import (
     taxes_for,
 )
 
+from tests.conftest import payment_agent_interface_id
+
 # ¥10,000 units at 0.85 % a year, paid semi-annually: 10,000 × 0.0085 / 2 = ¥42.5 per unit.
 COUPON_PER_UNIT = Fraction(10_000) * Fraction(85, 10_000) / 2
 JP_INDIVIDUAL_RATES = (153_150, 50_000)
@@ -57,11 +59,12 @@ def test_payments_cannot_be_initialized_twice(project, coupon_series, series, ad
         payments.initialize(series.token, series.registry, admin, b"", sender=admin)
 
 
-def test_factory_wires_agent_to_real_token(coupon_series, series):
+def test_factory_wires_agent_to_real_token(project, coupon_series, series):
     agent, _, _ = coupon_series
     assert agent.address == agent.token() == series.token.address  # one series: token and payments
     assert agent.registry() == series.registry.address
     assert not series.token.hasRole(TOKEN_PAYER_ROLE, agent)  # it needs no role on itself
+    assert series.token.supportsInterface(payment_agent_interface_id(project))  # ERC-165: the payment functions
 
 
 def test_runtime_size_below_limit(project):
