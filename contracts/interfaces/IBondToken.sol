@@ -92,6 +92,9 @@ interface IBondErrors {
     /// @notice Thrown when a function reserved to the series' own payment code (redemption burn) is called
     ///         from outside.
     error NotSeriesPayments(address caller);
+    /// @notice Thrown when the identity registry of a series with payment code would change: its payments verify
+    ///         holders and read tax classes in `registry`, the registry it was deployed with.
+    error RegistryFixedByPayments(address registry);
     /// @notice Thrown when a series is initialized with a payment agent other than itself.
     error InvalidPaymentAgent(address paymentAgent);
     /// @notice Thrown when the link hook is called by anyone but the identity registry.

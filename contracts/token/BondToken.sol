@@ -869,9 +869,13 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @notice Sets the identity registry (admin). Wallet aggregation state recorded under the previous registry
     ///         is kept; bind this token in the new registry.
+    /// @dev A series with payment code keeps the registry it was deployed with: its payments verify holders
+    ///      and read their tax classes there (an immutable arg), so transfers must not move to another one.
     function setIdentityRegistry(address registry) external {
         _only(R_ADMIN);
         if (registry == address(0)) revert ZeroAddress();
+        uint256 hot = _hot;
+        if (hot & F_PAYMENTS != 0 && registry != _registry(hot)) revert RegistryFixedByPayments(_registry(hot));
         _cfg = uint160(registry);
         _hot |= F_REGISTRY;
         emit IdentityRegistryAdded(_registry(0));

@@ -67,6 +67,15 @@ def test_factory_wires_agent_to_real_token(project, coupon_series, series):
     assert series.token.supportsInterface(payment_agent_interface_id(project))  # ERC-165: the payment functions
 
 
+def test_a_series_with_payments_keeps_its_registry(coupon_series, series, admin, outsider):
+    """Payments verify holders in the deployment's registry, so transfers cannot move to another one."""
+    agent, _, _ = coupon_series
+    with ape.reverts(series.token.RegistryFixedByPayments, registry=series.registry.address):
+        series.token.setIdentityRegistry(outsider, sender=admin)
+    series.token.setIdentityRegistry(series.registry, sender=admin)  # the same registry stays settable
+    assert series.token.identityRegistry() == agent.registry() == series.registry.address
+
+
 def test_runtime_size_below_limit(project):
     code = project.PaymentAgent.contract_type.runtime_bytecode.bytecode
     assert (len(code) - 2) // 2 < 24_576
