@@ -612,7 +612,8 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         uint8 taxClass,
         address paymentToken
     ) private returns (bool) {
-        uint256 word = _taxWords[taxClass][0];
+        uint256[2] storage words = _taxWords[taxClass];
+        uint256 word = words[0];
         uint256 n = word >> COUNT_SHIFT;
         if (n > 2) return false;
         if (cg > accounts & M112) revert InsufficientFunds(period, cg, accounts & M112);
@@ -625,7 +626,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
             mstore(0x40, add(taxes, shl(5, add(n, 1))))
         }
         uint256 tax;
-        if (n != 0) tax = _withholdCoupon(taxClass, word, cg, taxes);
+        if (n != 0) tax = _withholdCoupon(taxClass, words, word, cg, taxes);
         // held >= cg (checked above) and taxWithheld + tax <= funded < 2^128: no field under- or overflows.
         assembly ("memory-safe") {
             sstore(add(p.slot, 6), add(sub(accounts, cg), shl(128, tax)))
@@ -641,17 +642,20 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
 
     /// @dev `_withhold` for a class word of one or two components (`taxes` has that length): writes the grown
     ///      accruals back and returns the total withheld.
-    function _withholdCoupon(uint8 taxClass, uint256 word, uint256 cg, uint256[] memory taxes)
-        private
-        returns (uint256)
-    {
+    function _withholdCoupon(
+        uint8 taxClass,
+        uint256[2] storage words,
+        uint256 word,
+        uint256 cg,
+        uint256[] memory taxes
+    ) private returns (uint256) {
         uint256 t0 = cg * (word & M32) / PPM;
         uint256 t1 = cg * ((word >> 32) & M32) / PPM;
         uint256 d0 = ((word >> DUE_SHIFT) & M94) + t0;
         uint256 d1 = ((word >> (DUE_SHIFT + DUE_WIDTH)) & M94) + t1;
         if (d0 > M94) revert TaxAccrualOverflow(taxClass, d0);
         if (d1 > M94) revert TaxAccrualOverflow(taxClass, d1);
-        _taxWords[taxClass][0] = (word & ~DUES) | (d0 << DUE_SHIFT) | (d1 << (DUE_SHIFT + DUE_WIDTH));
+        words[0] = (word & ~DUES) | (d0 << DUE_SHIFT) | (d1 << (DUE_SHIFT + DUE_WIDTH));
         assembly ("memory-safe") {
             mstore(add(taxes, 32), t0)
             if eq(mload(taxes), 2) { mstore(add(taxes, 64), t1) }
