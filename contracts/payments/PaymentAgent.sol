@@ -8,7 +8,6 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
 import {IBondRedemption} from "../interfaces/IBondRedemption.sol";
-import {IInvestorRecords} from "../interfaces/IInvestorRecords.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {IPaymentAgent} from "../interfaces/IPaymentAgent.sol";
 import {IPaymentAgentInit} from "../interfaces/IPaymentAgentInit.sol";
@@ -147,9 +146,8 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         ) revert ZeroAddress();
         if (p.periods.length > MAX_PERIODS) revert TooManyPeriods(p.periods.length, MAX_PERIODS);
         if (
-            token_ != address(_token()) || registry_ != address(_registry())
-                || p.paymentToken != address(_paymentToken())
-        ) revert CloneArgsMismatch(address(_token()), address(_registry()), address(_paymentToken()));
+            token_ != address(_token()) || registry_ != _registry() || p.paymentToken != _paymentToken()
+        ) revert CloneArgsMismatch(address(_token()), _registry(), _paymentToken());
         _lock = 1;
         _taxAccount = p.taxAccount;
         _reclaimDelay = p.reclaimDelay;
@@ -183,7 +181,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         uint256 covered = uint256(p.funded) + p.offchainGross;
         uint256 shortfall = required > covered ? required - covered : 0;
         if (amount > shortfall) revert FundingExceedsShortfall(period, amount, shortfall);
-        IERC20 pt = _paymentToken();
+        IERC20 pt = IERC20(_paymentToken());
         uint256 before = pt.balanceOf(address(this));
         pt.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = pt.balanceOf(address(this)) - before;
@@ -230,7 +228,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         if (a[0] + a[1] == 0 && a[2] == 0) return false;
         _markSettled(period, holder);
         (uint256 net, uint256 tax, uint256 taxClass, bool inEscrow) = _settle(period, holder, a, frozen);
-        if (net != 0) _send(address(_paymentToken()), holder, net); // the batch holds the lock; books at its end
+        if (net != 0) _send(_paymentToken(), holder, net); // the batch holds the lock; books at its end
         uint256 gross = a[0] + a[1];
         sums[0] += gross;
         if (inEscrow) {
@@ -319,7 +317,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         uint8 taxClass = _taxClass(record);
         (uint256 net, uint256 tax) = _payNet(period, holder, to, e.couponGross, e.principalGross, 0, taxClass);
         p.taxWithheld += uint128(tax); // the net paid grows by gross - tax (derived, see Period)
-        if (net != 0) _paymentToken().safeTransfer(to, net);
+        if (net != 0) _send(_paymentToken(), to, net);
         if (tax != 0) _sweep(taxClass);
     }
 
@@ -334,7 +332,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         _flag(p, P_CLOSED, true);
         p.reclaimed += uint128(amount);
         emit Reclaimed(period, to, amount);
-        if (amount != 0) _paymentToken().safeTransfer(to, amount);
+        if (amount != 0) _send(_paymentToken(), to, amount);
     }
 
     /// @inheritdoc IPaymentAgent
@@ -429,12 +427,12 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
 
     /// @inheritdoc IPaymentAgent
     function registry() external view returns (address) {
-        return address(_registry());
+        return _registry();
     }
 
     /// @inheritdoc IPaymentAgent
     function paymentToken() external view returns (address) {
-        return address(_paymentToken());
+        return _paymentToken();
     }
 
     /// @inheritdoc IPaymentAgent
@@ -517,7 +515,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         returns (uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed)
     {
         PeriodTerms memory t = _terms(_get(period));
-        return _amounts(t, _balanceAt(holder, _acct[holder], _recordIndex(t.recordTime)));
+        return _amounts(t, _balanceOfAt(holder, t.recordTime));
     }
 
     /// @inheritdoc IPaymentAgent
@@ -594,7 +592,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         uint256 cg = _balanceAt(msg.sender, w, (accounts >> 112) & M16) * ((head >> 88) & M88) / (head >> 176);
         if (cg == 0) revert NothingToPay(period, msg.sender);
         if (w & FROZEN != 0) return false;
-        (address registry, address paymentToken) = _args2();
+        (address registry, address paymentToken) = _immutableArgs();
         uint256 record = IInvestorRegistry(registry).record(msg.sender);
         if (!_verified(record)) return false;
         return _payCoupon(period, p, w | bit, cg, accounts, _taxClass(record), paymentToken);
@@ -620,13 +618,13 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         _acct[msg.sender] = settledWord;
         uint256[] memory taxes;
         assembly ("memory-safe") {
-            // Every element is written below (`_withholdCoupon`), so the array is not zeroed first.
+            // Every element is written below (`_withhold`), so the array is not zeroed first.
             taxes := mload(0x40)
             mstore(taxes, n)
             mstore(0x40, add(taxes, shl(5, add(n, 1))))
         }
         uint256 tax;
-        if (n != 0) tax = _withholdCoupon(taxClass, words, word, cg, taxes);
+        if (n != 0) (words[0], tax) = _withhold(taxClass, word, cg, taxes, 0);
         // held >= cg (checked above) and taxWithheld + tax <= funded < 2^128: no field under- or overflows.
         assembly ("memory-safe") {
             sstore(add(p.slot, 6), add(sub(accounts, cg), shl(128, tax)))
@@ -638,29 +636,6 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
 
     function _emitCouponPaid(uint256 period, uint256 cg, uint256[] memory taxes, uint256 tax) private {
         emit PaymentMade(period, msg.sender, msg.sender, cg, 0, taxes, cg - tax, 0);
-    }
-
-    /// @dev `_withhold` for a class word of one or two components (`taxes` has that length): writes the grown
-    ///      accruals back and returns the total withheld.
-    function _withholdCoupon(
-        uint8 taxClass,
-        uint256[2] storage words,
-        uint256 word,
-        uint256 cg,
-        uint256[] memory taxes
-    ) private returns (uint256) {
-        uint256 t0 = cg * (word & M32) / PPM;
-        uint256 t1 = cg * ((word >> 32) & M32) / PPM;
-        uint256 d0 = ((word >> DUE_SHIFT) & M94) + t0;
-        uint256 d1 = ((word >> (DUE_SHIFT + DUE_WIDTH)) & M94) + t1;
-        if (d0 > M94) revert TaxAccrualOverflow(taxClass, d0);
-        if (d1 > M94) revert TaxAccrualOverflow(taxClass, d1);
-        words[0] = (word & ~DUES) | (d0 << DUE_SHIFT) | (d1 << (DUE_SHIFT + DUE_WIDTH));
-        assembly ("memory-safe") {
-            mstore(add(taxes, 32), t0)
-            if eq(mload(taxes), 2) { mstore(add(taxes, 64), t1) }
-        }
-        return t0 + t1;
     }
 
     // slither-disable-next-line reentrancy-no-eth
@@ -677,7 +652,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         uint256 gross = a[0] + a[1];
         // Withholding stays accrued in the agent (taxPending) until sweepTax or the next push batch of the class.
         _book(period, p, gross, inEscrow ? gross : 0, tax);
-        if (net != 0) _paymentToken().safeTransfer(msg.sender, net);
+        if (net != 0) _send(_paymentToken(), msg.sender, net);
     }
 
     /// @dev Burns retired units, then escrows the gross (frozen or unverified holder) or withholds; the caller
@@ -725,8 +700,8 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
     }
 
     /// @dev Withholds on `cg` the two components of class word `w` (an absent second component has rate 0),
-    ///      writes them to `taxes[first]` and `taxes[first + 1]`, and returns the word with both accruals grown
-    ///      and their sum.
+    ///      writes them to `taxes[first]` and, when the array has it, `taxes[first + 1]`, and returns the word with
+    ///      both accruals grown and their sum. Callers pass `first < taxes.length`.
     function _withhold(uint8 taxClass, uint256 w, uint256 cg, uint256[] memory taxes, uint256 first)
         private
         pure
@@ -734,12 +709,15 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
     {
         uint256 t0 = cg * (w & M32) / PPM;
         uint256 t1 = cg * ((w >> 32) & M32) / PPM;
-        uint256 d0 = _due(w, 0) + t0;
-        uint256 d1 = _due(w, 1) + t1;
+        uint256 d0 = ((w >> DUE_SHIFT) & M94) + t0; // _due(w, 0), without the component arithmetic
+        uint256 d1 = ((w >> (DUE_SHIFT + DUE_WIDTH)) & M94) + t1; // _due(w, 1)
         if (d0 > M94) revert TaxAccrualOverflow(taxClass, d0);
         if (d1 > M94) revert TaxAccrualOverflow(taxClass, d1);
-        taxes[first] = t0;
-        if (first + 1 < taxes.length) taxes[first + 1] = t1;
+        assembly ("memory-safe") {
+            let at := add(taxes, shl(5, add(first, 1)))
+            mstore(at, t0)
+            if lt(add(first, 1), mload(taxes)) { mstore(add(at, 32), t1) }
+        }
         word = (w & ~DUES) | (d0 << DUE_SHIFT) | (d1 << (DUE_SHIFT + DUE_WIDTH));
         sum = t0 + t1;
     }
@@ -768,13 +746,13 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         // Cleared before the transfers (a re-entrant payment token sees nothing left to sweep).
         stored[0] = words[0] & ~DUES;
         if (n > 2) stored[1] = words[1] & ~DUES;
-        IERC20 pt = _paymentToken();
+        address pt = _paymentToken();
         for (uint256 i; i < n; ++i) {
             uint256 amount = _due(words[i >> 1], i);
             if (amount == 0) continue;
             address account = comps[i].account == address(0) ? _taxAccount : comps[i].account;
             emit TaxSwept(taxClass, account, amount);
-            pt.safeTransfer(account, amount);
+            _send(pt, account, amount);
         }
     }
 
@@ -789,7 +767,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
     /// @dev The registry's packed record of `wallet` (identity [0,160) | ... | taxClass [208,216) | kycExpiry
     ///      [216,248)), read in one call; the same word the token reads for its transfer rules.
     function _record(address wallet) private view returns (uint256) {
-        return IInvestorRegistry(address(_registry())).record(wallet);
+        return IInvestorRegistry(_registry()).record(wallet);
     }
 
     function _verified(uint256 record) private view returns (bool) {
@@ -809,19 +787,8 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         return IBondRecordDates(address(this));
     }
 
-    // The registry and the payment token are the first two words of the series' immutable args
-    // (`abi.encode(registry, paymentToken, ...)` at ARGS_OFFSET), read from code instead of storage slots. One
-    // reader per address with a literal offset: a shared reader with an offset argument costs ~35 gas per call.
-
-    function _registry() private view returns (IInvestorRecords r) {
-        assembly ("memory-safe") {
-            extcodecopy(address(), 0, add(ARGS_OFFSET, 12), 20)
-            r := shr(96, mload(0))
-        }
-    }
-
-    /// @dev `SafeERC20.safeTransfer` of the payment token without building the call in a bytes array: the same
-    ///      acceptance rule (no return data from a contract, or a returned `true`) and the same errors.
+    /// @dev Every payout of the payment token: `SafeERC20.safeTransfer` without building the call in a bytes array
+    ///      (the same acceptance rule — no return data from a contract, or a returned `true` — and the same errors).
     function _send(address token, address to, uint256 amount) private {
         bool ok;
         assembly ("memory-safe") {
@@ -840,8 +807,9 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         if (!ok) revert SafeERC20.SafeERC20FailedOperation(token);
     }
 
-    /// @dev Registry and payment token in one code copy.
-    function _args2() private view returns (address registry, address paymentToken) {
+    /// @dev The registry and the payment token: the first two words of the series' immutable args
+    ///      (`abi.encode(registry, paymentToken, ...)` at ARGS_OFFSET), read from code in one copy.
+    function _immutableArgs() private view returns (address registry, address paymentToken) {
         assembly ("memory-safe") {
             extcodecopy(address(), 0, ARGS_OFFSET, 64)
             registry := mload(0)
@@ -849,11 +817,12 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         }
     }
 
-    function _paymentToken() private view returns (IERC20 t) {
-        assembly ("memory-safe") {
-            extcodecopy(address(), 0, add(ARGS_OFFSET, 44), 20)
-            t := shr(96, mload(0))
-        }
+    function _registry() private view returns (address registry) {
+        (registry,) = _immutableArgs();
+    }
+
+    function _paymentToken() private view returns (address paymentToken) {
+        (, paymentToken) = _immutableArgs();
     }
 
     /// @dev One read of the holder's account word: whether `holder` was already settled for `period`, its units
@@ -916,8 +885,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         // only once block.timestamp is past the record time), so the record is final only after it.
         if (block.timestamp <= t.recordTime) revert PeriodRecordTimeNotPassed(period, t.recordTime, block.timestamp);
         recordIndex = _recordIndex(t.recordTime);
-        uint256 s = _schedule[recordIndex];
-        uint256 supply = (s >> 40) & 1 == 1 ? s >> 41 : _totalSupply; // as the token's totalSupplyAt
+        uint256 supply = _supplyAt(recordIndex);
         uint256 principal;
         if (t.redeemNum != 0) {
             uint256 retired = supply * t.redeemNum / t.redeemDen; // floored first, as for each holder

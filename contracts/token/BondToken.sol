@@ -479,7 +479,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @inheritdoc IBondRecordDates
     function balanceOfAt(address holder, uint256 time) external view returns (uint256) {
-        return _balanceAt(holder, _acct[holder], _recordIndex(time));
+        return _balanceOfAt(holder, time);
     }
 
     /// @inheritdoc IBondTokenCore
@@ -497,8 +497,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @inheritdoc IBondRecordDates
     function totalSupplyAt(uint256 time) external view returns (uint256) {
-        uint256 s = _schedule[_recordIndex(time)];
-        return (s >> 40) & 1 == 1 ? s >> 41 : _totalSupply;
+        return _supplyAt(_recordIndex(time));
     }
 
     // ================================================================ registry link hook

@@ -225,6 +225,17 @@ abstract contract BondTokenStorage is IBondErrors {
         revert IBondRecordDates.UnknownRecordTime(time);
     }
 
+    /// Balance of `holder` at record time `time` (a scheduled, passed record time).
+    function _balanceOfAt(address holder, uint256 time) internal view returns (uint256) {
+        return _balanceAt(holder, _acct[holder], _recordIndex(time));
+    }
+
+    /// Total supply at the record time with schedule index `i` (recorded by the first change after it).
+    function _supplyAt(uint256 i) internal view returns (uint256) {
+        uint256 s = _schedule[i];
+        return (s >> 40) & 1 == 1 ? s >> 41 : _totalSupply;
+    }
+
     /// Balance of `holder` (account word `w`) at the record time with schedule index `i`.
     function _balanceAt(address holder, uint256 w, uint256 i) internal view returns (uint256) {
         if (i >= (w >> 208) & M16) return w & M96;

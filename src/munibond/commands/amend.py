@@ -17,7 +17,7 @@ def _day(unix: int) -> str:
 @click.command("amend")
 @click.argument("symbol")
 @click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--admin", default="issuer", show_default=True, help="Account with the payment agent's admin role.")
+@click.option("--admin", default="issuer", show_default=True, help="Account with the series' admin role.")
 @click.option("--dry-run", is_flag=True, help="Show what would be amended and send nothing.")
 @network_options
 def amend(
