@@ -4,10 +4,11 @@ pragma solidity ^0.8.20;
 /// @title IBondRedemption
 /// @notice Token surface the payment agent relies on to retire units when it pays principal.
 /// @dev Served by the BondToken: only the series itself (its payment code, calling its own address) may call
-///      `redeem`; it burns through the token's single balance hook and burns frozen units too.
+///      `retire`. Units are retired at the record time of the period that retires them; `retire` burns the ones
+///      still in the holder's balance (frozen units too), so each retired unit leaves the supply exactly once.
 interface IBondRedemption {
-    /// @notice Burns `amount` units held by `holder` because their principal has been paid (or escrowed).
-    function redeem(address holder, uint256 amount) external;
+    /// @notice Burns the units of `holder` retired at passed record times and not yet burned; returns them.
+    function retire(address holder) external returns (uint256 units);
 
     /// @notice True when `wallet` is frozen on the token.
     function isFrozen(address wallet) external view returns (bool);

@@ -219,9 +219,11 @@ interface IBondTokenCore is
     IERC165,
     IBondErrors
 {
-    /// @notice Emitted when the series' payment code redeems (burns) a holding, frozen tokens included
-    ///         (`payer` is the series itself).
-    event Redeemed(address indexed payer, address indexed holder, uint256 amount);
+    /// @notice Emitted when units of `holder` retired by the period whose record time is `recordTime` (a call,
+    ///         an amortization or the final redemption) leave its balance and the supply, frozen units included.
+    ///         Retirement takes effect at the record time; the token burns the units at the holder's next balance
+    ///         change or when the period settles the holder, whichever comes first (a `Transfer` to zero follows).
+    event UnitsRetired(address indexed holder, uint256 indexed recordTime, uint256 units);
     /// @notice Emitted when the token starts aggregating wallets of one investor (after a registry link).
     event InvestorAggregated(address indexed identity, uint256 walletsAdded, uint256 aggregateBalance);
 
@@ -239,9 +241,14 @@ interface IBondTokenCore is
     ///         `from == 0` checks a mint, `to == 0` a burn. See IBondCompliance for the codes.
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8);
 
-    /// @notice Burns `amount` from `holder` including frozen tokens: the series' payment code only (redemption at
-    ///         maturity or call, paid in the same step).
-    function redeem(address holder, uint256 amount) external;
+    /// @notice Burns the units of `holder` that record times already passed have retired and that are still in
+    ///         its balance (see `UnitsRetired`); the series' payment code only, when it settles a retiring period.
+    /// @return units the units burned now (0 when a balance change already burned them)
+    function retire(address holder) external returns (uint256 units);
+
+    /// @notice Units of `holder` retired at passed record times and not yet burned: they still count in
+    ///         `balanceOf` and `totalSupply` but can no longer move (the next balance change burns them first).
+    function pendingRetirement(address holder) external view returns (uint256);
 
     /// @notice Number of investors holding a non-zero balance (linked multi-wallet investors count once).
     function holderCount() external view returns (uint256);

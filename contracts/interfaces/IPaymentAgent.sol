@@ -52,10 +52,8 @@ interface IPaymentAgent {
     /// @param termSheetHash hash of the term sheet the schedule was derived from
     /// @param reclaimDelay seconds after a period's payment time from which unclaimed funds can be reclaimed
     /// @param callNotice minimum seconds between scheduling a call and its payment time
-    /// @param syncRecordTimes when true, initialize writes the record times to the token (the agent must then
-    ///        already be allowed to call `setRecordTimes`); when false the factory writes them
-    /// @param periods the payment schedule
-    /// @param taxClasses withholding configuration per tax class (classes not listed withhold nothing)
+    /// @dev Initialization writes the periods' record times to the token (replacing any it was given): a series'
+    ///      record times always come from its payment schedule.
     struct InitParams {
         address paymentToken;
         address payer;
@@ -63,7 +61,6 @@ interface IPaymentAgent {
         bytes32 termSheetHash;
         uint64 reclaimDelay;
         uint64 callNotice;
-        bool syncRecordTimes;
         PeriodTerms[] periods;
         TaxClassConfig[] taxClasses;
     }
@@ -119,6 +116,9 @@ interface IPaymentAgent {
     event PaymentDefaulted(uint256 indexed period, uint256 required, uint256 covered);
     /// @notice A defaulted period became fully funded.
     event PaymentDefaultCured(uint256 indexed period, uint256 required, uint256 covered);
+    /// @notice A defaulted period was closed by `reclaim` without being cured: it no longer counts in
+    ///         `openDefaults` (what it still owed is settled outside the chain; `covered` < `required`).
+    event PaymentDefaultEnded(uint256 indexed period, uint256 required, uint256 covered);
     /// @notice `holder` was paid for `period` in the payment token.
     /// @param taxes withheld amount per component of the holder's tax class, in component order
     /// @param unitsRedeemed bond units burned in this payment
@@ -212,6 +212,9 @@ interface IPaymentAgent {
     error TaxAccrualOverflow(uint8 taxClass, uint256 amount);
     /// @notice Re-entrant call.
     error Reentrancy();
+    /// @notice Two live periods that retire units share record time `recordTime` (each retirement is taken from
+    ///         the units held at its own record time, so they must differ).
+    error RetirementsShareRecordTime(uint256 recordTime);
 
     // ------------------------------------------------------------------ payer / treasury
 

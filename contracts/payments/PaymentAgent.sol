@@ -52,17 +52,20 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
     uint256 private constant COUNT_SHIFT = 252;
     uint256 private constant DUES = ((1 << 188) - 1) << 64;
     /// @dev Period flags (`Period.flags`).
-    uint8 private constant P_CANCELLED = 1;
-    uint8 private constant P_DEFAULTED = 2;
-    uint8 private constant P_CLOSED = 4;
-    uint8 private constant P_COVERED = 8; // funded + offchainGross reached required (monotone: set once)
-    uint8 private constant P_PRINCIPAL = 16;
-    uint8 private constant P_WIDE_COUPON = 32;
-    uint8 private constant P_REDEEMS = 64;
-    uint8 private constant P_REQUIRED_KNOWN = 128;
+    uint16 private constant P_CANCELLED = 1;
+    uint16 private constant P_DEFAULTED = 2;
+    uint16 private constant P_CLOSED = 4;
+    uint16 private constant P_COVERED = 8; // funded + offchainGross reached required (monotone: set once)
+    uint16 private constant P_PRINCIPAL = 16;
+    uint16 private constant P_WIDE_COUPON = 32;
+    uint16 private constant P_REDEEMS = 64;
+    uint16 private constant P_REQUIRED_KNOWN = 128;
+    /// @dev A record time before this period's retires units: holders' units at its record time are computed net
+    ///      of those retirements (`_unitsAt`), so the claim's straight path does not serve it. Set with `required`.
+    uint16 private constant P_AFTER_RETIREMENT = 256;
 
     /// @dev Eight slots, each written only when it carries information. Slot 0 holds the times, the flags and
-    ///      the coupon rational when it fits 88/80 bits, so a claim on a covered coupon period reads two slots:
+    ///      the coupon rational when it fits 88/72 bits, so a claim on a covered coupon period reads two slots:
     ///      that word and `held` + `recordIndex` + `taxWithheld`. A wider coupon rational lives in slot 1 (`P_WIDE_COUPON`), the
     ///      principal in slot 2 (`P_PRINCIPAL`; a zero principal reads back as 0/1) and the redeemed fraction in
     ///      slot 3 beside `reclaimAfter` (`P_REDEEMS`: anything but 0/1). Times are bounded to 40 bits
@@ -75,9 +78,9 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
     struct Period {
         uint40 recordTime;
         uint40 paymentTime;
-        uint8 flags; // P_*
+        uint16 flags; // P_*
         uint88 couponNum;
-        uint80 couponDen;
+        uint72 couponDen;
         uint128 wideCouponNum;
         uint128 wideCouponDen;
         uint128 principalNum;
@@ -167,8 +170,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
             _checkTerms(p.periods[i]);
             _addPeriod(p.periods[i]);
         }
-        if (p.syncRecordTimes) _syncRecordTimes();
-        else _syncClosing(true);
+        _syncRecordTimes(); // a series' record times are its payment schedule's, whatever the token was given
     }
 
     // ================================================================== payer / treasury
@@ -264,8 +266,10 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         nonReentrant
     {
         if (holders.length > MAX_BATCH) revert BatchTooLarge(holders.length, MAX_BATCH);
-        if (references.length != holders.length) revert BatchTooLarge(references.length, holders.length);
-        Period storage p = _live(period);
+        _len(holders.length, references.length);
+        // Also after `reclaim` closed the period: a bank payment moves no funds here, it records who was paid.
+        Period storage p = _get(period);
+        if (_is(p, P_CANCELLED)) revert PeriodIsCancelled(period);
         if (block.timestamp <= p.recordTime) {
             revert PeriodRecordTimeNotPassed(period, p.recordTime, block.timestamp);
         }
@@ -292,7 +296,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         (uint256 cg, uint256 pg, uint256 ru) = _amounts(t, units);
         if (cg + pg == 0 && ru == 0) revert NothingToPay(period, holder);
         _markSettled(period, holder);
-        ru = _burn(holder, ru);
+        ru = _retire(holder, ru);
         emit OffchainPaymentRecorded(period, holder, cg, pg, ru, ref);
         return cg + pg;
     }
@@ -332,6 +336,12 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         _flag(p, P_CLOSED, true);
         p.reclaimed += uint128(amount);
         emit Reclaimed(period, to, amount);
+        if (_is(p, P_DEFAULTED)) {
+            // A closed period can no longer be funded: what it still owed is settled off chain, not in default.
+            _flag(p, P_DEFAULTED, false);
+            --_openDefaults;
+            emit PaymentDefaultEnded(period, p.required, uint256(p.funded) + p.offchainGross);
+        }
         if (amount != 0) _send(_paymentToken(), to, amount);
     }
 
@@ -584,12 +594,13 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
             accounts := sload(add(p.slot, 6))
         }
         // Covered implies a known period past its record time with `recordIndex` stored.
-        uint256 flags = (head >> 80) & (P_CANCELLED | P_CLOSED | P_WIDE_COUPON | P_PRINCIPAL | P_REDEEMS | P_COVERED);
+        uint256 flags = (head >> 80)
+            & (P_CANCELLED | P_CLOSED | P_WIDE_COUPON | P_PRINCIPAL | P_REDEEMS | P_COVERED | P_AFTER_RETIREMENT);
         if (flags != P_COVERED || block.timestamp < (head >> 40) & M40) return false;
         uint256 w = _acct[msg.sender];
         uint256 bit = 1 << (S_SETTLED + period);
         if (w & bit != 0) revert AlreadySettled(period, msg.sender);
-        uint256 cg = _balanceAt(msg.sender, w, (accounts >> 112) & M16) * ((head >> 88) & M88) / (head >> 176);
+        uint256 cg = _balanceAt(msg.sender, w, (accounts >> 112) & M16) * ((head >> 96) & M88) / (head >> 184);
         if (cg == 0) revert NothingToPay(period, msg.sender);
         if (w & FROZEN != 0) return false;
         (address registry, address paymentToken) = _immutableArgs();
@@ -662,7 +673,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         returns (uint256 net, uint256 tax, uint8 taxClass, bool inEscrow)
     {
         (uint256 cg, uint256 pg) = (a[0], a[1]);
-        uint256 ru = _burn(holder, a[2]);
+        uint256 ru = _retire(holder, a[2]);
         uint256 record = _record(holder);
         if (frozen || !_verified(record)) {
             _escrow[period][holder] = Escrow(uint128(cg), uint128(pg));
@@ -756,11 +767,11 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         }
     }
 
-    function _burn(address holder, uint256 units) private returns (uint256) {
-        if (units == 0) return 0;
-        uint256 balance = _acct[holder] & M96;
-        if (balance < units) units = balance;
-        if (units != 0) _redemption().redeem(holder, units);
+    /// @dev The period retired `units` of `holder` at its record time (they no longer move, see `_unitsAt`); the
+    ///      token burns them now unless a balance change of the holder already did. Returns `units`, the retired
+    ///      units this settlement pays for: always exactly the record-time figure, whatever moved since.
+    function _retire(address holder, uint256 units) private returns (uint256) {
+        if (units != 0) _redemption().retire(holder);
         return units;
     }
 
@@ -834,7 +845,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         returns (bool settled, uint256 units, bool frozen)
     {
         uint256 w = _acct[holder];
-        units = _balanceAt(holder, w, recordIndex);
+        units = _unitsAt(holder, w, recordIndex);
         uint256 tokenBits = w >> S_SETTLED;
         settled = _settledIn(period, holder, tokenBits);
         if (!settled && units != 0 && period < TOKEN_SETTLED_PERIODS) _acct[holder] = w | (1 << (S_SETTLED + period));
@@ -912,6 +923,7 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         p.required = uint128(required);
         p.recordIndex = uint16(recordIndex);
         _flag(p, P_REQUIRED_KNOWN, true);
+        if (_retiringBetween(0, recordIndex) != 0) _flag(p, P_AFTER_RETIREMENT, true);
     }
 
     function _updateDefault(uint256 period, Period storage p, uint256 required, uint256 covered) private {
@@ -970,20 +982,20 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
     }
 
     /// @dev The terms of `p`: slot 0 in one read (recordTime [0,40) | paymentTime [40,80) | flags [80,88) |
-    ///      couponNum [88,176) | couponDen [176,256)); the wide coupon, principal and redeemed-fraction slots
+    ///      couponNum [96,184) | couponDen [184,256)); the wide coupon, principal and redeemed-fraction slots
     ///      only when their flag is set.
     function _terms(Period storage p) private view returns (PeriodTerms memory t) {
         uint256 head;
         assembly ("memory-safe") {
             head := sload(p.slot)
         }
-        uint256 flags = (head >> 80) & 0xff;
+        uint256 flags = (head >> 80) & M16;
         t.recordTime = uint64(head & M40);
         t.paymentTime = uint64((head >> 40) & M40);
         if (flags & P_WIDE_COUPON != 0) {
             (t.couponNum, t.couponDen) = (p.wideCouponNum, p.wideCouponDen);
         } else {
-            (t.couponNum, t.couponDen) = (uint128((head >> 88) & M88), uint128(head >> 176));
+            (t.couponNum, t.couponDen) = (uint128((head >> 96) & M88), uint128(head >> 184));
         }
         (t.principalNum, t.principalDen) = flags & P_PRINCIPAL != 0 ? (p.principalNum, p.principalDen) : (0, 1);
         (t.redeemNum, t.redeemDen) = flags & P_REDEEMS != 0 ? (p.redeemNum, p.redeemDen) : (0, 1);
@@ -993,8 +1005,9 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
     ///      differs from the defaults gets a slot: a coupon rational too wide for slot 0, a non-zero principal
     ///      (a zero principal reads back as 0/1, the same rational) and a redeemed fraction other than 0/1.
     function _storeTerms(Period storage p, PeriodTerms memory t) private {
-        uint256 flags = p.flags & (P_CANCELLED | P_DEFAULTED | P_CLOSED | P_COVERED | P_REQUIRED_KNOWN);
-        bool fits = t.couponNum <= type(uint88).max && t.couponDen <= type(uint80).max;
+        uint256 flags =
+            p.flags & (P_CANCELLED | P_DEFAULTED | P_CLOSED | P_COVERED | P_REQUIRED_KNOWN | P_AFTER_RETIREMENT);
+        bool fits = t.couponNum <= type(uint88).max && t.couponDen <= type(uint72).max;
         if (!fits) {
             flags |= P_WIDE_COUPON;
             (p.wideCouponNum, p.wideCouponDen) = (t.couponNum, t.couponDen);
@@ -1009,15 +1022,15 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         }
         p.recordTime = uint40(t.recordTime);
         p.paymentTime = uint40(t.paymentTime);
-        p.flags = uint8(flags);
-        (p.couponNum, p.couponDen) = fits ? (uint88(t.couponNum), uint80(t.couponDen)) : (0, 0);
+        p.flags = uint16(flags);
+        (p.couponNum, p.couponDen) = fits ? (uint88(t.couponNum), uint72(t.couponDen)) : (0, 0);
     }
 
-    function _is(Period storage p, uint8 flag) private view returns (bool) {
+    function _is(Period storage p, uint16 flag) private view returns (bool) {
         return p.flags & flag != 0;
     }
 
-    function _flag(Period storage p, uint8 flag, bool on) private {
+    function _flag(Period storage p, uint16 flag, bool on) private {
         p.flags = on ? p.flags | flag : p.flags & ~flag;
     }
 
@@ -1058,10 +1071,39 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         emit TaxClassUpdated(taxClass, old, components);
     }
 
-    /// @dev Writes the sorted, de-duplicated record times of the live periods to the token.
+    /// @dev Writes the sorted, de-duplicated record times of the live periods to the token, with the ones at which
+    ///      units retire.
     function _syncRecordTimes() private {
+        uint256[] memory times = _liveRecordTimes();
+        _token().setRecordTimes(times);
+        emit RecordTimesSynced(times);
+        _syncRetirements(times);
+        _syncClosing(false);
+    }
+
+    /// @dev Marks for the token the schedule indexes (in `times`, the live record times) at which a live period
+    ///      retires units, with each one's fraction. Passed record times keep their index and their period, so a
+    ///      retirement that has taken effect is never changed.
+    function _syncRetirements(uint256[] memory times) private {
+        uint256 bits;
         uint256 n = _periodCount;
-        uint256[] memory times = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            Period storage p = _periods[i];
+            if (_is(p, P_CANCELLED) || !_is(p, P_REDEEMS) || p.redeemNum == 0) continue;
+            uint256 time = p.recordTime;
+            uint256 j;
+            while (times[j] != time) ++j; // every live record time is in `times`
+            if ((bits >> j) & 1 != 0) revert RetirementsShareRecordTime(time);
+            bits |= 1 << j;
+            _retirementAt[time] = uint256(p.redeemNum) | (uint256(p.redeemDen) << 64);
+        }
+        _retiringIndexes = bits;
+    }
+
+    /// @dev The sorted, de-duplicated record times of the live periods.
+    function _liveRecordTimes() private view returns (uint256[] memory times) {
+        uint256 n = _periodCount;
+        times = new uint256[](n);
         uint256 count;
         for (uint256 i; i < n; ++i) {
             Period storage p = _periods[i];
@@ -1083,9 +1125,6 @@ contract PaymentAgent is BondTokenStorage, IPaymentAgent, IPaymentAgentInit {
         assembly ("memory-safe") {
             mstore(times, count)
         }
-        _token().setRecordTimes(times);
-        emit RecordTimesSynced(times);
-        _syncClosing(false);
     }
 
     /// @dev Tells the token whether the series closes after its last record time: when a live period with the

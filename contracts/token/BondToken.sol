@@ -175,6 +175,13 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
             hot = _roll(hot);
             hotDirty = true;
         }
+        if (hot & F_RETIRED != 0) {
+            // Units retired at a record time since a party's last balance change leave it before anything moves.
+            uint256 before = hot;
+            hot = _applyRetirements(from, hot);
+            if (to != from) hot = _applyRetirements(to, hot);
+            if (hot != before) hotDirty = true;
+        }
         Ctx memory c = _load(from, to, amount, mode, hot);
         (uint8 code, uint256 detail) = _evaluate(c);
         if (code != 0) revert TransferRestricted(code, from, to, amount, detail);
@@ -185,7 +192,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
             if ((af >> 208) & M16 != epoch) af = _checkpoint(from, af, epoch);
             uint256 nb = (af & M96) - amount;
             af = (af & ~M96) | nb;
-            if (af & PARTIAL != 0 && (mode == M_FORCED || mode == M_REDEEM) && c.frozenFrom > nb) {
+            if (af & PARTIAL != 0 && mode == M_FORCED && c.frozenFrom > nb) {
                 // only the frozen tokens that had to move are unfrozen
                 _frozenTokens[from] = nb;
                 emit TokensUnfrozen(from, c.frozenFrom - nb);
@@ -385,7 +392,56 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
             _schedule[idx] = t | supplyBits;
             ++idx;
         }
+        if (hot & F_RETIRED == 0 && _retiringBetween(0, idx) != 0) hot |= F_RETIRED;
         return (hot & ~((M40 << S_NEXT) | (M16 << S_INDEX))) | (next << S_NEXT) | (idx << S_INDEX);
+    }
+
+    /// Burns the units of `account` retired at the record times passed since its last balance change (schedule
+    /// indexes in [its epoch, the rolled cursor)), in record order, and writes its balance history as of each of
+    /// those record times: the balance at a retiring record time still holds the retired units (they are paid
+    /// for that period), every later record time sees them gone. The supply recorded at later passed record times
+    /// loses them too. Returns `hot` with the holder count updated.
+    function _applyRetirements(address account, uint256 hot) private returns (uint256) {
+        if (account == address(0)) return hot;
+        uint256 w = _acct[account];
+        uint256 epoch = (hot >> S_INDEX) & M16;
+        uint256 bits = _retiringBetween((w >> 208) & M16, epoch);
+        uint256 before = w & M96;
+        uint256 bal = before;
+        while (bits != 0) {
+            uint256 r = _lowestBit(bits);
+            bits &= bits - 1;
+            uint256 retired = _retiredAt(bal, r);
+            if (retired == 0) continue;
+            w = _checkpoint(account, w, r + 1); // the segment up to record index r keeps the retired units
+            bal -= retired;
+            w = (w & ~M96) | bal;
+            for (uint256 j = r + 1; j < epoch; ++j) {
+                _schedule[j] -= retired << 41; // recorded supply (every index below the cursor is recorded)
+            }
+            emit UnitsRetired(account, _schedule[r] & M40, retired);
+            emit Transfer(account, address(0), retired);
+        }
+        if (bal == before) return hot;
+        uint256 retiredTotal = before - bal;
+        if (w & PARTIAL != 0) {
+            uint256 frozen = _frozenTokens[account];
+            if (frozen > bal) {
+                _frozenTokens[account] = bal;
+                emit TokensUnfrozen(account, frozen - bal);
+                if (bal == 0) w &= ~PARTIAL;
+            }
+        }
+        _acct[account] = w;
+        _totalSupply -= retiredTotal;
+        uint256 holding = bal;
+        if (w & AGG != 0) {
+            address id = _aggOf[account];
+            holding = _aggBalance[id] - retiredTotal;
+            _aggBalance[id] = holding;
+        }
+        if (holding == 0) hot -= 1 << S_HOLDERS; // the investor held the retired units, so it was counted
+        return hot;
     }
 
     /// Closes the account's current balance segment (it held from `epoch field` up to `epoch - 1`): it becomes
@@ -433,7 +489,12 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
 
     /// @inheritdoc IBondRecordDates
     function setRecordTimes(uint256[] calldata times) external {
-        _onlyAdminOrPayments();
+        // A series with payment code takes its record times from its payment schedule only.
+        if (_hot & F_PAYMENTS != 0) {
+            if (msg.sender != address(this)) revert NotSeriesPayments(msg.sender);
+        } else {
+            _onlyAdminOrPayments();
+        }
         uint256 hot = _hot;
         uint256 next = (hot >> S_NEXT) & M40;
         if (next != 0 && block.timestamp > next) hot = _roll(hot);
@@ -489,7 +550,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         returns (uint256 units, bool frozen, uint256 settledBits)
     {
         uint256 w = _acct[holder];
-        return (_balanceAt(holder, w, _recordIndex(time)), w & FROZEN != 0, w >> S_SETTLED);
+        return (_unitsAt(holder, w, _recordIndex(time)), w & FROZEN != 0, w >> S_SETTLED);
     }
 
 
@@ -544,10 +605,36 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     }
 
     /// @inheritdoc IBondTokenCore
-    function redeem(address holder, uint256 amount) external {
+    function retire(address holder) external returns (uint256 units) {
         if (msg.sender != address(this)) revert NotSeriesPayments(msg.sender);
-        _update(holder, address(0), amount, M_REDEEM);
-        emit Redeemed(msg.sender, holder, amount);
+        units = _acct[holder] & M96;
+        _settleRecordTimes(holder);
+        units -= _acct[holder] & M96;
+    }
+
+    /// @inheritdoc IBondTokenCore
+    function pendingRetirement(address holder) external view returns (uint256) {
+        uint256 w = _acct[holder];
+        return (w & M96) - _unitsAt(holder, w, _passedRecordTimes());
+    }
+
+    /// Rolls the record-time cursor and burns what passed record times retired from `account`.
+    function _settleRecordTimes(address account) private {
+        uint256 hot = _hot;
+        uint256 next = (hot >> S_NEXT) & M40;
+        if (next != 0 && block.timestamp > next) hot = _roll(hot);
+        if (hot & F_RETIRED != 0) hot = _applyRetirements(account, hot);
+        if (hot != _hot) _hot = hot;
+    }
+
+    /// Number of scheduled record times passed now (the cursor as a roll would leave it).
+    function _passedRecordTimes() private view returns (uint256 idx) {
+        uint256 hot = _hot;
+        idx = (hot >> S_INDEX) & M16;
+        uint256 next = (hot >> S_NEXT) & M40;
+        if (next == 0 || block.timestamp <= next) return idx;
+        uint256 n = _schedule.length;
+        while (idx < n && _schedule[idx] & M40 < block.timestamp) ++idx;
     }
 
     /// @inheritdoc IERC3643
@@ -567,6 +654,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         if (rl & M160 != 0 && address(uint160(rl)) != investorId) {
             revert RecoveryIdentityMismatch(lost, investorId, address(uint160(rl)));
         }
+        _settleRecordTimes(lost); // units retired at a passed record time stay retired: only the rest moves
         uint256 la = _acct[lost];
         uint256 fz = la & PARTIAL != 0 ? _frozenTokens[lost] : 0;
         _update(lost, newWallet, la & M96, M_RECOVERY);
@@ -756,7 +844,18 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     /// @inheritdoc IBondTokenCore
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8 code) {
         uint256 mode = from == address(0) ? M_MINT : to == address(0) ? M_BURN : M_TRANSFER;
-        (code,) = _evaluate(_load(from, to, amount, mode, _hot));
+        Ctx memory c = _load(from, to, amount, mode, _hot);
+        // As the transfer would see them: units retired at passed record times already burned.
+        uint256 passed = _passedRecordTimes();
+        if (from != address(0)) {
+            uint256 retired = (c.af & M96) - _unitsAt(from, c.af, passed);
+            (c.af, c.holdFrom) = (c.af - retired, c.holdFrom - retired);
+        }
+        if (to != address(0) && to != from) {
+            uint256 retired = (c.at & M96) - _unitsAt(to, c.at, passed);
+            (c.at, c.holdTo) = (c.at - retired, c.holdTo - retired);
+        }
+        (code,) = _evaluate(c);
     }
 
     /// @inheritdoc IBondTokenCore

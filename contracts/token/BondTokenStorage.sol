@@ -52,6 +52,7 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant F_REGISTRY = 1024;
     uint256 internal constant F_CLOSES = 2048;
     uint256 internal constant F_PAYMENTS = 4096; // the series has payment code (set at initialization)
+    uint256 internal constant F_RETIRED = 8192; // a record time that retires units has passed (set by the roll)
     uint256 internal constant S_HOLDERS = 16;
     uint256 internal constant S_MAX_HOLDERS = 40;
     uint256 internal constant S_NEXT = 64;
@@ -77,7 +78,6 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant M_BURN = 2;
     uint256 internal constant M_FORCED = 3;
     uint256 internal constant M_RECOVERY = 4;
-    uint256 internal constant M_REDEEM = 5;
 
     // restriction codes
     uint8 internal constant C_PAUSED = 1;
@@ -148,6 +148,9 @@ abstract contract BondTokenStorage is IBondErrors {
     string internal _symbolOverride;
     mapping(bytes32 => Doc) internal _docs;
     bytes32[] internal _docNames;
+    // retirement at record times (written by the payment code with the record times; see _unitsAt)
+    uint256 internal _retiringIndexes; // bit i: the record time at schedule index i retires units
+    mapping(uint256 recordTime => uint256) internal _retirementAt; // redeemNum [0,64) | redeemDen [64,128)
 
     /// Sets or clears `flag` in the hot word; returns whether it was set before.
     function _setFlag(uint256 flag, bool on) internal returns (bool old) {
@@ -225,15 +228,54 @@ abstract contract BondTokenStorage is IBondErrors {
         revert IBondRecordDates.UnknownRecordTime(time);
     }
 
-    /// Balance of `holder` at record time `time` (a scheduled, passed record time).
+    /// Units of `holder` at record time `time` (a scheduled, passed record time), net of earlier retirements.
     function _balanceOfAt(address holder, uint256 time) internal view returns (uint256) {
-        return _balanceAt(holder, _acct[holder], _recordIndex(time));
+        return _unitsAt(holder, _acct[holder], _recordIndex(time));
     }
 
     /// Total supply at the record time with schedule index `i` (recorded by the first change after it).
     function _supplyAt(uint256 i) internal view returns (uint256) {
         uint256 s = _schedule[i];
         return (s >> 40) & 1 == 1 ? s >> 41 : _totalSupply;
+    }
+
+    // ---------------------------------------------------------------- retirement at record times
+
+    /// Schedule indexes in [from, to) whose record time retires units, as a bitmap (indexes stay below 256: a
+    /// series with payment code has at most 256 record times).
+    function _retiringBetween(uint256 from, uint256 to) internal view returns (uint256 bits) {
+        if (from >= to || from >= 256) return 0;
+        bits = _retiringIndexes;
+        if (bits == 0) return 0;
+        if (to < 256) bits &= (1 << to) - 1;
+        bits &= ~((1 << from) - 1);
+    }
+
+    /// Units retired out of `units` held at the record time with schedule index `i` (a retiring index): floored
+    /// per holder, as the payment code prices them.
+    function _retiredAt(uint256 units, uint256 i) internal view returns (uint256) {
+        uint256 f = _retirementAt[_schedule[i] & M40];
+        return units * (f & M64) / ((f >> 64) & M64);
+    }
+
+    /// Index of the lowest set bit of a non-zero `bits`.
+    function _lowestBit(uint256 bits) internal pure returns (uint256 i) {
+        while (bits & 1 == 0) {
+            bits >>= 1;
+            ++i;
+        }
+    }
+
+    /// Units of `holder` (account word `w`) at the record time with schedule index `i`, net of every retirement
+    /// at an earlier record time: the balance history once the token has burned them (`_applyRetirements` writes
+    /// the history as of each retiring record time), and before that the stored balance reduced in record order.
+    function _unitsAt(address holder, uint256 w, uint256 i) internal view returns (uint256 units) {
+        units = _balanceAt(holder, w, i);
+        uint256 bits = _retiringBetween((w >> 208) & M16, i);
+        while (bits != 0) {
+            units -= _retiredAt(units, _lowestBit(bits));
+            bits &= bits - 1;
+        }
     }
 
     /// Balance of `holder` (account word `w`) at the record time with schedule index `i`.

@@ -36,7 +36,7 @@ DAY_COUNT_BASIS = {
 
 PERIOD_TERMS_ABI = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
 TAX_CLASS_ABI = "(uint8,(uint32,address)[])"
-INIT_PARAMS_ABI = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TERMS_ABI}[],{TAX_CLASS_ABI}[])"
+INIT_PARAMS_ABI = f"(address,address,address,bytes32,uint64,uint64,{PERIOD_TERMS_ABI}[],{TAX_CLASS_ABI}[])"
 
 # Unclaimed coupons can be reclaimed by the issuer this long after the payment date (Japanese bonds:
 # interest claims prescribe after 5 years, principal after 10; the agent keeps them claimable 5 years).
@@ -157,7 +157,6 @@ def payment_agent_params(
         term_sheet_hash,
         reclaim_delay,
         call_notice,
-        False,  # the factory writes the record times to the token itself
         periods,
         tax_class_configs(tax_account),
     )

@@ -309,9 +309,9 @@ def test_burn_reaches_unfrozen_tokens_and_redeem_is_reserved(deploy_series, inve
         token.burn(a, 41, sender=minter)  # burn only reaches unfrozen tokens
     token.burn(a, 40, sender=minter)
     assert (token.balanceOf(a), token.totalSupply(), token.getFrozenTokens(a), token.holderCount()) == (60, 60, 60, 1)
-    # Redemption (which burns frozen tokens too) is the series' payment code's alone: tests/unit/payments.
+    # Retirement (which burns frozen tokens too) is the series' payment code's alone: tests/unit/payments.
     with reverts(token.NotSeriesPayments):
-        token.redeem(a, 60, sender=payer)
+        token.retire(a, sender=payer)
 
 
 def test_batch_operations(deploy_series, investors, minter, freezer, transfer_agent):

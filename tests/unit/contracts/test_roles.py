@@ -129,10 +129,10 @@ def test_registry_roles(registry, registrar, outsider, investor_a, admin):
 
 
 def test_redemption_burn_is_reserved_to_the_series_payment_code(role_token, request, investor_a):
-    """No role burns through `redeem`: only the series' payment code does, paying in the same step."""
+    """No role burns through `retire`: only the series' payment code does, when it settles a retiring period."""
     for role in ROLE_NAMES:
         with reverts(role_token.NotSeriesPayments):
-            role_token.redeem(investor_a, 1, sender=request.getfixturevalue(role))
+            role_token.retire(investor_a, sender=request.getfixturevalue(role))
 
 
 def role_token_minter_role() -> bytes:

@@ -126,7 +126,7 @@ class SeriesHarness:
 
     def deploy(self, params: AgentParams) -> Any:
         """Deploys token + payment agent through the factory and returns the agent."""
-        record_times = [] if params.sync_record_times else sorted({t.record_time for t in params.periods})
+        record_times = sorted({t.record_time for t in params.periods})
         receipt = self.factory.deploySeries(
             series_params(self.admin, self.operator, record_times, params.encode()), sender=self.operator
         )

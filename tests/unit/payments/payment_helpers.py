@@ -19,7 +19,7 @@ JP_CORPORATE = 2
 SWISS = 3
 
 PERIOD_TUPLE = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
-INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
+INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,6 @@ class AgentParams:
     term_sheet_hash: bytes = b"\x11" * 32
     reclaim_delay: int = 30 * 86400
     call_notice: int = 30 * 86400
-    sync_record_times: bool = False
 
     def encode(self) -> bytes:
         """abi.encode(InitParams) as the agent's initialize expects it."""
@@ -69,7 +68,6 @@ class AgentParams:
             self.term_sheet_hash,
             self.reclaim_delay,
             self.call_notice,
-            self.sync_record_times,
             [t.as_tuple() for t in self.periods],
             [(cls, list(comps)) for cls, comps in self.tax_classes.items()],
         )

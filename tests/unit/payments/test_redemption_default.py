@@ -304,3 +304,46 @@ def test_closing_follows_the_schedule_and_only_admin_or_payer_sets_it(
         token.setClosesAfterLastRecordTime(True, sender=outsider)
     token.setClosesAfterLastRecordTime(True, sender=admin)
     assert token.closesAfterLastRecordTime()
+
+
+def test_reclaiming_a_defaulted_period_ends_the_default(
+    holders, schedule, yen, deploy_agent, travel, treasury, outsider, fund_period, investor_a
+):
+    """Before, `openDefaults` stayed 1 for good and `fund` reverted on the closed period."""
+    agent = deploy_agent(schedule, yen)
+    travel(schedule[0].payment_time + 1)
+    yen.mint(treasury, 10, sender=treasury)
+    yen.approve(agent, 10, sender=treasury)
+    agent.fund(0, 10, sender=treasury)
+    assert agent.openDefaults() == 1
+    travel(agent.periodState(0).reclaimAfter)
+    receipt = agent.reclaim(0, treasury, sender=treasury)
+    ended = next(iter(receipt.events.filter(agent.PaymentDefaultEnded)))
+    assert (ended.period, ended.required, ended.covered) == (0, agent.requiredFunding(0), 10)
+    state = agent.periodState(0)
+    assert (agent.openDefaults(), state.defaulted, state.closed) == (0, False, True)
+    with ape.reverts(agent.PeriodIsClosed):
+        agent.fund(0, 1, sender=treasury)
+
+
+def test_bank_payments_can_be_recorded_after_reclaim(
+    holders, schedule, yen, deploy_agent, travel, treasury, fund_period, series, investor_a, investor_b
+):
+    """docs/payments.md promised it; a bank-paid holder of a redemption period is recorded (and its units,
+    retired at the record time, burned) after the unclaimed funding went back."""
+    agent = deploy_agent(schedule, yen)
+    maturity = schedule[1]
+    travel(maturity.record_time + 1)
+    fund_period(agent, yen, 1)
+    travel(maturity.payment_time)
+    agent.pushPayments(1, [investor_a], sender=treasury)
+    travel(agent.periodState(1).reclaimAfter)
+    agent.reclaim(1, treasury, sender=treasury)
+    with ape.reverts(agent.LengthMismatch):
+        agent.recordOffchainPayments(1, [investor_b], [], sender=treasury)
+    receipt = agent.recordOffchainPayments(1, [investor_b], [b"\x02" * 32], sender=treasury)
+    recorded = next(iter(receipt.events.filter(agent.OffchainPaymentRecorded)))
+    assert (recorded.holder, recorded.unitsRedeemed) == (investor_b, 7)
+    assert series.token.totalSupply() == 0
+    assert agent.isSettled(1, investor_b)
+    assert_conservation(agent, 1)
