@@ -47,10 +47,13 @@ Day counts (year fraction of a period from d1 to d2):
 regular coupon = rate / 2, broken period = actual days / 365). A zero-coupon bond has one period from
 issue to maturity whose year fraction is informative only (ACT/ACT-ICMA is read as ACT/ACT-ISDA there).
 
-Amounts per token unit, in currency units: coupon = outstanding face × rate × year fraction, where the
-outstanding face falls after each amortization (amortization dates must be coupon dates and are paid at
-par); principal = amortized face on an amortization date, outstanding face × redemption price / 100 at
-maturity. Call schedules are carried by the term sheet only: a call is an event, not a scheduled period.
+Amounts per token unit, in currency units: coupon = outstanding face × interest per unit of currency,
+where the interest per unit of currency is rate × year fraction, exact, or truncated below
+`coupon.rounding.decimals` decimal places under `coupon.rounding.method: per_currency_unit` (the Japanese
+per-¥1 rule, docs/rounding.md), and the outstanding face falls after each amortization (amortization dates
+must be coupon dates and are paid at par); principal = amortized face on an amortization date,
+outstanding face × redemption price / 100 at maturity. Call schedules are carried by the term sheet only:
+a call is an event, not a scheduled period.
 """
 
 from __future__ import annotations
@@ -65,8 +68,8 @@ from typing import Any
 import QuantLib as ql
 
 from munibond import clock
-from munibond.money import Currency, fraction_str, to_fraction
-from munibond.terms import TermSheet, fraction_of_percent
+from munibond.money import Currency, fraction_str, to_fraction, truncate_decimals
+from munibond.terms import Coupon, TermSheet, fraction_of_percent
 
 _STEP_MONTHS = {1: 12, 2: 6, 4: 3, 12: 1}
 
@@ -360,12 +363,23 @@ def _year_fraction(terms: TermSheet, raw: _Raw, start: date, end: date, *, first
     return icma_year_fraction(start, end, raw.grid, frequency)
 
 
+def interest_per_currency_unit(coupon: Coupon, years: Fraction) -> Fraction:
+    """Interest on one unit of currency of face over a year fraction `years`: rate × years, truncated below
+    `coupon.rounding.decimals` decimal places under the `per_currency_unit` rounding (exact otherwise)."""
+    rate = to_fraction(coupon.rate) if coupon.rate is not None else Fraction(0)
+    interest = rate * years
+    if coupon.rounding.method == "exact":
+        return interest
+    if coupon.rounding.decimals is None:
+        raise ValueError("coupon.rounding: method per_currency_unit needs decimals")
+    return truncate_decimals(interest, coupon.rounding.decimals)
+
+
 def build_schedule(terms: TermSheet) -> Schedule:
     """The full coupon and redemption schedule of a term sheet."""
     cur = terms.currency_info
     denom = to_fraction(terms.denomination)
     raws = _coupon_dates(terms)
-    coupon_rate = to_fraction(terms.coupon.rate) if terms.coupon.rate is not None else Fraction(0)
 
     amortization: dict[date, Fraction] = {}
     ends = {raw.end for raw in raws}
@@ -391,7 +405,7 @@ def build_schedule(terms: TermSheet) -> Schedule:
         else:
             start, end = raw.start, raw.end
         yf = _year_fraction(terms, raw, start, end, first=index == 1)
-        coupon = denom * outstanding * coupon_rate * yf
+        coupon = denom * outstanding * interest_per_currency_unit(terms.coupon, yf)
         if raw.end == terms.maturity_date:
             principal = denom * outstanding * fraction_of_percent(terms.redemption.price)
             next_outstanding = Fraction(0)
