@@ -222,8 +222,9 @@ def test_review_example_adjusted_first_period():
     s = assert_agrees_with_quantlib(ts)
     first = s.periods[0]
     assert (first.accrual_start, first.accrual_end) == (date(2025, 4, 11), date(2025, 5, 5))
-    # Before the fix the 24 days were cut at the unadjusted 3 May: 22/365. The notional period is one year
-    # back from Mon 5 May 2025: Sun 5 May 2024 -> Mon 6 May 2024, 364 days: 24/364 = 6/91.
+    # Before the fix the 24 days were cut at the unadjusted 3 May: 22/365. The notional period now steps one
+    # year back from Mon 5 May 2025 to Sun 5 May 2024, moved to Mon 6 May 2024: 6 May 2024 -> 5 May 2025 is
+    # 364 days, so 24/364 = 6/91.
     assert first.year_fraction == Fraction(24, 364) == Fraction(6, 91)
     assert first.coupon_per_unit == 10000 * Fraction(85, 10000) * Fraction(6, 91)
 
