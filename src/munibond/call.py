@@ -3,10 +3,12 @@
 Pure: from the term sheet, its schedule and the call date to the amounts the payment agent schedules.
 Calls follow the term sheet's call options (`redemption.call`: date, price, notice_days) unless the issuer
 explicitly redeems off schedule (`call_price`).
-Accrued coupon per unit = the coupon of the period containing the call date × the part of that period
-elapsed: for ACT/ACT-ICMA the ICMA rule (actual days elapsed / actual days of the period, times the
-period's year fraction); for the other conventions the convention's own year fraction from the period start
-to the call date, times the rate. Exact fractions throughout.
+Accrued coupon per unit = the outstanding face per unit × the interest per unit of currency over the part
+of the period containing the call date that has elapsed: for ACT/ACT-ICMA the ICMA rule (actual days
+elapsed / actual days of the period, times the period's year fraction); for the other conventions the
+convention's own year fraction from the period start to the call date. The interest per unit of currency is
+rate × that year fraction, truncated like the coupons when the term sheet asks for it (`coupon.rounding`).
+Exact fractions throughout.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from fractions import Fraction
 from munibond.clock import day_end, day_start
 from munibond.errors import InputError
 from munibond.money import fraction_str
-from munibond.schedule import Period, Schedule, adjust, business_days_before, year_fraction
+from munibond.schedule import (
+    Period,
+    Schedule,
+    adjust,
+    business_days_before,
+    interest_per_currency_unit,
+    year_fraction,
+)
 from munibond.terms import Call, TermSheet
 
 PAR = Decimal(100)
@@ -69,11 +78,14 @@ def call_terms(
             elapsed = Fraction(
                 (call_date - period.accrual_start).days, (period.accrual_end - period.accrual_start).days
             )
-            accrued = period.coupon_per_unit * elapsed
+            part = period.year_fraction * elapsed
         else:
-            rate = Fraction(terms.coupon.rate or 0)
-            face = period.coupon_per_unit / (rate * period.year_fraction) if period.coupon_per_unit else Fraction(0)
-            accrued = face * rate * year_fraction(convention, period.accrual_start, call_date)
+            part = year_fraction(convention, period.accrual_start, call_date)
+        # amortization is paid at par on coupon dates: the face still outstanding is what earlier periods left
+        face = schedule.denomination - sum(
+            (p.principal_per_unit for p in schedule.periods if p.index < period.index), Fraction(0)
+        )
+        accrued = face * interest_per_currency_unit(terms.coupon, part)
     return CallTerms(
         payment_date=payment_date,
         record_date=record_date,

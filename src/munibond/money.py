@@ -2,6 +2,8 @@
 
 Rounding policy (see docs/rounding.md):
 
+* the amount per unit is exact, unless the term sheet truncates the interest per unit of currency first
+  (`coupon.rounding`, applied by the schedule with `truncate_decimals`);
 * per holder and period, gross = floor(units × amount_per_unit), taken in the currency's minor unit;
 * each withholding component = floor(gross × rate), computed separately from the gross;
 * net = gross − Σ components.
@@ -144,6 +146,17 @@ def floor_to_minor_units(amount: Fraction | Decimal | int, ccy: str | Currency) 
 
 def _floor(value: Fraction) -> int:
     return value.numerator // value.denominator
+
+
+def truncate_decimals(value: Fraction | Decimal | int, decimals: int) -> Fraction:
+    """`value` (≥ 0) truncated below `decimals` decimal places, exactly: floor(value × 10^decimals) / 10^decimals."""
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+        raise AmountError(f"decimals must be a non-negative int, got {decimals!r}")
+    exact = to_fraction(value)
+    if exact < 0:
+        raise AmountError(f"refusing to truncate a negative amount {exact}")
+    scale = 10**decimals
+    return Fraction(_floor(exact * scale), scale)
 
 
 def format_minor(minor: int, ccy: str | Currency) -> str:

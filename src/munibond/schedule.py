@@ -1,8 +1,8 @@
 """Coupon and redemption schedule: dates, day counts, stubs, record dates and exact per-unit amounts.
 
-QuantLib supplies the holiday calendars, business-day adjustment and the integer day counts of the 30/360
-conventions; every year fraction is then built here as an exact `Fraction` (QuantLib's float year
-fractions are never used as the truth).
+QuantLib supplies the holiday calendars, business-day adjustment (also of the notional dates of adjusted
+ACT/ACT-ICMA stubs) and the integer day counts of the 30/360 conventions; every year fraction is then built
+here as an exact `Fraction` (QuantLib's float year fractions are never used as the truth).
 
 Dates. Without `first_coupon_date` the coupon dates roll backward from maturity every 12/frequency months
 (a short first period when the issue date is off the grid); with it they roll forward from
@@ -10,7 +10,10 @@ Dates. Without `first_coupon_date` the coupon dates roll backward from maturity 
 grid misses maturity). Each date is anchor ± k × step months with the anchor's day of month (clamped to
 the month's length), or the month's last day when `end_of_month` is set and the anchor is a month end.
 Payment date = coupon date adjusted on the calendar with the business-day convention; accrual runs
-between unadjusted coupon dates, or between payment dates when `accrual: adjusted`.
+between unadjusted coupon dates, or between payment dates when `accrual: adjusted`. These are the dates of
+QuantLib's `Schedule` on the same terms, except that the issue date is never moved (adjusted accrual starts
+on the issue date as written) and `end_of_month` needs the anchor to be the month's last calendar day
+(QuantLib also takes a weekend month end's last business day for one).
 
 Record date = `business_days_before_payment` business days before the payment date on the calendar.
 Times are Unix seconds in the issuer's zone: `record_time` is the last second of the record date
@@ -26,16 +29,31 @@ Day counts (year fraction of a period from d1 to d2):
 * 30E/360: ISDA 4.16(g) "Eurobond Basis" (QuantLib Thirty360.European): any 31st -> 30.
 * ACT/ACT-ISDA: days falling in each calendar year / that year's length (365 or 366), summed.
 * ACT/ACT-ICMA (ICMA Rule 251): a regular period is exactly 1/frequency; an irregular period is
-  Σ days in each notional regular period / (frequency × days of that notional period).
+  Σ days in each notional regular period / (frequency × days of that notional period). The notional
+  periods are on the same footing as the accrual, so the year fraction is the number QuantLib's
+  `ActualActual(ISMA, schedule)` computes on the same schedule, held exactly:
+  - unadjusted accrual: the coupon grid continued past the stub (anchor ± k periods, unadjusted);
+  - `accrual: adjusted`: stepped from the adjusted coupon date next to the stub (the first payment date
+    for a front stub, the previous payment date for a final stub) one coupon period at a time, each date
+    moved by the business-day convention (under `end_of_month`, from a month's last business day to the
+    target month's last business day), as QuantLib's `Calendar.advance` does.
+  Known differences from QuantLib (tests/unit/python/test_schedule_quantlib.py): an unadjusted stub next to
+  a coupon date clamped to a shorter month (anchor day 29-31 without `end_of_month`) keeps the bond's own
+  grid where QuantLib steps from the clamped date; and the cases QuantLib's counter mishandles or refuses
+  (a one-period bond with a stub, a long front stub together with a final stub, a front stub longer than
+  two periods) are measured by the rule above.
 
 `stub_day_count`, when given, replaces the day count for irregular periods only (Japanese practice:
 regular coupon = rate / 2, broken period = actual days / 365). A zero-coupon bond has one period from
 issue to maturity whose year fraction is informative only (ACT/ACT-ICMA is read as ACT/ACT-ISDA there).
 
-Amounts per token unit, in currency units: coupon = outstanding face × rate × year fraction, where the
-outstanding face falls after each amortization (amortization dates must be coupon dates and are paid at
-par); principal = amortized face on an amortization date, outstanding face × redemption price / 100 at
-maturity. Call schedules are carried by the term sheet only: a call is an event, not a scheduled period.
+Amounts per token unit, in currency units: coupon = outstanding face × interest per unit of currency,
+where the interest per unit of currency is rate × year fraction, exact, or truncated below
+`coupon.rounding.decimals` decimal places under `coupon.rounding.method: per_currency_unit` (the Japanese
+per-¥1 rule, docs/rounding.md), and the outstanding face falls after each amortization (amortization dates
+must be coupon dates and are paid at par); principal = amortized face on an amortization date,
+outstanding face × redemption price / 100 at maturity. Call schedules are carried by the term sheet only:
+a call is an event, not a scheduled period.
 """
 
 from __future__ import annotations
@@ -50,8 +68,8 @@ from typing import Any
 import QuantLib as ql
 
 from munibond import clock
-from munibond.money import Currency, fraction_str, to_fraction
-from munibond.terms import TermSheet, fraction_of_percent
+from munibond.money import Currency, fraction_str, to_fraction, truncate_decimals
+from munibond.terms import Coupon, TermSheet, fraction_of_percent
 
 _STEP_MONTHS = {1: 12, 2: 6, 4: 3, 12: 1}
 
@@ -301,18 +319,60 @@ def _coupon_dates(terms: TermSheet) -> list[_Raw]:
     return raws
 
 
-def _year_fraction(terms: TermSheet, raw: _Raw, start: date, end: date) -> Fraction:
+def _adjusted_notional_grid(terms: TermSheet, frequency: int, first: bool, start: date, end: date) -> list[date]:
+    """Notional regular dates around an adjusted stub [start, end], as QuantLib's ISMA day counter builds them.
+
+    A front stub steps back from its end (the first payment date), a final stub forward from its start (the
+    previous payment date), one coupon period at a time on the calendar with the business-day convention,
+    until the stub is covered.
+    """
+    cal = calendar_for(terms.calendar)
+    convention = _CONVENTIONS[terms.business_day_convention]
+    step = _STEP_MONTHS[frequency]
+    eom = terms.coupon.end_of_month
+
+    def advance(day: date, months: int) -> date:
+        return from_ql(cal.advance(to_ql(day), months, ql.Months, convention, eom))
+
+    if first:
+        grid = [end]
+        while grid[0] > start:
+            grid.insert(0, advance(grid[0], -step))
+    else:
+        grid = [start]
+        while grid[-1] < end:
+            grid.append(advance(grid[-1], step))
+    return grid
+
+
+def _year_fraction(terms: TermSheet, raw: _Raw, start: date, end: date, *, first: bool = False) -> Fraction:
     c = terms.coupon
+    frequency = c.frequency
     convention = c.day_count or "ACT/365F"
     if raw.is_stub and c.stub_day_count is not None:
         convention = c.stub_day_count
-    if convention == "ACT/ACT-ICMA" and c.frequency is None:
+    if convention == "ACT/ACT-ICMA" and frequency is None:
         convention = "ACT/ACT-ISDA"  # a zero-coupon bond has no coupon periods to measure against
-    if convention != "ACT/ACT-ICMA":
+    if convention != "ACT/ACT-ICMA" or frequency is None:
         return year_fraction(convention, start, end)
     if not raw.is_stub:
-        return Fraction(1, c.frequency)
-    return icma_year_fraction(start, end, raw.grid, c.frequency)
+        return Fraction(1, frequency)
+    if terms.accrual == "adjusted":
+        # the accrual runs between adjusted dates, and so do the notional periods it is measured against
+        return icma_year_fraction(start, end, _adjusted_notional_grid(terms, frequency, first, start, end), frequency)
+    return icma_year_fraction(start, end, raw.grid, frequency)
+
+
+def interest_per_currency_unit(coupon: Coupon, years: Fraction) -> Fraction:
+    """Interest on one unit of currency of face over a year fraction `years`: rate × years, truncated below
+    `coupon.rounding.decimals` decimal places under the `per_currency_unit` rounding (exact otherwise)."""
+    rate = to_fraction(coupon.rate) if coupon.rate is not None else Fraction(0)
+    interest = rate * years
+    if coupon.rounding.method == "exact":
+        return interest
+    if coupon.rounding.decimals is None:
+        raise ValueError("coupon.rounding: method per_currency_unit needs decimals")
+    return truncate_decimals(interest, coupon.rounding.decimals)
 
 
 def build_schedule(terms: TermSheet) -> Schedule:
@@ -320,7 +380,6 @@ def build_schedule(terms: TermSheet) -> Schedule:
     cur = terms.currency_info
     denom = to_fraction(terms.denomination)
     raws = _coupon_dates(terms)
-    coupon_rate = to_fraction(terms.coupon.rate) if terms.coupon.rate is not None else Fraction(0)
 
     amortization: dict[date, Fraction] = {}
     ends = {raw.end for raw in raws}
@@ -345,8 +404,8 @@ def build_schedule(terms: TermSheet) -> Schedule:
             end = payment
         else:
             start, end = raw.start, raw.end
-        yf = _year_fraction(terms, raw, start, end)
-        coupon = denom * outstanding * coupon_rate * yf
+        yf = _year_fraction(terms, raw, start, end, first=index == 1)
+        coupon = denom * outstanding * interest_per_currency_unit(terms.coupon, yf)
         if raw.end == terms.maturity_date:
             principal = denom * outstanding * fraction_of_percent(terms.redemption.price)
             next_outstanding = Fraction(0)

@@ -178,6 +178,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class CouponRounding(_Model):
+    """How the coupon per unit is rounded before each holder's amount is floored.
+
+    `exact` (the default): no rounding, coupon per unit = face × rate × year fraction exactly.
+    `per_currency_unit`: the interest on one unit of currency of face (rate × year fraction, e.g. per ¥1)
+    is first truncated below `decimals` decimal places, then multiplied by the face (Japanese book-entry
+    bonds: 1通貨あたりの利子額, 13 decimals). See docs/rounding.md.
+    """
+
+    method: Literal["exact", "per_currency_unit"] = "exact"
+    decimals: Annotated[int, BeforeValidator(_plain_int), Field(ge=1, le=18)] | None = None
+
+
 class Coupon(_Model):
     type: Literal["fixed", "zero"]
     rate: Rate | None = None
@@ -186,6 +199,7 @@ class Coupon(_Model):
     stub_day_count: DayCountName | None = None
     first_coupon_date: StrictDate | None = None
     end_of_month: bool = False
+    rounding: CouponRounding = CouponRounding()
 
 
 class RecordDateRule(_Model):
@@ -501,6 +515,12 @@ def _cross_checks(ts: TermSheet, doc: _Doc) -> None:
         for name in ("frequency", "stub_day_count", "first_coupon_date"):
             if getattr(c, name) is not None:
                 doc.issue(("coupon", name), "not allowed for a zero-coupon bond")
+        if "rounding" in c.model_fields_set:
+            doc.issue(("coupon", "rounding"), "not allowed for a zero-coupon bond (it pays no interest)")
+    if c.rounding.method == "per_currency_unit" and c.rounding.decimals is None:
+        doc.issue(("coupon", "rounding", "decimals"), "required for method per_currency_unit (13 in Japan)")
+    if c.rounding.method == "exact" and c.rounding.decimals is not None:
+        doc.issue(("coupon", "rounding", "decimals"), "only for method per_currency_unit (exact rounds nothing)")
     if c.first_coupon_date is not None and not ts.issue_date < c.first_coupon_date <= ts.maturity_date:
         doc.issue(("coupon", "first_coupon_date"), "must be after issue_date and not after maturity_date")
 

@@ -4,6 +4,7 @@ and new terms on chain, never a period past its record date or funded, and a re-
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 import yaml
@@ -71,6 +72,24 @@ def test_a_record_date_correction_amends_every_period_once(series, tmp_path):
     again = amend_terms(s, SYMBOL, path, admin="issuer")
     assert again.changes == [] and not again.hash_updated
     assert nonce(s, "issuer") == sent + len(schedule.periods) + 1
+
+
+def test_the_per_yen_rounding_amends_the_broken_period_coupon_only(series, tmp_path):
+    s, _entry, terms, agent = series
+
+    def per_yen(raw) -> None:
+        raw["coupon"]["rounding"] = {"method": "per_currency_unit", "decimals": 13}
+
+    path = amended(terms, tmp_path, per_yen)
+    report = amend_terms(s, SYMBOL, path, admin="issuer")
+    # only the 177-day first period changes: 3009/73 -> 10,000 × 0.0041219178082 = 20609589041/500000000 yen
+    assert [c.period for c in report.changes] == [0]
+    change = report.changes[0]
+    assert change.new.coupon / change.old.coupon == Fraction(20609589041, 500_000_000) / Fraction(3009, 73)
+    assert change.new.record_time == change.old.record_time
+    on_chain = agent.periodTerms(0)
+    assert Fraction(int(on_chain.couponNum), int(on_chain.couponDen)) == change.new.coupon
+    assert amend_terms(s, SYMBOL, path, admin="issuer").changes == []
 
 
 @pytest.mark.parametrize(

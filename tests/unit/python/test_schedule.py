@@ -4,7 +4,9 @@ import calendar as pycal
 import copy
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
+from math import floor
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from munibond.call import call_terms
+from munibond.chain.series import periods_on_chain
+from munibond.errors import AmountError
+from munibond.money import gross_entitlement, truncate_decimals
 from munibond.schedule import (
     adjust,
     build_schedule,
@@ -471,3 +477,98 @@ def test_schedule_invariants(issue, years, extra_days, frequency, day_count, cal
             assert x.year_fraction <= Fraction(1, frequency)  # backward generation: only short stubs
     assert all(x.is_stub is False for x in p[1:])
     assert s.total_principal_per_unit() == 10000
+
+
+# --- coupon.rounding: the Japanese interest per ¥1 of face ----------------------------------------------------
+
+PER_YEN_13 = {"method": "per_currency_unit", "decimals": 13}
+
+
+def test_per_currency_unit_rounding_hand_worked():
+    # The Kanagawa bond (0.85 %, semi-annual, ¥10,000 units, broken first period 1 Apr -> 25 Sep 2026 of
+    # 177 days at actual/365) with the interest per ¥1 of face truncated below the 13th decimal place.
+    exact = build_schedule(terms())
+    per_yen = build_schedule(terms(coupon_rounding=PER_YEN_13))
+    first = per_yen.periods[0]
+    assert first.year_fraction == Fraction(177, 365)
+
+    # interest per ¥1     = 0.0085 × 177 / 365 = 1.5045 / 365 = 0.004121917808219178...
+    # truncated (13 dp)   = 0.0041219178082
+    # per ¥10,000 unit    = 10,000 × 0.0041219178082 = ¥41.219178082 = 41219178082 / 10^9
+    assert first.coupon_per_unit == Fraction(41219178082, 10**9) == Fraction(20609589041, 500_000_000)
+    # (exact rule: 10,000 × 0.0085 × 177/365 = 3009/73 = ¥41.21917808219178...)
+    assert exact.periods[0].coupon_per_unit == Fraction(3009, 73)
+
+    # per holder, face held × interest per ¥1, truncated below ¥1:
+    #   1 unit    ¥10,000 × 0.0041219178082 =    41.219178082   -> ¥41      (exact rule: ¥41)
+    #   7 units   ¥70,000 × 0.0041219178082 =   288.534246574   -> ¥288     (exact rule: 288.5342465753... ¥288)
+    #   100 units ¥1,000,000 × ...          = 4,121.9178082     -> ¥4,121   (exact rule: 4,121.917808219... ¥4,121)
+    #   73 units  ¥730,000 × ...            = 3,008.999999986   -> ¥3,008   (exact rule: 73 × 3009/73 = ¥3,009)
+    expected = {1: (41, 41), 7: (288, 288), 100: (4121, 4121), 73: (3008, 3009)}
+    for units, (japanese, exact_rule) in expected.items():
+        # what the payment agent computes on chain: floor(units × coupon per unit)
+        assert gross_entitlement(units, first.coupon_per_unit_minor(per_yen.currency)) == japanese
+        assert gross_entitlement(units, exact.periods[0].coupon_per_unit_minor(exact.currency)) == exact_rule
+        # ... which is the Japanese computation on the face held, for every holding
+        assert floor(units * 10_000 * Fraction("0.0041219178082")) == japanese
+
+    # regular periods: 0.0085 / 2 = 0.00425 per ¥1, already exact at 13 decimals -> ¥42.5 per unit as before
+    assert [p.coupon_per_unit for p in per_yen.periods[1:]] == [Fraction(85, 2)] * 9
+    assert [gross_entitlement(n, Fraction(85, 2)) for n in (1, 7, 100)] == [42, 297, 4250]
+    assert per_yen.periods[1:] == exact.periods[1:]
+
+
+def test_per_currency_unit_rounding_is_what_goes_on_chain():
+    ts = terms(coupon_rounding=PER_YEN_13)
+    on_chain = periods_on_chain(ts, build_schedule(ts), 0)  # a 0-decimal JPY payment token
+    assert (on_chain[0].coupon.numerator, on_chain[0].coupon.denominator) == (20609589041, 500_000_000)
+    # an 18-decimal token carries the same per-unit amount in its base units (10^18 per yen)
+    wide = periods_on_chain(ts, build_schedule(ts), 18)
+    assert wide[0].coupon == Fraction(20609589041, 500_000_000) * 10**18 == 41219178082 * 10**9
+
+
+def test_per_currency_unit_rounding_with_amortization_and_other_decimals():
+    # 4 decimals instead of 13; 20 % amortized on 25 Mar 2028, after which ¥8,000 of each unit accrues
+    s = build_schedule(
+        terms(
+            coupon_rounding={"method": "per_currency_unit", "decimals": 4},
+            redemption={
+                "price": "100",
+                "amortization": [{"date": date(2028, 3, 25), "percent_of_original_face": "20"}],
+            },
+        )
+    )
+    # 4 decimals: 0.004121917... -> 0.0041 per ¥1, ¥41 per unit
+    assert s.periods[0].coupon_per_unit == 41
+    # regular: 0.00425 -> 0.0042 per ¥1: ¥42 per unit while the whole face is outstanding, then
+    # 8,000 × 0.0042 = ¥33.6
+    assert s.periods[1].coupon_per_unit == 42
+    by_end = {p.accrual_end: p for p in s.periods}
+    assert by_end[date(2028, 9, 25)].coupon_per_unit == 8000 * Fraction(42, 10_000) == Fraction(168, 5)
+
+
+def test_per_currency_unit_rounding_applies_to_a_calls_accrued_coupon():
+    ts = terms(coupon_rounding=PER_YEN_13)
+    s = build_schedule(ts)
+    # 25 Sep -> 25 Dec 2027 is 91 of 182 days: interest per ¥1 = 0.0085 / 2 × 91/182 = 0.002125 (exact)
+    call = call_terms(ts, s, date(2027, 12, 25), Decimal("100"), Fraction(1))
+    assert call.accrued_per_unit == Fraction(85, 4)
+    # 1 Apr -> 1 Aug 2026 inside the broken period: 122 days / 365 at the stub day count
+    # 0.0085 × 122/365 = 0.002841095890410958... -> 0.0028410958904 per ¥1 -> ¥28.410958904 per unit
+    call = call_terms(ts, s, date(2026, 8, 1), Decimal("100"), Fraction(1))
+    assert call.accrued_per_unit == 10_000 * Fraction(28410958904, 10**13)
+    exact = build_schedule(terms())
+    assert call_terms(terms(), exact, date(2026, 8, 1), Decimal("100"), Fraction(1)).accrued_per_unit == (
+        10_000 * Fraction(85, 10_000) * Fraction(122, 365)
+    )
+
+
+def test_truncate_decimals():
+    assert truncate_decimals(Fraction(1, 3), 2) == Fraction(33, 100)
+    assert truncate_decimals(Fraction(2, 3), 0) == 0
+    assert truncate_decimals(Decimal("0.0041219178082191"), 13) == Fraction(41219178082, 10**13)
+    assert truncate_decimals(Fraction(17, 4), 2) == Fraction(17, 4)  # already exact: unchanged
+    with pytest.raises(AmountError):
+        truncate_decimals(Fraction(-1, 3), 2)
+    with pytest.raises(AmountError):
+        truncate_decimals(Fraction(1, 3), -1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from munibond.errors import InputError
-from munibond.terms import TermSheetError, isin_check_digit_ok, load_term_sheet, term_sheet_hash
+from munibond.terms import CouponRounding, TermSheetError, isin_check_digit_ok, load_term_sheet, term_sheet_hash
 
 ROOT = Path(__file__).resolve().parents[3]
 KANAGAWA = ROOT / "examples" / "kanagawa-resident-2026.yaml"
@@ -163,6 +163,60 @@ CASES = [
         "greater than or equal to 1",
     ),
     ("  frequency: 2", "  frequency: true", "coupon.frequency", "must be an integer, got bool True"),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding: {method: per_currency_unit}",
+        "coupon.rounding.decimals",
+        "required for method per_currency_unit",
+    ),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding:\n    method: per_currency_unit\n    decimals: 13.0",
+        "coupon.rounding.decimals",
+        "must be an integer, got float 13.0",
+    ),
+    (
+        "  end_of_month: false",
+        '  end_of_month: false\n  rounding: {method: per_currency_unit, decimals: "13"}',
+        "coupon.rounding.decimals",
+        "must be an integer, got str '13'",
+    ),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding:\n    method: per_currency_unit\n    decimals: 0",
+        "coupon.rounding.decimals",
+        "greater than or equal to 1, got int 0",
+    ),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding: {method: per_currency_unit, decimals: 19}",
+        "coupon.rounding.decimals",
+        "less than or equal to 18, got int 19",
+    ),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding: {method: per_yen, decimals: 13}",
+        "coupon.rounding.method",
+        "'exact' or 'per_currency_unit', got str 'per_yen'",
+    ),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding:\n    method: exact\n    decimals: 13",
+        "coupon.rounding.decimals",
+        "only for method per_currency_unit",
+    ),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding: per_currency_unit",
+        "coupon.rounding",
+        "valid dictionary",
+    ),
+    (
+        "  end_of_month: false",
+        "  end_of_month: false\n  rounding: {method: per_currency_unit, decimals: 13, mode: down}",
+        "coupon.rounding.mode",
+        "unknown key",
+    ),
 ]
 
 
@@ -187,6 +241,39 @@ def test_bad_field_is_located(tmp_path, case):
     expected_line = _line_of(bad_text, needle)
     assert issue.line == expected_line, str(issue)
     assert str(issue).startswith(f"{bad}:{expected_line}: {field}: ")
+
+
+def test_coupon_rounding_loads_and_defaults_to_exact(tmp_path):
+    assert load_term_sheet(KANAGAWA).coupon.rounding == CouponRounding(method="exact", decimals=None)
+    text = KANAGAWA.read_text().replace(
+        "  end_of_month: false", "  end_of_month: false\n  rounding: {method: per_currency_unit, decimals: 13}", 1
+    )
+    path = tmp_path / "bond.yaml"
+    path.write_text(text)
+    assert load_term_sheet(path).coupon.rounding == CouponRounding(method="per_currency_unit", decimals=13)
+
+
+def test_coupon_rounding_is_refused_for_a_zero_coupon_bond(tmp_path):
+    text = (
+        KANAGAWA.read_text()
+        .replace("  type: fixed", "  type: zero", 1)
+        .replace('  rate: "0.0085"\n', "", 1)
+        .replace("  frequency: 2\n", "", 1)
+        .replace("  stub_day_count: ACT/365F       # broken period = actual days / 365 (29 February counted)\n", "", 1)
+        .replace("  first_coupon_date: 2026-09-25\n", "", 1)
+        .replace(
+            "  end_of_month: false", "  end_of_month: false\n  rounding: {method: per_currency_unit, decimals: 13}"
+        )
+    )
+    path = tmp_path / "bond.yaml"
+    path.write_text(text)
+    with pytest.raises(TermSheetError) as info:
+        load_term_sheet(path)
+    assert [i.field for i in info.value.issues] == ["coupon.rounding"]
+    line = _line_of(text, "  rounding:")
+    assert str(info.value.issues[0]) == (
+        f"{path}:{line}: coupon.rounding: not allowed for a zero-coupon bond (it pays no interest)"
+    )
 
 
 def test_missing_field_points_at_enclosing_mapping(tmp_path):
