@@ -26,7 +26,7 @@ from munibond.chain.series import compliance_struct
 
 RESULTS = Path(__file__).with_name("results.json")
 PERIOD_TUPLE = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
-INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,bool,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
+INIT_PARAMS_TYPE = f"(address,address,address,bytes32,uint64,uint64,{PERIOD_TUPLE}[],(uint8,(uint32,address)[])[])"
 JP_INDIVIDUAL = 1
 JAPAN = 392
 MAX_U32 = 2**32 - 1
@@ -65,7 +65,6 @@ def encode_params(payment_token: str, payer: str, tax_account: str, local_tax: s
         b"\x00" * 32,
         30 * 86400,
         30 * 86400,
-        False,
         periods,
         [(JP_INDIVIDUAL, [(153_150, tax_account), (50_000, local_tax)])],
     )
