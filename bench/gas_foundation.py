@@ -49,6 +49,7 @@ DEPLOYABLES = [
     "BondTokenAdmin",
     "BondFactory",
     "PaymentAgent",
+    "PaymentAgentAdmin",
     "BaselineERC20",
 ]
 
@@ -112,7 +113,7 @@ def measure(project: Any, accounts: Any, chain: Any) -> dict[str, dict[str, int]
 
     registry = admin.deploy(project.InvestorRegistry, admin)
     registry.grantRole(registry.REGISTRAR_ROLE(), registrar, sender=admin)
-    payments = admin.deploy(project.PaymentAgent)
+    payments = admin.deploy(project.PaymentAgent, admin.deploy(project.PaymentAgentAdmin))
     extension = admin.deploy(project.BondTokenAdmin, payments)
     implementation = admin.deploy(project.BondToken, extension)
     factory = admin.deploy(project.BondFactory, admin, implementation, registry)
