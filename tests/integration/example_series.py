@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
-def deploy_example_series(project: Any, chain: Any, tmp: Path) -> tuple[Session, dict[str, Any], Path]:
-    """A session on the test chain with KNGW26 deployed (test payment token); returns it, the manifest entry
-    and the moved term sheet."""
+def deploy_example_series(
+    project: Any, chain: Any, tmp: Path, *, payment_token: str | None = None
+) -> tuple[Session, dict[str, Any], Path]:
+    """A session on the test chain with KNGW26 deployed (the test payment token, or `payment_token`); returns it,
+    the manifest entry and the moved term sheet."""
     import ape
 
     raw = yaml.safe_load((EXAMPLES / "kanagawa-resident-2026.yaml").read_text())
@@ -28,6 +30,9 @@ def deploy_example_series(project: Any, chain: Any, tmp: Path) -> tuple[Session,
     signers = Signers(ape.accounts, True, AliasBook.load(EXAMPLES / "accounts.local.yaml"))
     s = Session(project, chain, chain.provider, signers, Manifest(tmp / "manifest.json", "local", chain.chain_id))
     (entry,) = workflows.deploy(
-        s, [workflows.load_deployment_input(terms)], payment_token=None, test_payment_token=True
+        s,
+        [workflows.load_deployment_input(terms)],
+        payment_token=payment_token,
+        test_payment_token=payment_token is None,
     )
     return s, entry, terms
