@@ -7,7 +7,10 @@ from typing import Any
 
 import yaml
 
+from munibond.allocations import Allocation, parse_allocations
 from munibond.chain import workflows
+from munibond.chain.deployment import bond_token
+from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
 from munibond.chain.session import Session
 from munibond.chain.signers import AliasBook, Signers
@@ -36,3 +39,15 @@ def deploy_example_series(
         test_payment_token=payment_token is None,
     )
     return s, entry, terms
+
+
+def onboard_and_issue(s: Session, entry: dict[str, Any], issuer_salt: bytes) -> Any:
+    """The example investors registered and the example allocations minted; returns the series token."""
+    rows = workflows.load_investors(EXAMPLES / "investors.csv", issuer_salt, now=s.now())
+    workflows.import_investors(s, EXAMPLES / "investors.csv", rows, registrar="registrar")
+    token = bond_token(s.project, entry["token"])
+    allocations = [
+        Allocation(a.line, s.signers.address(a.alias), a.units) for a in parse_allocations(EXAMPLES / "allocations.csv")
+    ]
+    issue(token, allocations, s.signers.account("agent"), start_block=int(entry["block"]))
+    return token

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from munibond.allocations import Allocation, parse_allocations
 from munibond.chain import settlement, workflows
-from munibond.chain.deployment import bond_token, payment_agent
-from munibond.chain.issuance import issue
+from munibond.chain.deployment import payment_agent
 from munibond.errors import InputError
-from tests.integration.example_series import EXAMPLES, deploy_example_series
+from tests.integration.example_series import deploy_example_series, onboard_and_issue
 
 SYMBOL = "KNGW26"
 
@@ -22,13 +20,7 @@ def series(project, chain, accounts, tmp_path_factory):
     s, entry, _terms = deploy_example_series(
         project, chain, tmp_path_factory.mktemp("refused"), payment_token=cash.address
     )
-    rows = workflows.load_investors(EXAMPLES / "investors.csv", b"refused-test", now=s.now())
-    workflows.import_investors(s, EXAMPLES / "investors.csv", rows, registrar="registrar")
-    token = bond_token(s.project, entry["token"])
-    allocations = [
-        Allocation(a.line, s.signers.address(a.alias), a.units) for a in parse_allocations(EXAMPLES / "allocations.csv")
-    ]
-    issue(token, allocations, s.signers.account("agent"), start_block=int(entry["block"]))
+    token = onboard_and_issue(s, entry, b"refused-test")
     cash.mint(s.signers.address("treasury"), 10**12, sender=accounts[0])
     return s, token, payment_agent(s.project, entry["payment_agent"]), cash
 
