@@ -316,7 +316,8 @@ interface IPaymentAgentAdmin is IPaymentAgentTypes {
     /// @dev The payment time must be at least `callNotice` seconds away. A full call cancels every period with a
     ///      record time at or after the call's record time. Partial calls retire floor(units * redeemNum /
     ///      redeemDen) of each holding (rounded down per holder); principalNum/Den is the price per retired unit,
-    ///      couponNum/Den the (accrued) coupon per held unit. Rewrites the token's record times.
+    ///      couponNum/Den the (accrued) coupon per held unit. Rewrites the token's record times. On a series deployed
+    ///      without payment parameters it reverts `PaymentsNotInitializable` (nothing could pay the retired units).
     /// @return period the id of the new period
     function scheduleCall(PeriodTerms calldata terms) external returns (uint256 period);
 

@@ -421,6 +421,8 @@ contract PaymentAgent is PaymentAgentStorage, IPaymentAgentPayments {
     ///      token burns them now unless a balance change of the holder already did. Returns `units`, the retired
     ///      units this settlement pays for: always exactly the record-time figure, whatever moved since.
     function _retire(address holder, uint256 units) private returns (uint256) {
+        // What `retire` burns now is 0 when a balance change already burned the units; the payment is for `units`.
+        // slither-disable-next-line unused-return
         if (units != 0) _redemption().retire(holder);
         return units;
     }

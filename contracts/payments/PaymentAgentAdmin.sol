@@ -65,6 +65,9 @@ contract PaymentAgentAdmin is PaymentAgentStorage, IPaymentAgentAdmin, IPaymentA
     }
     /// @inheritdoc IPaymentAgentAdmin
     function scheduleCall(PeriodTerms calldata terms) external onlyAdmin returns (uint256 period) {
+        // A series deployed without payment parameters has no payment token and never gets periods: a call there
+        // would retire units that nothing can pay.
+        if (_lock == 0) revert PaymentsNotInitializable();
         _checkTerms(terms);
         if (terms.redeemNum == 0) revert NotACall(terms.redeemNum, terms.redeemDen);
         uint256 earliest = block.timestamp + _callNotice;
