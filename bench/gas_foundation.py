@@ -206,9 +206,11 @@ def render_markdown(results: dict[str, Any]) -> str:
     if sizes:
         lines += ["", "| contract | runtime bytes | limit |", "|---|---:|---:|"]
         lines += [f"| {name} | {sizes[name]:,} | 24,576 |" for name in sorted(sizes)]
+    from bench.gas_example_bond import render_markdown as example_markdown
     from bench.throughput import render_markdown as throughput_markdown
 
-    return "\n".join(lines) + "\n" + (throughput_markdown(results) if "throughput" in results else "")
+    throughput = throughput_markdown(results) if "throughput" in results else ""
+    return "\n".join(lines) + "\n" + example_markdown(results) + throughput
 
 
 def main() -> None:
