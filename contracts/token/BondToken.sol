@@ -877,7 +877,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         if (hot & F_PAYMENTS != 0 && registry != _registry(hot)) revert RegistryFixedByPayments(_registry(hot));
         _cfg = uint160(registry);
         _hot |= F_REGISTRY;
-        emit IdentityRegistryAdded(_registry(0));
+        emit IdentityRegistryAdded(registry);
     }
 
     /// @notice Compliance is evaluated inside the token: only address(this) is accepted (admin).
