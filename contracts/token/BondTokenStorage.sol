@@ -67,6 +67,19 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant S_SETTLED = 227;
     uint256 internal constant SETTLED_BITS = 29;
 
+    // registry aggregation (pull model): the multiWallet flag of a registry record, and the kinds of the entries
+    // of a fold plan (pairs of words: kind | address, value; see BondTokenAdmin.foldPlan and BondToken._commit)
+    uint256 internal constant MULTI_WALLET = 1 << 248;
+    uint256 internal constant P_JOIN = 1 << 160; // (wallet, identity): the wallet joins the identity's aggregate
+    uint256 internal constant P_AGG = 2 << 160; // (identity, aggregate): the identity's new aggregate balance
+    uint256 internal constant P_GEN = 3 << 160; // (identity, key): the registry generation key folded
+    uint256 internal constant PLAN_HOLDERS = 0; // plan header: holder count after the fold
+    uint256 internal constant PLAN_FROM_ID = 1; // aggregate the sender is counted in (0: on its own)
+    uint256 internal constant PLAN_FROM_HOLD = 2; // and its balance
+    uint256 internal constant PLAN_TO_ID = 3; // the same for the receiver
+    uint256 internal constant PLAN_TO_HOLD = 4;
+    uint256 internal constant PLAN_COUNT = 5; // number of (kind | address, value) pairs that follow
+
     /// @dev Byte offset of the immutable args in a series' code: they follow BondFactory's 98-byte
     ///      selector-routing proxy (`abi.encode(registry, paymentToken, name, symbol, decimals, terms)`).
     uint256 internal constant ARGS_OFFSET = 0x62;
@@ -148,6 +161,9 @@ abstract contract BondTokenStorage is IBondErrors {
     string internal _symbolOverride;
     mapping(bytes32 => Doc) internal _docs;
     bytes32[] internal _docNames;
+    // registry aggregation (pull model): per identity, the registry link generation this series last folded
+    // [0,96) and that registry's address [96,256) (see BondToken._stale)
+    mapping(address identity => uint256) internal _aggGen;
 
     /// Sets or clears `flag` in the hot word; returns whether it was set before.
     function _setFlag(uint256 flag, bool on) internal returns (bool old) {

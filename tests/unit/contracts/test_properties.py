@@ -131,3 +131,81 @@ def test_no_balance_path_bypasses_checks(world, registry, chain, freezer, ops):
             assert after["holders"] == sum(1 for t in totals.values() if t > 0)
             if after["holders"] > before["holders"]:
                 assert after["holders"] <= MAX_HOLDERS
+
+
+MERGE_OPS = st.one_of(
+    st.tuples(st.just("mint"), st.integers(0, 4), st.integers(0, 4), st.integers(1, 40)),
+    st.tuples(st.just("transfer"), st.integers(0, 4), st.integers(0, 4), st.integers(1, 40)),
+    st.tuples(st.just("merge"), st.integers(0, 4), st.integers(0, 4), st.just(0)),
+)
+
+
+@pytest.fixture(scope="module")
+def merge_world(deploy_series, registry, registrar, accounts, admin):
+    """Five single-wallet investors (fresh funded accounts) in a series with a cap and a holder limit."""
+    wallets = [accounts.generate_test_account() for _ in range(5)]
+    token = deploy_series(maxHolders=MAX_HOLDERS, maxPerInvestor=CAP, isin="JP2100019999")
+    for w in wallets:
+        admin.transfer(w, 10**18)
+        registry.registerInvestor(w, w, JAPAN, KOBE, 0, 0, 2**32 - 1, sender=registrar)
+    return token, wallets
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(MERGE_OPS, min_size=3, max_size=12))
+def test_merges_keep_cap_and_holder_count_exact(merge_world, registry, registrar, minter, chain, ops):
+    """Wallets holding units join other investors (registry merges) between balance changes: the series folds
+    lazily, yet no investor's units ever exceed the cap or the holder limit, views always show the investor's
+    whole holding, and once folded (syncInvestor) the holder count is the number of investors holding units."""
+    token, wallets = merge_world
+    with isolated(chain):
+        for w in wallets[:3]:
+            token.mint(w, 20, sender=minter)
+        for op, i, j, amount in ops:
+            identities = [str(registry.identity(w)) for w in wallets]
+            if op == "merge":
+                # a wallet that is its investor's only one joins the investor of wallet 0 or 1 (with whatever
+                # units it holds), so that investors grow over several merges
+                target = identities[j % 2]
+                if identities[i] == target or registry.investorRecord(wallets[i]).multiWallet:
+                    continue
+                registry.updateIdentity(wallets[i], target, sender=registrar)
+            else:
+                method, args, sender = (
+                    ("mint", (wallets[j], amount), minter)
+                    if op == "mint"
+                    else ("transfer", (wallets[j], amount), wallets[i])
+                )
+                before = holdings(token, registry, wallets)
+                if not would_succeed(chain, token, method, args, sender):
+                    continue
+                getattr(token, method)(*args, sender=sender)
+                after = holdings(token, registry, wallets)
+                for investor, total in after.items():
+                    if total > before.get(investor, 0):
+                        assert total <= CAP, f"{op} pushed {investor} over the cap"
+                if len(positive(after)) > len(positive(before)):
+                    assert len(positive(after)) <= MAX_HOLDERS
+            totals = holdings(token, registry, wallets)
+            assert token.holderCount() >= len(positive(totals))  # pending folds only ever over-count
+            for w in wallets:
+                if registry.investorRecord(w).multiWallet:
+                    state = token.accountState(w)
+                    assert state.aggregationIdentity == str(registry.identity(w))
+                    assert state.aggregateBalance == totals[str(registry.identity(w))]
+        for w in wallets:
+            token.syncInvestor(w, sender=minter)
+        assert token.holderCount() == len(positive(holdings(token, registry, wallets)))
+
+
+def holdings(token: Any, registry: Any, wallets: list[Any]) -> dict[str, int]:
+    """Units per investor identity (the registry's grouping)."""
+    totals: dict[str, int] = {}
+    for w in wallets:
+        key = str(registry.identity(w))
+        totals[key] = totals.get(key, 0) + int(token.balanceOf(w))
+    return totals
+
+
+def positive(totals: dict[str, int]) -> list[str]:
+    return [k for k, v in totals.items() if v > 0]
