@@ -53,6 +53,7 @@ demo: $(STAMP_BUILD)
 bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench
 	$(BIN)/ape run bench_payments
+	$(BIN)/ape run bench_registry
 	$(BIN)/ape run bench_throughput
 
 node: install

@@ -263,7 +263,7 @@ interface IBondTokenCore is
 
     /// @notice Folds the wallets of `wallet`'s investor into this series' aggregate now, as the next balance change
     ///         touching the investor would. Until then, after a wallet holding units here joined an investor who
-    ///         also holds units here, holderCount counts them separately (never fewer holders than there are).
+    ///         also holds units here, holderCount counts them separately (a pending fold only over-counts).
     ///         Anyone may call it.
     function syncInvestor(address wallet) external;
 
