@@ -54,6 +54,7 @@ bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench
 	$(BIN)/ape run bench_payments
 	$(BIN)/ape run bench_example_bond
+	$(BIN)/ape run bench_registry
 	$(BIN)/ape run bench_throughput
 
 node: install

@@ -212,6 +212,7 @@ class Walkthrough:
             category=int(InvestorCategory.INDIVIDUAL),
             tax_class=TAX_CLASSES["jp_individual"].id,
             kyc_expiry=now + 10 * 365 * 86400,
+            issued_at=self.chain.blocks.head.timestamp,
             nonce=1,
             deadline=now + 3600,
         )

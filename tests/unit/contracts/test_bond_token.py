@@ -366,6 +366,15 @@ def test_token_information_updates(deploy_series, admin):
         token.setCompliance(admin, sender=admin)
 
 
+def test_set_identity_registry_emits_the_new_registry(project, deploy_series, admin):
+    """Review finding 4: the event named the old registry (the series' immutable arg)."""
+    token = deploy_series()
+    other = admin.deploy(project.InvestorRegistry, admin)
+    tx = token.setIdentityRegistry(other, sender=admin)
+    assert tx.events.filter(token.IdentityRegistryAdded)[0]._identityRegistry == other.address
+    assert token.identityRegistry() == other.address
+
+
 def test_ownership_transfer_moves_admin(deploy_series, admin, outsider):
     token = deploy_series()
     assert token.owner() == admin.address
