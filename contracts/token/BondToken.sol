@@ -357,8 +357,12 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         uint256 flags = c.hot & M16;
         bool investor = c.mode == M_TRANSFER;
         uint256 amount = c.amount;
+        // Only a mint starts at the zero address and only a burn ends there: an agent path naming it as a party
+        // would create or destroy units outside the minter's role (forcedTransfer(0x0, holder) minted).
+        if ((c.from == address(0) && c.mode != M_MINT) || (c.to == address(0) && c.mode != M_BURN)) {
+            return (C_ADDRESS, 0);
+        }
         if (investor) {
-            if (c.from == address(0) || c.to == address(0)) return (C_ADDRESS, 0);
             if (flags & F_PAUSED != 0) return (C_PAUSED, 0);
             if (c.af & FROZEN != 0) return (C_SENDER_FROZEN, 0);
         }
