@@ -29,6 +29,7 @@ $(STAMP_PY): pyproject.toml requirements.lock
 $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@test -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+	@test -x node_modules/.bin/hardhat
 	@touch $@
 
 $(ADAPTER): tools/solc-adapter.js tools/install-solc-adapter.sh $(STAMP_NODE)
