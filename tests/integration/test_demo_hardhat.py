@@ -37,6 +37,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def hardhat_node(tmp_path_factory) -> Iterator[str]:
+    if not HARDHAT.exists():
+        pytest.fail(f"{HARDHAT} is missing: `make install` installs the npm devDependencies (package.json)")
     port = _free_port()
     log = tmp_path_factory.mktemp("hardhat") / "node.log"
     env = dict(os.environ, HARDHAT_DISABLE_TELEMETRY_PROMPT="true")
