@@ -74,7 +74,7 @@ def measure(project: Any, accounts: Any) -> dict[str, int]:
     admin, registrar, minter, investor, second, other = accounts.test_accounts[0:6]
     registry = admin.deploy(project.InvestorRegistry, admin)
     registry.grantRole(registry.REGISTRAR_ROLE(), registrar, sender=admin)
-    payments = admin.deploy(project.PaymentAgent)
+    payments = admin.deploy(project.PaymentAgent, admin.deploy(project.PaymentAgentAdmin))
     extension = admin.deploy(project.BondTokenAdmin, payments)
     implementation = admin.deploy(project.BondToken, extension)
     factory = admin.deploy(project.BondFactory, admin, implementation, registry)
