@@ -15,7 +15,7 @@ STAMP_NODE := node_modules/.installed
 ADAPTER := .solcx/solc-v$(SOLC_VERSION)
 STAMP_BUILD := .build/.compiled
 
-.PHONY: install test demo bench lint slither compile abi node clean distclean
+.PHONY: install test fuzz demo bench lint slither compile abi node clean distclean
 
 install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER)
 
@@ -46,6 +46,11 @@ abi: install
 
 test: $(STAMP_BUILD)
 	$(BIN)/ape test tests -q -p no:cacheprovider
+
+# The model-based test alone, long: 3,000 sequences (FUZZ_EXAMPLES) from a random seed printed at the end;
+# FUZZ_SEED=<seed> replays a run. See docs/model-based-testing.md.
+fuzz: $(STAMP_BUILD)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/ape test tests/stateful -q -p no:cacheprovider --hypothesis-show-statistics
 
 demo: $(STAMP_BUILD)
 	$(BIN)/ape run demo

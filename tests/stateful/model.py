@@ -265,7 +265,7 @@ class Model:
     # ================================================================== token views
 
     def pending_units(self, wallet: str) -> int:
-        return sum(units for _, units in self.pending[wallet])
+        return sum(units for _, units in self.pending.get(wallet, ()))
 
     def total_supply(self) -> int:
         return sum(self.bal.values())
@@ -323,6 +323,8 @@ class Model:
         """_evaluate: the restriction code of a balance change (retirements already burned)."""
         investor = mode == TRANSFER
         at = self.now
+        if (mode == MINT and to == ZERO) or (mode in (BURN, FORCED) and frm == ZERO) or (mode == FORCED and to == ZERO):
+            return C_ADDRESS  # an agent path with the zero address as a party would change the supply unbacked
         if investor:
             if frm == ZERO or to == ZERO:
                 return C_ADDRESS
