@@ -58,6 +58,7 @@ demo: $(STAMP_BUILD)
 bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench
 	$(BIN)/ape run bench_payments
+	$(BIN)/ape run bench_example_bond
 	$(BIN)/ape run bench_throughput
 
 node: install

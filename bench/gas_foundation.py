@@ -49,6 +49,7 @@ DEPLOYABLES = [
     "BondTokenAdmin",
     "BondFactory",
     "PaymentAgent",
+    "PaymentAgentAdmin",
     "BaselineERC20",
 ]
 
@@ -112,7 +113,7 @@ def measure(project: Any, accounts: Any, chain: Any) -> dict[str, dict[str, int]
 
     registry = admin.deploy(project.InvestorRegistry, admin)
     registry.grantRole(registry.REGISTRAR_ROLE(), registrar, sender=admin)
-    payments = admin.deploy(project.PaymentAgent)
+    payments = admin.deploy(project.PaymentAgent, admin.deploy(project.PaymentAgentAdmin))
     extension = admin.deploy(project.BondTokenAdmin, payments)
     implementation = admin.deploy(project.BondToken, extension)
     factory = admin.deploy(project.BondFactory, admin, implementation, registry)
@@ -205,9 +206,11 @@ def render_markdown(results: dict[str, Any]) -> str:
     if sizes:
         lines += ["", "| contract | runtime bytes | limit |", "|---|---:|---:|"]
         lines += [f"| {name} | {sizes[name]:,} | 24,576 |" for name in sorted(sizes)]
+    from bench.gas_example_bond import render_markdown as example_markdown
     from bench.throughput import render_markdown as throughput_markdown
 
-    return "\n".join(lines) + "\n" + (throughput_markdown(results) if "throughput" in results else "")
+    throughput = throughput_markdown(results) if "throughput" in results else ""
+    return "\n".join(lines) + "\n" + example_markdown(results) + throughput
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import to_checksum_address
 
+from munibond.chain.deployment import payment_agent
 from munibond.chain.series import compliance_struct
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -31,6 +32,7 @@ JP_INDIVIDUAL = 1
 JAPAN = 392
 MAX_U32 = 2**32 - 1
 ZERO = "0x" + "00" * 20
+PAYMENT_CODE = ("PaymentAgent", "PaymentAgentAdmin")
 TARGETS = {
     "coupon_push_per_holder": 40_000,
     "coupon_claim": 70_000,
@@ -118,7 +120,7 @@ class Issuer:
         self.deployer = accounts[0]
         self.registry = self.deployer.deploy(project.InvestorRegistry, self.deployer)
         self.registry.grantRole(self.registry.REGISTRAR_ROLE(), self.deployer, sender=self.deployer)
-        payments = self.deployer.deploy(project.PaymentAgent)
+        payments = self.deployer.deploy(project.PaymentAgent, self.deployer.deploy(project.PaymentAgentAdmin))
         extension = self.deployer.deploy(project.BondTokenAdmin, payments)
         token_implementation = self.deployer.deploy(project.BondToken, extension)
         self.factory = self.deployer.deploy(project.BondFactory, self.deployer, token_implementation, self.registry)
@@ -167,7 +169,7 @@ class Series:
         self.deploy_gas = receipt.gas_used
         event = next(iter(receipt.events.filter(issuer.factory.SeriesDeployed)))
         self.token = project.IBondToken.at(event.token, detect_proxy=False)
-        self.agent = project.PaymentAgent.at(event.paymentAgent, detect_proxy=False)
+        self.agent = payment_agent(project, event.paymentAgent)
         for start in range(0, len(holders), 200):
             chunk = holders[start : start + 200]
             self.token.batchMint(chunk, [100] * len(chunk), sender=self.deployer)
@@ -276,11 +278,12 @@ def main() -> None:
         figures = measure(project, chain, accounts.test_accounts)
     from bench import gas_foundation as foundation
 
-    size = {"PaymentAgent": foundation.runtime_size(project.PaymentAgent.contract_type)}
+    size = {name: foundation.runtime_size(getattr(project, name).contract_type) for name in PAYMENT_CODE}
     merged = merge_results(figures, size)
     foundation.RESULTS_MD.write_text(foundation.render_markdown(merged))
     for key, value in sorted(figures.items()):
         target = TARGETS.get(key)
         verdict = "" if target is None else (" ok" if value <= target else f" OVER target {target}")
         print(f"{key:40s} {value:>10,}{verdict}")
-    print(f"{'PaymentAgent runtime bytes':40s} {size['PaymentAgent']:>10,}")
+    for name in PAYMENT_CODE:
+        print(f"{name + ' runtime bytes':40s} {size[name]:>10,}")

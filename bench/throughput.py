@@ -75,6 +75,7 @@ class Stages:
 
 def measure(uri: str, holders: int = HOLDERS) -> dict[str, Any]:
     from munibond.chain import workflows
+    from munibond.chain.deployment import payment_agent
     from munibond.chain.session import connect
     from munibond.demo import shift_dates, years_to_start_after
 
@@ -105,7 +106,7 @@ def measure(uri: str, holders: int = HOLDERS) -> dict[str, Any]:
         stages.run(
             "issue", holders, lambda: workflows.issue_allocations(session, "KNGW26", allocations, plan, minter="agent")
         )
-        agent = session.project.PaymentAgent.at(entry["payment_agent"], detect_proxy=False)
+        agent = payment_agent(session.project, entry["payment_agent"])
         treasury = session.signers.account("treasury")
         session.project.MockPaymentToken.at(entry["payment_token"]).mint(treasury, 10**12, sender=treasury)
         web3.provider.make_request("evm_setNextBlockTimestamp", [int(agent.periodTerms(0).paymentTime)])

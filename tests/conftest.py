@@ -128,7 +128,7 @@ def registry(project, shared_admin, registrar, kyc_provider):
 @pytest.fixture(scope="session")
 def token_implementation(project, shared_admin):
     admin = shared_admin
-    payments = admin.deploy(project.PaymentAgent)
+    payments = admin.deploy(project.PaymentAgent, admin.deploy(project.PaymentAgentAdmin))
     extension = admin.deploy(project.BondTokenAdmin, payments)
     return admin.deploy(project.BondToken, extension)
 

@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IBondFactory} from "../interfaces/IBondFactory.sol";
 import {IBondTokenCore} from "../interfaces/IBondToken.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
-import {IPaymentAgent} from "../interfaces/IPaymentAgent.sol";
+import {IPaymentAgentPayments} from "../interfaces/IPaymentAgent.sol";
 import {IPaymentAgentInit} from "../interfaces/IPaymentAgentInit.sol";
 
 /// @notice The admin extension's view of the payment code it forwards to.
@@ -114,10 +114,10 @@ contract BondFactory is IBondFactory, AccessControl {
             uint16(0x62 + args.length),
             hex"80600a3d393df3", // init: codecopy(0, 10, len); return(0, len)
             hex"3d3560e01c8063",
-            IPaymentAgent.claim.selector,
+            IPaymentAgentPayments.claim.selector,
             hex"14603057" // eq -> jumpi 0x30
             hex"63",
-            IPaymentAgent.claimMany.selector,
+            IPaymentAgentPayments.claimMany.selector,
             hex"14603257" // eq -> jumpi 0x32
             hex"73",
             _tokenImplementation,

@@ -153,7 +153,8 @@ interface IBondCompliance is IBondErrors {
     function setRegionAllowed(uint16 country, uint24 region, bool allowed) external;
     /// @notice Enables or disables the region allow-list (residents-only).
     function setRegionRestriction(bool enabled) external;
-    /// @notice Replaces the blackout windows ([start, end) Unix times).
+    /// @notice Replaces the blackout windows ([start, end) Unix times); at most 16, since every investor transfer
+    ///         checks them (more reverts `InvalidComplianceValue(8, count)`).
     function setBlackoutWindows(uint40[] calldata starts, uint40[] calldata ends) external;
 
     /// @notice Current rule values (flags: 1 paused, 2 country list, 4 region list, 8 region overflow map,

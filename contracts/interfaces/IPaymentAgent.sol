@@ -1,15 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.20;
 
-/// @title IPaymentAgent
-/// @notice Cash leg of one bond series: coupons, amortization, redemption and calls paid in an ERC-20
-///         payment token (or recorded as paid by bank transfer), with withholding tax by investor tax class.
-/// @dev Periods are numbered in the order they were scheduled (0, 1, ...). Entitlements are taken from the
-///      bond token's balance at the period's record time. Per holder and period, the coupon gross is
-///      floor(units * couponNum / couponDen) and the principal gross floor(principalUnits * principalNum /
-///      principalDen), each in payment-token minor units; every withholding component is
-///      floor(couponGross * ratePpm / 1e6), computed separately; principal is never taxed.
-interface IPaymentAgent {
+/// @title IPaymentAgentTypes
+/// @notice Structs, events and errors of a series' payment code (see IPaymentAgent).
+interface IPaymentAgentTypes {
     /// @notice Terms of one payment period.
     /// @param recordTime Unix time at which entitlements are fixed (the token's record time)
     /// @param paymentTime Unix time from which the period can be paid and after which it is in default if unfunded
@@ -149,6 +143,19 @@ interface IPaymentAgent {
     );
     /// @notice Withheld tax accrued for `taxClass` was transferred to the component account `account`.
     event TaxSwept(uint8 indexed taxClass, address indexed account, uint256 amount);
+    /// @notice The payment token refused withheld tax of `taxClass` for `account` (a blocklisted or rejecting
+    ///         account): it stays owed to that account (`taxArrears`) and blocks nothing.
+    event TaxTransferFailed(uint8 indexed taxClass, address indexed account, uint256 amount);
+    /// @notice Tax arrears owed to `account` were paid to `to` (`account` itself, or where the admin redirected).
+    event TaxArrearsPaid(address indexed account, address indexed to, uint256 amount);
+    /// @notice The payment token refused a pushed payment's net to `holder`; it waits in the agent for the holder
+    ///         (`collectUndelivered`) or the payer (`releaseUndelivered`). The payment itself (PaymentMade) stands.
+    event PaymentUndelivered(uint256 indexed period, address indexed holder, uint256 amount);
+    /// @notice Net held for `holder` after refused deliveries was paid to `to` (the holder or a wallet of its investor).
+    event UndeliveredReleased(address indexed holder, address indexed to, uint256 amount);
+    /// @notice Tokens the series did not owe anyone (sent to it by mistake, or payment token beyond every
+    ///         commitment) were returned by the admin.
+    event TokensRecovered(address indexed token, address indexed to, uint256 amount);
     /// @notice Funding not assigned to any holder (unclaimed, off-chain covered, rounding remainder) was returned.
     event Reclaimed(uint256 indexed period, address indexed to, uint256 amount);
 
@@ -215,7 +222,18 @@ interface IPaymentAgent {
     /// @notice Two live periods that retire units share record time `recordTime` (each retirement is taken from
     ///         the units held at its own record time, so they must differ).
     error RetirementsShareRecordTime(uint256 recordTime);
+    /// @notice Nothing is held for `holder` after a refused delivery.
+    error NothingUndelivered(address holder);
+    /// @notice No withheld tax waits for `account`.
+    error NoTaxArrears(address account);
+    /// @notice `amount` of `token` exceeds what the series owes no one (`excess`).
+    error RecoveryExceedsExcess(address token, uint256 amount, uint256 excess);
+}
 
+/// @title IPaymentAgentPayments
+/// @notice The money paths of a series' payment code: funding, paying, claiming, escrow, bank records, reclaim,
+///         tax transfers and default (served by the PaymentAgent implementation).
+interface IPaymentAgentPayments is IPaymentAgentTypes {
     // ------------------------------------------------------------------ payer / treasury
 
     /// @notice Funds `period` with `amount` of the payment token pulled from the caller (PAYER_ROLE).
@@ -268,6 +286,26 @@ interface IPaymentAgent {
     /// @notice Marks `period` in payment default; anyone may call once its payment time passed unfunded.
     function markDefault(uint256 period) external;
 
+    /// @notice Pays the caller's net held after refused deliveries (see `PaymentUndelivered`) to `to`: the caller or
+    ///         another wallet of the same investor, verified and not frozen; the caller must not be frozen.
+    function collectUndelivered(address to) external returns (uint256 amount);
+
+    /// @notice Pays `holder`'s net held after refused deliveries to `to` (PAYER_ROLE), under the same rules.
+    function releaseUndelivered(address holder, address to) external returns (uint256 amount);
+
+    /// @notice Retries the transfer of the tax arrears owed to `account` to that account (anyone).
+    function payTaxArrears(address account) external returns (uint256 amount);
+
+    /// @notice Pays the tax arrears owed to `from` to another account `to` (admin): re-routes withheld tax when a
+    ///         tax account can no longer receive the payment token (reconfigure with `setTaxAccount` /
+    ///         `setTaxClass` for future withholding).
+    function redirectTaxArrears(address from, address to) external returns (uint256 amount);
+}
+
+/// @title IPaymentAgentAdmin
+/// @notice Schedule and tax administration and the views of a series' payment code (served by the
+///         PaymentAgentAdmin implementation, reached through PaymentAgent's fallback).
+interface IPaymentAgentAdmin is IPaymentAgentTypes {
     // ------------------------------------------------------------------ admin
 
     /// @notice Replaces the terms of a period whose record time has not passed and that is unfunded (admin).
@@ -278,7 +316,8 @@ interface IPaymentAgent {
     /// @dev The payment time must be at least `callNotice` seconds away. A full call cancels every period with a
     ///      record time at or after the call's record time. Partial calls retire floor(units * redeemNum /
     ///      redeemDen) of each holding (rounded down per holder); principalNum/Den is the price per retired unit,
-    ///      couponNum/Den the (accrued) coupon per held unit. Rewrites the token's record times.
+    ///      couponNum/Den the (accrued) coupon per held unit. Rewrites the token's record times. On a series deployed
+    ///      without payment parameters it reverts `PaymentsNotInitializable` (nothing could pay the retired units).
     /// @return period the id of the new period
     function scheduleCall(PeriodTerms calldata terms) external returns (uint256 period);
 
@@ -293,6 +332,11 @@ interface IPaymentAgent {
 
     /// @notice Writes the record times of all live periods to the bond token (admin).
     function syncRecordTimes() external;
+
+    /// @notice Returns `amount` of `token` held by the series that it owes no one to `to` (admin): any token sent
+    ///         by mistake, or of the payment token only what exceeds every period's unassigned funding and escrow,
+    ///         pending withholding, tax arrears and undelivered payments.
+    function recoverTokens(address token, address to, uint256 amount) external;
 
     // ------------------------------------------------------------------ views
 
@@ -342,4 +386,23 @@ interface IPaymentAgent {
     function taxComponents(uint8 taxClass) external view returns (TaxComponent[] memory);
     /// @notice Number of periods in default and not cured; non-zero means the series is in payment default.
     function openDefaults() external view returns (uint256);
+    /// @notice Net held for `holder` after refused deliveries.
+    function undelivered(address holder) external view returns (uint256);
+    /// @notice Withheld tax owed to `account` that it could not receive.
+    function taxArrears(address account) external view returns (uint256);
+    /// @notice Payment token the series holds for others: unassigned funding and escrow of every period, pending
+    ///         withholding, tax arrears and undelivered payments (its balance minus this is recoverable).
+    function committedFunds() external view returns (uint256);
 }
+
+/// @title IPaymentAgent
+/// @notice Cash leg of one bond series: coupons, amortization, redemption and calls paid in an ERC-20
+///         payment token (or recorded as paid by bank transfer), with withholding tax by investor tax class.
+/// @dev The complete surface (IPaymentAgentPayments + IPaymentAgentAdmin). Its ERC-165 id, which a series with
+///      payment code answers, is the XOR of the two parts' ids: every function selector, as if all functions
+///      were declared here. Periods are numbered in the order they were scheduled (0, 1, ...). Entitlements are taken from the
+///      bond token's balance at the period's record time. Per holder and period, the coupon gross is
+///      floor(units * couponNum / couponDen) and the principal gross floor(principalUnits * principalNum /
+///      principalDen), each in payment-token minor units; every withholding component is
+///      floor(couponGross * ratePpm / 1e6), computed separately; principal is never taxed.
+interface IPaymentAgent is IPaymentAgentPayments, IPaymentAgentAdmin {}

@@ -12,7 +12,7 @@ import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
 import {IERC1643} from "../interfaces/IERC1643.sol";
 import {IInvestorRegistry, IWalletLinkHook} from "../interfaces/IInvestorRegistry.sol";
 import {IBondTokenCore, IBondCompliance, IBondTerms} from "../interfaces/IBondToken.sol";
-import {IPaymentAgent} from "../interfaces/IPaymentAgent.sol";
+import {IPaymentAgentAdmin, IPaymentAgentPayments} from "../interfaces/IPaymentAgent.sol";
 import {BondTokenStorage} from "./BondTokenStorage.sol";
 import {BondTokenAdmin} from "./BondTokenAdmin.sol";
 
@@ -1103,6 +1103,6 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
             || id == type(IERC3643).interfaceId || id == type(IAgentRole).interfaceId || id == type(IERC173).interfaceId
             || id == type(IAccessControl).interfaceId || id == type(IBondRecordDates).interfaceId
             || id == type(IERC1643).interfaceId || id == type(IBondCompliance).interfaceId
-            || id == type(IBondTerms).interfaceId || (id == type(IPaymentAgent).interfaceId && _hot & F_PAYMENTS != 0);
+            || id == type(IBondTerms).interfaceId || (id == (type(IPaymentAgentPayments).interfaceId ^ type(IPaymentAgentAdmin).interfaceId) && _hot & F_PAYMENTS != 0);
     }
 }

@@ -12,6 +12,9 @@ import {BondTokenStorage} from "./BondTokenStorage.sol";
 ///         with the token's role checks, and its own fallback passes the payment functions on to the PaymentAgent
 ///         code. Calling it directly changes nothing of any token.
 contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC1643, Initializable {
+    /// @notice Most blackout windows a series keeps: every investor transfer checks each one.
+    uint256 public constant MAX_BLACKOUTS = 16;
+
     address private immutable _payments;
 
     /// @param payments_ the PaymentAgent implementation: the series' payment code, reached through this
@@ -232,6 +235,7 @@ contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC16
 
     function _writeBlackouts(uint40[] calldata starts, uint40[] calldata ends) private {
         _len(starts.length, ends.length);
+        if (starts.length > MAX_BLACKOUTS) revert InvalidComplianceValue(8, starts.length);
         uint256[] memory old = _blackouts;
         delete _blackouts;
         for (uint256 i; i < starts.length; ++i) {

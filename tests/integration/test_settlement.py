@@ -9,18 +9,17 @@ from fractions import Fraction
 import pytest
 from eth_utils import keccak
 
-from munibond.allocations import Allocation, parse_allocations
+from munibond.allocations import parse_allocations
 from munibond.bank_payments import parse_bank_payments
 from munibond.chain import settlement, workflows
-from munibond.chain.deployment import bond_token, payment_agent
+from munibond.chain.deployment import payment_agent
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.holder_statement import holder_statement, statement_csv
-from munibond.chain.issuance import issue
 from munibond.chain.servicing import fund_period
 from munibond.clock import local_date
 from munibond.errors import InputError
 from munibond.terms import load_term_sheet
-from tests.integration.example_series import EXAMPLES, deploy_example_series
+from tests.integration.example_series import deploy_example_series, onboard_and_issue
 
 SYMBOL = "KNGW26"
 
@@ -29,13 +28,7 @@ SYMBOL = "KNGW26"
 def series(project, chain, tmp_path_factory):
     """KNGW26 deployed, the example investors onboarded and the allocations issued; the treasury holds cash."""
     s, entry, _terms = deploy_example_series(project, chain, tmp_path_factory.mktemp("settlement"))
-    rows = workflows.load_investors(EXAMPLES / "investors.csv", b"settlement-test", now=s.now())
-    workflows.import_investors(s, EXAMPLES / "investors.csv", rows, registrar="registrar")
-    token = bond_token(s.project, entry["token"])
-    allocations = [
-        Allocation(a.line, s.signers.address(a.alias), a.units) for a in parse_allocations(EXAMPLES / "allocations.csv")
-    ]
-    issue(token, allocations, s.signers.account("agent"), start_block=int(entry["block"]))
+    token = onboard_and_issue(s, entry, b"settlement-test")
     treasury = s.signers.account("treasury")
     s.project.MockPaymentToken.at(entry["payment_token"]).mint(treasury, 10**12, sender=treasury)
     return s, token, payment_agent(s.project, entry["payment_agent"]), payment_token_at(entry["payment_token"])
@@ -143,7 +136,7 @@ def test_an_escrowed_entitlement_is_released_once_the_holder_is_eligible_again(s
     assert status[a] == (True, gross) and status[s.signers.address("investor_c")] == (True, 0)
 
     sent = nonce(s, "treasury")
-    with pytest.raises(InputError, match="is frozen on KNGW26: the escrow stays"):
+    with pytest.raises(InputError, match="is frozen on KNGW26: the payment stays"):
         settlement.release_escrow(s, SYMBOL, 1, "investor_a", to=None, payer="treasury")
     with pytest.raises(InputError, match="not a wallet of the same investor"):
         settlement.release_escrow(s, SYMBOL, 1, "investor_a", to="investor_c", payer="treasury")

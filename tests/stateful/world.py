@@ -189,7 +189,7 @@ def deploy_world(project: Any, accounts: Any, chain: Any) -> World:
 
     registry = admin.deploy(project.InvestorRegistry, admin)
     registry.grantRole(registry.REGISTRAR_ROLE(), registrar, sender=admin)
-    payments = admin.deploy(project.PaymentAgent)
+    payments = admin.deploy(project.PaymentAgent, admin.deploy(project.PaymentAgentAdmin))
     extension = admin.deploy(project.BondTokenAdmin, payments)
     implementation = admin.deploy(project.BondToken, extension)
     factory = admin.deploy(project.BondFactory, admin, implementation, registry)
@@ -199,7 +199,7 @@ def deploy_world(project: Any, accounts: Any, chain: Any) -> World:
 
     errors = ErrorDecoder(
         getattr(project, name).contract_type.abi
-        for name in ("IBondToken", "PaymentAgent", "InvestorRegistry", "MockPaymentToken", "BondToken")
+        for name in ("IBondToken", "IPaymentAgent", "InvestorRegistry", "MockPaymentToken", "BondToken")
     )
     rpc = Rpc(chain.provider.web3, errors)
     rpc.set_interval(1)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ethpm_types import ContractType
+
 from munibond.chain.events import logs_since
 from munibond.chain.manifest import ContractRecord, Manifest
 from munibond.chain.series import payment_agent_params, series_params
@@ -21,7 +23,7 @@ from munibond.terms import TermSheet
 ABI_PATH = "munibond/abi/{name}.json"
 
 # Shared contracts in deployment order: manifest key -> (contract name, constructor args builder).
-SHARED = ("InvestorRegistry", "BondTokenAdmin", "BondToken", "PaymentAgent", "BondFactory")
+SHARED = ("InvestorRegistry", "PaymentAgentAdmin", "PaymentAgent", "BondTokenAdmin", "BondToken", "BondFactory")
 
 
 @dataclass
@@ -66,7 +68,8 @@ def deploy_issuer(
         return contract
 
     registry = once("InvestorRegistry", deployer.address)
-    payments = once("PaymentAgent")
+    payments_admin = once("PaymentAgentAdmin")
+    payments = once("PaymentAgent", payments_admin.address)
     extension = once("BondTokenAdmin", payments.address)
     implementation = once("BondToken", extension.address)
     factory = once("BondFactory", deployer.address, implementation.address, registry.address)
@@ -205,6 +208,39 @@ def bond_token(project: Any, address: str) -> Any:
     return project.IBondToken.at(address, detect_proxy=False)
 
 
+def payments_contract_type(project: Any) -> ContractType:
+    """The complete ABI of a series' payment code: PaymentAgent (money paths) and PaymentAgentAdmin (administration
+    and views, reached through PaymentAgent's fallback), every function, event and error once.
+
+    Built once per project, so every instance shares one contract type (Ape matches custom errors by it)."""
+    key = id(project)
+    if key not in _PAYMENTS_TYPES:
+        _PAYMENTS_TYPES[key] = _merge_payment_abis(project)
+    return _PAYMENTS_TYPES[key]
+
+
+_PAYMENTS_TYPES: dict[int, ContractType] = {}
+
+
+def _merge_payment_abis(project: Any) -> ContractType:
+    abi: list[Any] = []
+    seen: set[tuple[str, str]] = set()
+    for name in ("PaymentAgent", "PaymentAgentAdmin"):
+        for item in getattr(project, name).contract_type.abi:
+            if item.type in ("constructor", "fallback", "receive"):
+                continue
+            key = (item.type, item.signature)
+            if key not in seen:
+                seen.add(key)
+                abi.append(item)
+    return ContractType(contractName="PaymentAgent", abi=abi)
+
+
 def payment_agent(project: Any, address: str) -> Any:
-    """A series' payment agent: the PaymentAgent ABI at the series' own address (token and payments share it)."""
-    return project.PaymentAgent.at(address, detect_proxy=False)
+    """A series' payment code at the series' own address (token and payments share it), with its complete ABI.
+
+    Through Ape's contract cache, which merges it with the token ABI already known at that address, as `.at` does.
+    """
+    from ape import chain
+
+    return chain.contracts.instance_at(address, contract_type=payments_contract_type(project), detect_proxy=False)

@@ -32,11 +32,17 @@ class RegisterLine:
 def holder_register(
     token: Any, registry: Any, *, start_block: int, record_time: int | None = None
 ) -> list[RegisterLine]:
-    """Every wallet with a balance (at `record_time` if given, else now), with its registry record."""
+    """Every wallet with a balance (at `record_time` if given, else now), with its registry record.
+
+    Now means the units the wallet still owns: units a passed record time retired (a call, an amortization, the
+    final redemption) are left out even while the token still shows them until its next balance change."""
     denomination = int(token.denomination())
     lines = []
     for wallet in candidate_holders(token, start_block):
-        units = int(token.balanceOf(wallet) if record_time is None else token.balanceOfAt(wallet, record_time))
+        if record_time is None:
+            units = int(token.balanceOf(wallet)) - int(token.pendingRetirement(wallet))
+        else:
+            units = int(token.balanceOfAt(wallet, record_time))
         if not units:
             continue
         record = registry.investorRecord(wallet)

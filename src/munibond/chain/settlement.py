@@ -1,5 +1,6 @@
 """Settling a period beyond the push: bank (off-chain) payments, escrow release, reclaim of unassigned
-funding, the withheld-tax sweep and payment default.
+funding, the withheld-tax sweep, payment default, and what the payment token refused to deliver (a holder's
+net waiting in the series, a tax account's arrears).
 
 Each step asks the payment agent first and sends nothing when its work is already done (holders already
 settled, no escrow left, period closed, no tax pending, default already recorded), so a run interrupted
@@ -51,9 +52,12 @@ class BankPaymentRun:
 
 @dataclass(frozen=True)
 class TaxTransfer:
+    """Withholding sent to (or, when `refused`, left owed to) a tax account by a sweep."""
+
     tax_class: int
     account: str
     amount: int
+    refused: bool = False
 
 
 def load_bank_payments(path: Path) -> list[BankPayment]:
@@ -108,17 +112,7 @@ def release_escrow(
     to_address = holder_address if to is None else session.signers.address(to)
     if int(agent.escrowOf(period - 1, holder_address)) == 0:
         return None
-    registry = investor_registry(session)
-    token = bond_token(session.project, entry["token"])
-    if not registry.isVerified(to_address):
-        raise InputError(f"{to_address} is not verified in the investor registry: the escrow stays", field="to")
-    if token.isFrozen(to_address):
-        raise InputError(f"{to_address} is frozen on {symbol}: the escrow stays", field="to")
-    if (
-        to_address != holder_address
-        and registry.investorRecord(to_address).identity != registry.investorRecord(holder_address).identity
-    ):
-        raise InputError(f"{to_address} is not a wallet of the same investor as {holder_address}", field="to")
+    _check_same_investor(session, entry, symbol, holder_address, to_address)
     receipt = agent.releaseEscrow(period - 1, holder_address, to_address, sender=session.signers.account(payer))
     (payment,) = payments_in([receipt], agent, period - 1)
     return payment
@@ -149,10 +143,58 @@ def sweep_tax(session: Session, symbol: str, *, sender: str) -> list[TaxTransfer
     if not due:
         return []
     receipt = agent.sweepTax(due, sender=session.signers.account(sender))
-    return [
+    sent = [
         TaxTransfer(int(log["taxClass"]), str(log["account"]), int(log["amount"]))
         for log in agent.TaxSwept.from_receipt(receipt)
     ]
+    refused = [
+        TaxTransfer(int(log["taxClass"]), str(log["account"]), int(log["amount"]), refused=True)
+        for log in agent.TaxTransferFailed.from_receipt(receipt)
+    ]
+    return sent + refused
+
+
+def release_undelivered(session: Session, symbol: str, holder: str, *, to: str | None, payer: str) -> int | None:
+    """Pay the net the payment token refused to deliver to `holder` (it waits in the series) to `to` (default: the
+    holder); None when nothing waits. Checked before sending like an escrow release."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    holder_address = session.signers.address(holder)
+    to_address = holder_address if to is None else session.signers.address(to)
+    amount = int(agent.undelivered(holder_address))
+    if amount == 0:
+        return None
+    _check_same_investor(session, entry, symbol, holder_address, to_address)
+    agent.releaseUndelivered(holder_address, to_address, sender=session.signers.account(payer))
+    return amount
+
+
+def pay_tax_arrears(session: Session, symbol: str, account: str, *, redirect_to: str | None, sender: str) -> int | None:
+    """Send the withholding `account` could not receive: to `account` itself (anyone may retry), or to
+    `redirect_to` (the series admin re-routes it); None when nothing is owed to it."""
+    entry = series_entry(session, symbol)
+    agent = payment_agent(session.project, entry["payment_agent"])
+    account_address = session.signers.address(account)
+    amount = int(agent.taxArrears(account_address))
+    if amount == 0:
+        return None
+    signer = session.signers.account(sender)
+    if redirect_to is None:
+        agent.payTaxArrears(account_address, sender=signer)
+    else:
+        agent.redirectTaxArrears(account_address, session.signers.address(redirect_to), sender=signer)
+    return amount
+
+
+def _check_same_investor(session: Session, entry: dict[str, Any], symbol: str, holder: str, to: str) -> None:
+    registry = investor_registry(session)
+    token = bond_token(session.project, entry["token"])
+    if not registry.isVerified(to):
+        raise InputError(f"{to} is not verified in the investor registry: the payment stays", field="to")
+    if token.isFrozen(to):
+        raise InputError(f"{to} is frozen on {symbol}: the payment stays", field="to")
+    if to != holder and registry.investorRecord(to).identity != registry.investorRecord(holder).identity:
+        raise InputError(f"{to} is not a wallet of the same investor as {holder}", field="to")
 
 
 def mark_default(session: Session, symbol: str, period: int, *, sender: str) -> bool:

@@ -352,9 +352,63 @@ def sweep_tax(symbol: str, sender: str, network: str, alias_book: Path | None, m
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         transfers = settlement.sweep_tax(session, symbol, sender=sender)
+    sent = [t for t in transfers if not t.refused]
     for t in transfers:
-        click.echo(f"  tax class {t.tax_class}: {t.amount} to {t.account}")
-    click.echo(f"swept {sum(t.amount for t in transfers)} in {len(transfers)} transfers")
+        verb = "refused by the payment token, owed as arrears to" if t.refused else "to"
+        click.echo(f"  tax class {t.tax_class}: {t.amount} {verb} {t.account}")
+    click.echo(f"swept {sum(t.amount for t in sent)} in {len(sent)} transfers")
+    if len(sent) != len(transfers):
+        click.echo("retry with `munibond coupon tax-arrears SYMBOL ACCOUNT` once the account can receive")
+
+
+@coupon.command("undelivered")
+@click.argument("symbol")
+@click.argument("holder")
+@click.option("--to", default=None, help="Pay to this wallet of the same investor (default: HOLDER).")
+@PAYER
+@network_options
+def undelivered(
+    symbol: str, holder: str, to: str | None, payer: str, network: str, alias_book: Path | None, manifest: Path | None
+) -> None:
+    """Pay HOLDER the net a push could not deliver (the payment token refused it; it waits in the series)."""
+    from munibond.chain import settlement
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        amount = settlement.release_undelivered(session, symbol, holder, to=to, payer=payer)
+    if amount is None:
+        click.echo(f"nothing waits for {holder} (nothing sent)")
+    else:
+        click.echo(f"paid {amount} waiting for {holder} to {to or holder}")
+
+
+@coupon.command("tax-arrears")
+@click.argument("symbol")
+@click.argument("account")
+@click.option(
+    "--redirect-to", default=None, help="Send to this account instead (series admin; e.g. the new tax account)."
+)
+@click.option("--sender", default="treasury", show_default=True, help="Account that sends (the admin to redirect).")
+@network_options
+def tax_arrears(
+    symbol: str,
+    account: str,
+    redirect_to: str | None,
+    sender: str,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Send withholding that ACCOUNT could not receive: to ACCOUNT again, or re-routed with --redirect-to."""
+    from munibond.chain import settlement
+    from munibond.chain.session import connect
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        amount = settlement.pay_tax_arrears(session, symbol, account, redirect_to=redirect_to, sender=sender)
+    if amount is None:
+        click.echo(f"no withholding is owed to {account} (nothing sent)")
+    else:
+        click.echo(f"paid {amount} of withholding owed to {account} to {redirect_to or account}")
 
 
 @coupon.command("default")

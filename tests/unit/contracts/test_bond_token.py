@@ -242,6 +242,12 @@ def test_code_blackout(deploy_series, investors, minter, chain, compliance_manag
     tx = token.setBlackoutWindows([], [], sender=compliance_manager)
     assert len(tx.events.filter(token.BlackoutWindowsChanged)[0].oldWindows) == 1
     assert token.blackoutWindows() == []
+    # Every transfer loops over the windows, so their number is bounded.
+    starts = [now + 1000 + 10 * i for i in range(17)]
+    with reverts(token.InvalidComplianceValue, rule=8, value=17):
+        token.setBlackoutWindows(starts, [t + 5 for t in starts], sender=compliance_manager)
+    token.setBlackoutWindows(starts[:16], [t + 5 for t in starts[:16]], sender=compliance_manager)
+    assert len(token.blackoutWindows()) == 16
 
 
 def test_messages_cover_every_code(deploy_series):

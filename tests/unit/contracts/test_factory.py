@@ -6,6 +6,7 @@ from ape import reverts
 from ape.contracts import ContractInstance
 from eth_utils import keccak
 
+from munibond.chain.deployment import payments_contract_type
 from tests.conftest import payment_agent_interface_id, series_params
 
 ZERO = "0x" + "00" * 20
@@ -48,11 +49,11 @@ def test_series_without_payment_params_has_no_payment_code(project, factory, rol
     ev = tx.events.filter(factory.SeriesDeployed)[0]
     assert ev.paymentAgent == ZERO
     assert not project.IBondToken.at(ev.token).supportsInterface(payment_agent_interface_id(project))
-    payments = ContractInstance(ev.token, project.PaymentAgent.contract_type)  # the payment ABI alone
+    payments = ContractInstance(ev.token, payments_contract_type(project))  # the payment ABI alone
     # Nobody can give it payment code later, and its payment functions know no period.
-    with reverts(project.PaymentAgent.PaymentsNotInitializable):
+    with reverts(project.PaymentAgentAdmin.PaymentsNotInitializable):
         payments.initialize(ev.token, factory.registry(), admin, b"", sender=outsider)
-    with reverts(project.PaymentAgent.UnknownPeriod):
+    with reverts(project.PaymentAgentAdmin.UnknownPeriod):
         payments.claim(0, sender=outsider)
 
 

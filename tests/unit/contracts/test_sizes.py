@@ -9,6 +9,8 @@ DEPLOYABLES = [
     "BondToken",
     "BondTokenAdmin",
     "BondFactory",
+    "PaymentAgent",
+    "PaymentAgentAdmin",
     "BaselineERC20",
     "MockPaymentToken",
 ]

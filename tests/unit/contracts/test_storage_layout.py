@@ -45,7 +45,7 @@ def layouts() -> dict[str, list[tuple[str, str, int]]]:
     output = json.loads(result.stdout)
     errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]
     assert not errors, errors
-    wanted = {"BondTokenStorage", "BondToken", "BondTokenAdmin", "PaymentAgent"}
+    wanted = {"BondTokenStorage", "BondToken", "BondTokenAdmin", "PaymentAgent", "PaymentAgentAdmin"}
     return {
         name: [(s["label"], s["slot"], s["offset"]) for s in contract["storageLayout"]["storage"]]
         for contracts in output["contracts"].values()
@@ -69,3 +69,4 @@ def test_payment_state_follows_the_token_state(layouts):
     own = payments[len(shared) :]
     assert own and all(int(slot) > last_shared_slot for _, slot, _ in own)
     assert "_periods" in {label for label, _, _ in own}
+    assert layouts["PaymentAgentAdmin"] == payments  # the payment code's two halves share one layout

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from payment_helpers import JP_CORPORATE, JP_INDIVIDUAL, MAX_U32, SWISS, AgentParams, Terms
 
+from munibond.chain.deployment import payment_agent
 from munibond.chain.series import compliance_struct
 
 JAPAN = 392
@@ -132,7 +133,7 @@ class SeriesHarness:
         )
         event = next(iter(receipt.events.filter(self.factory.SeriesDeployed)))
         self.token = self.project.IBondToken.at(event.token, detect_proxy=False)
-        self.agent = self.project.PaymentAgent.at(event.paymentAgent, detect_proxy=False)
+        self.agent = payment_agent(self.project, event.paymentAgent)
         pending, self._pending = self._pending, []
         for holders, units in pending:
             self.issue_many(holders, units)
@@ -199,7 +200,7 @@ def investor_registry(project, operator):
 
 @pytest.fixture(scope="session")
 def agent_implementation(project, operator):
-    return operator.deploy(project.PaymentAgent)
+    return operator.deploy(project.PaymentAgent, operator.deploy(project.PaymentAgentAdmin))
 
 
 @pytest.fixture(scope="session")

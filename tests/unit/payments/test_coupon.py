@@ -18,6 +18,7 @@ from payment_helpers import (
     taxes_for,
 )
 
+from munibond.chain.deployment import payments_contract_type
 from tests.conftest import payment_agent_interface_id
 
 # ¥10,000 units at 0.85 % a year, paid semi-annually: 10,000 × 0.0085 / 2 = ¥42.5 per unit.
@@ -46,15 +47,20 @@ def coupon_series(chain, series, investor_a, investor_b, investor_c, make_paymen
     return agent, yen, terms
 
 
-def test_implementation_cannot_be_initialized(agent_implementation, series, admin):
-    with ape.reverts():
-        agent_implementation.initialize(series.registry, series.registry, admin, b"", sender=admin)
+def test_implementation_cannot_be_initialized(project, agent_implementation, series, admin):
+    """Neither half of the payment code can be initialized outside a series (the admin half is reached through
+    the money half's fallback, as in a series)."""
+    for implementation in (agent_implementation, agent_implementation.adminImplementation()):
+        with ape.reverts():
+            project.PaymentAgentAdmin.at(implementation).initialize(
+                series.registry, series.registry, admin, b"", sender=admin
+            )
 
 
 def test_payments_cannot_be_initialized_twice(project, coupon_series, series, admin):
     agent, _, _ = coupon_series
     # The PaymentAgent ABI alone: at the series address Ape merges it with the token's, whose initialize overloads.
-    payments = ContractInstance(agent.address, project.PaymentAgent.contract_type)
+    payments = ContractInstance(agent.address, payments_contract_type(project))
     with ape.reverts(agent.PaymentsNotInitializable):
         payments.initialize(series.token, series.registry, admin, b"", sender=admin)
 
@@ -76,8 +82,9 @@ def test_a_series_with_payments_keeps_its_registry(coupon_series, series, admin,
     assert series.token.identityRegistry() == agent.registry() == series.registry.address
 
 
-def test_runtime_size_below_limit(project):
-    code = project.PaymentAgent.contract_type.runtime_bytecode.bytecode
+@pytest.mark.parametrize("name", ["PaymentAgent", "PaymentAgentAdmin"])
+def test_runtime_size_below_limit(project, name):
+    code = getattr(project, name).contract_type.runtime_bytecode.bytecode
     assert (len(code) - 2) // 2 < 24_576
 
 

@@ -15,6 +15,8 @@ import ape
 import pytest
 from payment_helpers import EXEMPT, JP_INDIVIDUAL, Terms, assert_conservation
 
+from munibond.chain.register import holder_register
+
 FACE = 10_000
 CALL_PRICE = Fraction(10_050)  # 100.5 % of par
 DAY = 86_400
@@ -226,3 +228,17 @@ def test_record_times_of_a_series_with_payment_code_come_from_its_schedule(
         token.setRecordTimes([schedule[1].record_time], sender=admin)
     agent.syncRecordTimes(sender=admin)
     assert list(token.recordTimes()) == [t.record_time for t in schedule]
+
+
+def test_the_register_now_leaves_out_units_retired_but_not_yet_burned(
+    issued, schedule, yen, deploy_agent, series, travel, investor_a, investor_b, chain
+):
+    """The token shows retired units until the holder's next balance change; the holder register does not."""
+    deploy_agent(schedule, yen)
+    token = series.token
+    travel(schedule[0].record_time + 1)
+    assert (token.balanceOf(investor_a), token.pendingRetirement(investor_a)) == (100, 50)
+    register = {line.wallet: line.units for line in holder_register(token, series.registry, start_block=0)}
+    assert register == {investor_a.address: 50, investor_b.address: 5}
+    at_record = holder_register(token, series.registry, start_block=0, record_time=schedule[0].record_time)
+    assert {line.wallet: line.units for line in at_record} == {investor_a.address: 100, investor_b.address: 10}
