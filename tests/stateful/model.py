@@ -159,8 +159,11 @@ class Model:
     escrow: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
     tax_pending: dict[int, list[int]] = field(default_factory=dict)
     open_defaults: int = 0
-    # payment token balances
+    # payment token: balances, and the accounts its blocklist refuses (MockHostilePaymentToken)
     cash: dict[str, int] = field(default_factory=dict)
+    blocked: set[str] = field(default_factory=set)
+    undelivered: dict[str, int] = field(default_factory=dict)  # net a push could not deliver, per holder
+    arrears: dict[str, int] = field(default_factory=dict)  # withholding a tax account could not receive
     # facts for the invariants that the model itself does not need
     minted: int = 0
     burned_by_minter: int = 0
@@ -547,8 +550,26 @@ class Model:
             self.open_defaults += 1
 
     def _send(self, to: str, amount: int) -> None:
+        """A payout that must succeed: a refusal of the payment token reverts the whole operation."""
+        if not self._try_send(to, amount):
+            raise Revert("Blocked")
+
+    def _try_send(self, to: str, amount: int) -> bool:
+        """A payout that may be refused (push batches, tax sweeps): False and nothing moved when refused."""
+        if to in self.blocked:
+            return False
         self.cash[self.cfg.series] -= amount
         self.cash[to] = self.cash.get(to, 0) + amount
+        return True
+
+    def committed(self) -> int:
+        """committedFunds: what the series holds for others."""
+        return (
+            sum(p.held + p.escrowed for p in self.periods)
+            + sum(sum(v) for v in self.tax_pending.values())
+            + sum(self.undelivered.values())
+            + sum(self.arrears.values())
+        )
 
     def _retire_for(self, wallet: str, retired: int) -> None:
         """A retiring period settles the holder: the token burns what passed record times retired from it."""
@@ -568,7 +589,9 @@ class Model:
             return
         for i, (_, account) in enumerate(self.cfg.tax_classes[tax_class]):
             if accrued[i]:
-                self._send(account if account != ZERO else self.cfg.tax_account, accrued[i])
+                to = account if account != ZERO else self.cfg.tax_account
+                if not self._try_send(to, accrued[i]):  # owed to the account, blocking nothing
+                    self.arrears[to] = self.arrears.get(to, 0) + accrued[i]
                 accrued[i] = 0
 
     def _settle(self, period: int, wallet: str, amounts: tuple[int, int, int], frozen: bool) -> tuple[int, int, bool]:
@@ -628,8 +651,8 @@ class Model:
             if amounts == (0, 0, 0):
                 continue
             net, tax, escrowed = self._settle(period, holder, amounts, self.frozen[holder])
-            if net:
-                self._send(holder, net)
+            if net and not self._try_send(holder, net):  # refused: held for the holder, the batch goes on
+                self.undelivered[holder] = self.undelivered.get(holder, 0) + net
             gross = amounts[0] + amounts[1]
             gross_sum += gross
             net_sum += net
@@ -682,16 +705,20 @@ class Model:
         if p.defaulted and p.required is not None:
             self._update_default(period, p.funded + p.offchain)
 
+    def _eligible_recipient(self, holder: str, to: str) -> None:
+        """`to` may receive what is held for `holder`: the holder or a wallet of its investor, verified, unfrozen."""
+        if to != holder and (self.identity(to) == ZERO or self.identity(to) != self.identity(holder)):
+            raise Revert("NotSameInvestor")
+        if not self.verified(to) or self.frozen.get(to, False):
+            raise Revert("RecipientNotEligible")
+
     def release(self, period: int, holder: str, to: str) -> None:
         self.begin_tx()
         p = self._get(period)
         coupon, principal = self.escrow.get((period, holder), (0, 0))
         if coupon + principal == 0:
             raise Revert("NoEscrow")
-        if to != holder and (self.identity(to) == ZERO or self.identity(to) != self.identity(holder)):
-            raise Revert("NotSameInvestor")
-        if not self.verified(to) or self.frozen.get(to, False):
-            raise Revert("RecipientNotEligible")
+        self._eligible_recipient(holder, to)
         del self.escrow[(period, holder)]
         p.escrowed -= coupon + principal
         tax_class = self.tax_class(to)
@@ -703,6 +730,42 @@ class Model:
             self._send(to, net)
         if tax:
             self._sweep(tax_class)
+
+    def collect_undelivered(self, holder: str, to: str) -> None:
+        """The holder collects its undelivered net (it must not be frozen itself)."""
+        self.begin_tx()
+        if self.frozen.get(holder, False):
+            raise Revert("RecipientNotEligible")
+        self._release_undelivered(holder, to)
+
+    def release_undelivered(self, holder: str, to: str) -> None:
+        self.begin_tx()
+        self._release_undelivered(holder, to)
+
+    def _release_undelivered(self, holder: str, to: str) -> None:
+        amount = self.undelivered.get(holder, 0)
+        if amount == 0:
+            raise Revert("NothingUndelivered")
+        self._eligible_recipient(holder, to)
+        del self.undelivered[holder]
+        self._send(to, amount)
+
+    def pay_tax_arrears(self, account: str, to: str | None = None) -> None:
+        """payTaxArrears(account) (anyone), or redirectTaxArrears(account, to) (admin)."""
+        self.begin_tx()
+        amount = self.arrears.get(account, 0)
+        if amount == 0:
+            raise Revert("NoTaxArrears")
+        del self.arrears[account]
+        self._send(to or account, amount)
+
+    def set_blocked(self, account: str, on: bool) -> None:
+        """The payment token's blocklist (a stablecoin freezing an address)."""
+        self.begin_tx()
+        if on:
+            self.blocked.add(account)
+        else:
+            self.blocked.discard(account)
 
     def reclaim(self, period: int) -> int:
         self.begin_tx()

@@ -199,6 +199,10 @@ class SeriesMachine(RuleBasedStateMachine):
             label(f"{name}: burned retired units")
         for period, _ in after.settled - before.settled:
             label(f"{name}: settled {kind_of(after.periods[period].terms, period)}")
+        if sum(after.undelivered.values()) > sum(before.undelivered.values()):
+            label(f"{name}: a refused delivery held for the holder")
+        if sum(after.arrears.values()) > sum(before.arrears.values()):
+            label(f"{name}: tax a tax account refused held as arrears")
         if after.open_defaults < before.open_defaults:
             label(f"{name}: ended a payment default")
         if after.open_defaults > before.open_defaults:
@@ -245,10 +249,12 @@ class SeriesMachine(RuleBasedStateMachine):
         phase=st.integers(0, 3),
         frozen=st.sampled_from([None, None, None, 0, 2, 3]),
         call=st.sampled_from([None, None, "partial 1/2", "full"]),
+        blocked=st.sampled_from([None, None, None, 2, 6]),
     )
-    def start(self, phase: int, frozen: int | None, call: str | None) -> None:
+    def start(self, phase: int, frozen: int | None, call: str | None, blocked: int | None) -> None:
         """Start at the deployment or just before the record time of period `phase` (earlier periods unpaid),
-        optionally with one wallet frozen and a call scheduled at the shortest notice."""
+        optionally with one wallet frozen, a call scheduled at the shortest notice, and the payment token
+        refusing a holder (2) or the default tax account (6)."""
         if phase:
             self._jump(self.m.periods[phase].terms.record - 2 * 3600, f"start before record time {phase}")
         else:
@@ -259,6 +265,8 @@ class SeriesMachine(RuleBasedStateMachine):
             self._tx("freeze wallet (at start)", self.w.agent, data, lambda m: m.set_frozen(wallet, True))
         if call is not None:
             self.schedule_call(call, 0)
+        if blocked is not None:
+            self.cash_blocklist(blocked, True)
 
     # ================================================================== time
 
@@ -626,6 +634,87 @@ class SeriesMachine(RuleBasedStateMachine):
         period, how = self._pick(pick, wild, candidates)
         self._tx(f"mark default ({how})", self.w.payer, Abi.mark_default.data(period), lambda m: m.mark_default(period))
 
+    # ------------------------------------------------------------------ a payment token that refuses transfers
+
+    @rule(k=st.integers(0, 7), on=st.booleans())
+    def cash_blocklist(self, k: int, on: bool) -> None:
+        """The payment token blocks or unblocks a holder or a tax account (a stablecoin's blocklist)."""
+        w = self.w
+        account = w.wallets[k] if k < len(w.wallets) else (w.tax_account, w.local_tax_account)[k - len(w.wallets)]
+        who = "a holder" if k < len(w.wallets) else "a tax account"
+        data = Abi.cash_set_blocked.data(account, on)
+        self._tx(
+            f"payment token {'blocks' if on else 'unblocks'} {who}",
+            w.admin,
+            data,
+            lambda m: m.set_blocked(account, on),
+            w.cash,
+        )
+
+    def _unblock(self, account: str) -> None:
+        if account in self.m.blocked:
+            data = Abi.cash_set_blocked.data(account, False)
+            self._tx(
+                "payment token unblocks (first)",
+                self.w.admin,
+                data,
+                lambda m: m.set_blocked(account, False),
+                self.w.cash,
+            )
+
+    @precondition(lambda self: bool(self.m.undelivered) or self._record_passed())
+    @rule(
+        op=st.sampled_from(["collect", "release"]),
+        i=WALLET,
+        to=st.sampled_from(["holder", "holder", "same investor", "any"]),
+        wild=WILD,
+        unblock=st.booleans(),
+    )
+    def undelivered(self, op: str, i: int, to: str, wild: int, unblock: bool) -> None:
+        """The holder collects, or the payer releases, a net a push could not deliver."""
+        owed = sorted(self.m.undelivered)
+        holder = owed[i % len(owed)] if wild and owed else self.wallet(i)
+        how = "hinted" if wild and owed else "wild"
+        receiver = holder
+        if to == "same investor":
+            others = [w for w in self.w.wallets if w != holder and self.m.identity(w) == self.m.identity(holder)]
+            receiver = others[i % len(others)] if others else holder
+        elif to == "any":
+            receiver = self.wallet((i + 1) % len(self.w.wallets))
+        if unblock:
+            self._unblock(receiver)
+        kind = "to the holder" if receiver == holder else f"to {to}"
+        if op == "collect":
+            data = Abi.collect_undelivered.data(receiver)
+            self._tx(
+                f"collect undelivered {kind} ({how})", holder, data, lambda m: m.collect_undelivered(holder, receiver)
+            )
+        else:
+            data = Abi.release_undelivered.data(holder, receiver)
+            self._tx(
+                f"release undelivered {kind} ({how})",
+                self.w.payer,
+                data,
+                lambda m: m.release_undelivered(holder, receiver),
+            )
+
+    @precondition(lambda self: bool(self.m.arrears) or self._record_passed())
+    @rule(k=st.integers(0, 1), redirect=st.booleans(), wild=WILD, unblock=st.booleans())
+    def tax_arrears(self, k: int, redirect: bool, wild: int, unblock: bool) -> None:
+        """Tax a tax account could not receive: paid to it once it can (anyone), or redirected by the admin."""
+        owed = sorted(self.m.arrears)
+        account = owed[k % len(owed)] if wild and owed else (self.w.tax_account, self.w.local_tax_account)[k]
+        how = "hinted" if wild and owed else "wild"
+        if redirect:
+            to = self.w.treasury
+            data = Abi.redirect_tax_arrears.data(account, to)
+            self._tx(f"redirect tax arrears ({how})", self.w.admin, data, lambda m: m.pay_tax_arrears(account, to))
+        else:
+            if unblock:
+                self._unblock(account)
+            data = Abi.pay_tax_arrears.data(account)
+            self._tx(f"pay tax arrears ({how})", self.w.payer, data, lambda m: m.pay_tax_arrears(account))
+
     # ------------------------------------------------------------------ schedule changes (admin)
 
     @rule(
@@ -702,6 +791,9 @@ class SeriesMachine(RuleBasedStateMachine):
             (("record times",), s, Abi.record_times.data(), "array"),
             (("periods",), s, Abi.period_count.data(), "int"),
             (("open defaults",), s, Abi.open_defaults.data(), "int"),
+            (("committed",), s, Abi.committed.data(), "int"),
+            (("tax arrears", w.tax_account), s, Abi.tax_arrears.data(w.tax_account), "int"),
+            (("tax arrears", w.local_tax_account), s, Abi.tax_arrears.data(w.local_tax_account), "int"),
         ]
         for a in w.wallets:
             calls += [
@@ -710,6 +802,7 @@ class SeriesMachine(RuleBasedStateMachine):
                 (("frozen units", a), s, Abi.frozen_tokens.data(a), "int"),
                 (("aggregation", a), s, Abi.account_state.data(a), "agg"),
                 (("record", a), reg, Abi.record.data(a), "int"),
+                (("undelivered", a), s, Abi.undelivered.data(a), "int"),
             ]
             if w.has_pending_view:
                 calls.append((("pending retirement", a), s, Abi.pending_retirement.data(a), "int"))
@@ -764,6 +857,12 @@ class SeriesMachine(RuleBasedStateMachine):
             return len(m.periods)
         if what == "open defaults":
             return m.open_defaults
+        if what == "committed":
+            return m.committed()
+        if what == "tax arrears":
+            return m.arrears.get(key[1], 0)
+        if what == "undelivered":
+            return m.undelivered.get(key[1], 0)
         if what == "balance":
             return m.bal[key[1]]
         if what == "frozen":
@@ -849,7 +948,10 @@ class SeriesMachine(RuleBasedStateMachine):
             assert funded == paid + tax + escrowed + reclaimed + held, f"period {k} does not conserve its funding"
             held_and_escrowed += held + escrowed
         pending_tax = sum(sum(chain[("tax pending", c)]) for c in TAX_CLASSES_USED)
-        assert chain[("cash", w.series)] == held_and_escrowed + pending_tax, "the agent's cash is not accounted for"
+        owed = sum(chain[("undelivered", a)] for a in w.wallets)
+        owed += chain[("tax arrears", w.tax_account)] + chain[("tax arrears", w.local_tax_account)]
+        assert chain[("committed",)] == held_and_escrowed + pending_tax + owed, "committedFunds is not the sum"
+        assert chain[("cash", w.series)] == chain[("committed",)], "the series' cash is not what it owes"
         twice = [key for key, n in self.ledger.settlements.items() if n > 1]
         assert not twice, f"settled more than once: {twice}"
         assert self.ledger.principal <= FACE * (self.minted - self.burned_by_minter), (
@@ -901,7 +1003,7 @@ def replay(steps: list[tuple[str, dict[str, Any]]]) -> None:
     machine.teardown()
 
 
-START = ("start", {"phase": 0, "frozen": None, "call": None})
+START = ("start", {"phase": 0, "frozen": None, "call": None, "blocked": None})
 
 
 @pytest.mark.usefixtures("machine_world")
@@ -911,7 +1013,7 @@ def test_retired_units_cannot_be_moved() -> None:
     second wallet), escaping the burn and being paid for it again; detectTransferRestriction said 0, the model 4."""
     replay(
         [
-            ("start", {"phase": 2, "frozen": None, "call": None}),
+            ("start", {"phase": 2, "frozen": None, "call": None, "blocked": None}),
             ("transfer", {"amount": ("over", 1), "frm": 0, "own": 0, "to": 0}),
         ]
     )
@@ -921,7 +1023,7 @@ def test_retired_units_cannot_be_moved() -> None:
 def test_later_record_dates_exclude_retired_units() -> None:
     """Also found with the fix reverted: the balance at the record time after the amortization (and so that
     period's coupon) still counted the retired units."""
-    replay([("start", {"phase": 3, "frozen": None, "call": None})])
+    replay([("start", {"phase": 3, "frozen": None, "call": None, "blocked": None})])
 
 
 @pytest.mark.usefixtures("machine_world")
@@ -931,7 +1033,7 @@ def test_a_partial_call_retires_once_and_maturity_pays_the_rest() -> None:
     nothing is left (the invariant checks principal <= face x units and supply 0 after the final payment)."""
     replay(
         [
-            ("start", {"phase": 2, "frozen": None, "call": "partial 1/2"}),
+            ("start", {"phase": 2, "frozen": None, "call": "partial 1/2", "blocked": None}),
             ("advance_past_events", {"skip": 2, "offset": 1}),  # the call's record time has just passed
             ("transfer", {"amount": ("over", 1), "frm": 2, "own": 1, "to": 0}),  # retired units cannot move
             ("transfer", {"amount": ("all", 1), "frm": 2, "own": 1, "to": 0}),  # what the holder still owns can

@@ -101,6 +101,13 @@ class Abi:
     escrow_of = Fn("escrowOf", ("uint256", "address"), ("uint256",))
     tax_pending = Fn("taxPending", ("uint8",), ("uint256[]",))
     open_defaults = Fn("openDefaults", (), ("uint256",))
+    undelivered = Fn("undelivered", ("address",), ("uint256",))
+    tax_arrears = Fn("taxArrears", ("address",), ("uint256",))
+    committed = Fn("committedFunds", (), ("uint256",))
+    collect_undelivered = Fn("collectUndelivered", ("address",), ("uint256",))
+    release_undelivered = Fn("releaseUndelivered", ("address", "address"), ("uint256",))
+    pay_tax_arrears = Fn("payTaxArrears", ("address",), ("uint256",))
+    redirect_tax_arrears = Fn("redirectTaxArrears", ("address", "address"), ("uint256",))
     # registry
     register = Fn("registerInvestor", ("address", "address", "uint16", "uint24", "uint8", "uint8", "uint32"))
     link = Fn("linkWallet", ("address", "address"))
@@ -112,6 +119,7 @@ class Abi:
     # payment token
     cash_balance = Fn("balanceOf", ("address",), ("uint256",))
     cash_mint = Fn("mint", ("address", "uint256"))
+    cash_set_blocked = Fn("setBlocked", ("address", "bool"))
 
 
 def pack_record(r: Record) -> int:
@@ -194,12 +202,13 @@ def deploy_world(project: Any, accounts: Any, chain: Any) -> World:
     implementation = admin.deploy(project.BondToken, extension)
     factory = admin.deploy(project.BondFactory, admin, implementation, registry)
     registry.grantRole(registry.BINDER_ROLE(), factory, sender=admin)
-    cash = admin.deploy(project.MockPaymentToken, "Digital Yen", "DJPY", 0)
+    # a payment token whose blocklist the machine switches (refused deliveries, tax arrears)
+    cash = admin.deploy(project.MockHostilePaymentToken, 0)
     multicall = admin.deploy(project.MockMulticall)
 
     errors = ErrorDecoder(
         getattr(project, name).contract_type.abi
-        for name in ("IBondToken", "IPaymentAgent", "InvestorRegistry", "MockPaymentToken", "BondToken")
+        for name in ("IBondToken", "IPaymentAgent", "InvestorRegistry", "MockHostilePaymentToken", "BondToken")
     )
     rpc = Rpc(chain.provider.web3, errors)
     rpc.set_interval(1)
