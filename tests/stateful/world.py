@@ -1,9 +1,10 @@
 """The deployed world of the model-based tests: one series with payment code, its registry and payment token.
 
-Deployed once per session the way production deploys it (InvestorRegistry, PaymentAgent, BondTokenAdmin,
-BondToken implementations and a BondFactory holding the registry's BINDER_ROLE; `deploySeries` creates the
-series proxy, initializes token and payment code and binds the token). Only the payment token
-(MockPaymentToken) and the state reader (MockMulticall) are test contracts. `initial_model` builds the
+Deployed once per module the way production deploys it (InvestorRegistry, PaymentAgent with PaymentAgentAdmin,
+BondTokenAdmin, BondToken implementations and a BondFactory holding the registry's BINDER_ROLE; `deploySeries`
+creates the series proxy, initializes token and payment code and binds the token). Only the payment token
+(MockHostilePaymentToken, whose blocklist the machine switches) and the state reader (MockMulticall) are test
+contracts. `initial_model` builds the
 reference model of the same set-up from the same constants, independently of the chain.
 """
 
