@@ -15,7 +15,7 @@ STAMP_NODE := node_modules/.installed
 ADAPTER := .solcx/solc-v$(SOLC_VERSION)
 STAMP_BUILD := .build/.compiled
 
-.PHONY: install test fuzz demo bench lint slither compile abi node clean distclean
+.PHONY: install test test-paris test-current fuzz demo bench lint slither compile abi node clean distclean
 
 install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER)
 
@@ -29,6 +29,7 @@ $(STAMP_PY): pyproject.toml requirements.lock
 $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@test -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+	@test -x node_modules/.bin/hardhat
 	@touch $@
 
 $(ADAPTER): tools/solc-adapter.js tools/install-solc-adapter.sh $(STAMP_NODE)
@@ -44,13 +45,30 @@ abi: install
 	$(BIN)/ape compile --force
 	$(BIN)/python -m munibond.abi_export
 
-test: $(STAMP_BUILD)
-	$(BIN)/ape test tests -q -p no:cacheprovider
+# Two chains, two hardforks (README "What `make test` runs"). Contracts are compiled for paris in both runs.
+# test-paris: the whole suite on anvil at paris (ape-config.yaml `foundry.evm_version`), the demo included, and
+#   the demo once more on Hardhat's node (tests/integration/test_demo_hardhat.py, tools/hardhat/).
+# test-current: the contract and payment tests on anvil at the current hardfork (MUNIBOND_HARDFORK, applied
+#   by tests/conftest.py). Both run side by side (TEST_JOBS=1: one after the other), each run's output in one
+#   block; each ends with a `chain:` line naming the node and hardfork it used.
+CURRENT_HARDFORK := osaka
+CURRENT_HARDFORK_TESTS = $(wildcard tests/unit/contracts tests/unit/payments tests/stateful)
+TEST_JOBS ?= 2
+APE_TEST := $(BIN)/ape test -q -p no:cacheprovider
+
+test:
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-paris test-current
+
+test-paris: $(STAMP_BUILD)
+	$(APE_TEST) tests
+
+test-current: $(STAMP_BUILD)
+	MUNIBOND_HARDFORK=$(CURRENT_HARDFORK) $(APE_TEST) $(CURRENT_HARDFORK_TESTS)
 
 # The model-based test alone, long: 3,000 sequences (FUZZ_EXAMPLES) from a random seed printed at the end;
 # FUZZ_SEED=<seed> replays a run. See docs/model-based-testing.md.
 fuzz: $(STAMP_BUILD)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/ape test tests/stateful -q -p no:cacheprovider --hypothesis-show-statistics
+	HYPOTHESIS_PROFILE=fuzz $(APE_TEST) tests/stateful --hypothesis-show-statistics
 
 demo: $(STAMP_BUILD)
 	$(BIN)/ape run demo
@@ -59,10 +77,13 @@ bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench
 	$(BIN)/ape run bench_payments
 	$(BIN)/ape run bench_example_bond
+	$(BIN)/ape run bench_registry
 	$(BIN)/ape run bench_throughput
 
+NODE_HARDFORK ?= paris
 node: install
-	anvil --host 127.0.0.1 --port 8545 --accounts 20 --mnemonic "test test test test test test test test test test test junk"
+	anvil --host 127.0.0.1 --port 8545 --accounts 20 --mnemonic "test test test test test test test test test test test junk" \
+	  --hardfork $(NODE_HARDFORK)
 
 lint: install
 	$(BIN)/ruff check src scripts tests bench

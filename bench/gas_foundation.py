@@ -190,6 +190,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "max holders. The series is deployed without record times (the payment agent sets them).",
         "Payment-agent rows (coupon_*, redeem_per_holder) come from `ape run bench_payments` (real token,",
         "registry and factory; 200-holder push batches of Japanese individuals, two withholding components).",
+        "Registry rows (registry_*: with 1 and 50 series bound, which must cost the same) and multi-wallet",
+        "transfers (transfer_multi_wallet_*) come from `ape run bench_registry`.",
         "",
         "| key | gasUsed | x plain ERC-20 | target | T-REX |",
         "|---|---:|---:|---:|---:|",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -241,3 +242,48 @@ def onboard(registry, registrar) -> Callable[..., None]:
 def _deploy_shared_contracts_first(registry, factory, payment_token):
     """Session contracts exist before any module snapshot, so chain isolation never reverts them."""
     return registry, factory, payment_token
+
+
+# ---------------------------------------------------------------------------------------------------- chains
+# `make test` runs the suite on anvil at paris (ape-config.yaml `foundry.evm_version`) and the contract and
+# payment tests once more with MUNIBOND_HARDFORK=<current fork>: the node changes, the contracts stay compiled
+# for paris (`solidity.evm_version`). The summary line names the node and hardfork each run used.
+NODES_USED = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before Ape's test runner connects (at the end of collection), so its anvil starts at this hardfork.
+    if hardfork := os.environ.get("MUNIBOND_HARDFORK"):
+        from ape import config as ape_config
+
+        ape_config.get_config("foundry").evm_version = hardfork
+    config.stash[NODES_USED] = []
+
+
+@pytest.fixture(scope="session")
+def node_hardfork() -> str:
+    """The hardfork the tests' anvil runs at; a test that starts its own anvil passes it on (`--hardfork`)."""
+    from ape import config as ape_config
+
+    return str(ape_config.get_config("foundry").evm_version)
+
+
+@pytest.fixture(scope="session")
+def report_node(pytestconfig: pytest.Config) -> Callable[[str], None]:
+    """report_node(description) adds a node a test used to the line printed after the tests."""
+    return pytestconfig.stash[NODES_USED].append
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _report_test_node(chain, node_hardfork, report_node):
+    web3 = chain.provider.web3
+    reported = chain.provider.make_request("anvil_nodeInfo", [])["hardFork"]
+    report_node(f"{web3.client_version} at hardfork {reported.lower()} (configured: {node_hardfork})")
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from ape import config as ape_config
+
+    compiled = ape_config.get_config("solidity").evm_version
+    for node in dict.fromkeys(config.stash.get(NODES_USED, [])):
+        terminalreporter.write_line(f"chain: {node}; contracts compiled for {compiled}")

@@ -4,7 +4,6 @@ pragma solidity ^0.8.20;
 import {IERC3643, IAgentRole, IERC173} from "./IERC3643.sol";
 import {IBondRecordDates} from "./IBondRecordDates.sol";
 import {IERC1643} from "./IERC1643.sol";
-import {IWalletLinkHook} from "./IInvestorRegistry.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
@@ -97,8 +96,6 @@ interface IBondErrors {
     error RegistryFixedByPayments(address registry);
     /// @notice Thrown when a series is initialized with a payment agent other than itself.
     error InvalidPaymentAgent(address paymentAgent);
-    /// @notice Thrown when the link hook is called by anyone but the identity registry.
-    error NotIdentityRegistry(address caller);
     /// @notice Thrown when a recovery's wallets do not belong to the given investor identity.
     error RecoveryIdentityMismatch(address wallet, address expected, address actual);
     /// @notice Thrown when freezing more than the balance or unfreezing more than frozen.
@@ -214,9 +211,7 @@ interface IBondTokenCore is
     IERC173,
     IAccessControl,
     IBondRecordDates,
-    IBondTerms,
     IBondTypes,
-    IWalletLinkHook,
     IERC165,
     IBondErrors
 {
@@ -225,7 +220,8 @@ interface IBondTokenCore is
     ///         Retirement takes effect at the record time; the token burns the units at the holder's next balance
     ///         change or when the period settles the holder, whichever comes first (a `Transfer` to zero follows).
     event UnitsRetired(address indexed holder, uint256 indexed recordTime, uint256 units);
-    /// @notice Emitted when the token starts aggregating wallets of one investor (after a registry link).
+    /// @notice Emitted when the token folds wallets of a multi-wallet investor into its aggregate (at the first
+    ///         balance change touching the investor after a wallet joined it in the registry, or syncInvestor).
     event InvestorAggregated(address indexed identity, uint256 walletsAdded, uint256 aggregateBalance);
 
     /// @notice Initializes a series (called once by the factory). The identity registry is the first immutable
@@ -247,11 +243,9 @@ interface IBondTokenCore is
     /// @return units the units burned now (0 when a balance change already burned them)
     function retire(address holder) external returns (uint256 units);
 
-    /// @notice Units of `holder` retired at passed record times and not yet burned: they still count in
-    ///         `balanceOf` and `totalSupply` but can no longer move (the next balance change burns them first).
-    function pendingRetirement(address holder) external view returns (uint256);
-
-    /// @notice Number of investors holding a non-zero balance (linked multi-wallet investors count once).
+    /// @notice Number of investors holding a non-zero balance (linked multi-wallet investors count once, from the
+    ///         first balance change touching them after a link, or syncInvestor; see accountState for the folded
+    ///         view of one investor).
     function holderCount() external view returns (uint256);
 
     /// @notice What the payment agent reads per holder in one call: units at the scheduled record time `time`
@@ -263,16 +257,31 @@ interface IBondTokenCore is
         view
         returns (uint256 units, bool frozen, uint256 settledBits);
 
-    /// @notice Balance word fields of `account`: balance, frozen flags and aggregation identity.
+    /// @notice Balance word fields of `account`: balance, frozen flags and aggregation identity, with the investor's
+    ///         wallets folded as its next balance change would fold them (see syncInvestor).
     function accountState(address account)
         external
         view
         returns (uint256 balance, bool frozen, uint256 frozenTokens, address aggregationIdentity, uint256 aggregateBalance);
 
+    /// @notice Folds the wallets of `wallet`'s investor into this series' aggregate now, as the next balance change
+    ///         touching the investor would. Until then, after a wallet holding units here joined an investor who
+    ///         also holds units here, holderCount counts them separately (a pending fold only over-counts).
+    ///         Anyone may call it.
+    function syncInvestor(address wallet) external;
+
     /// @notice The admin extension serving compliance configuration and documents through the fallback.
     function extension() external view returns (address);
 }
 
+/// @title IBondRetirementViews
+/// @notice What a series says of units retired at record times (served by the admin extension).
+interface IBondRetirementViews {
+    /// @notice Units of `holder` retired at passed record times and not yet burned: they still count in
+    ///         `balanceOf` and `totalSupply` but can no longer move (the next balance change burns them first).
+    function pendingRetirement(address holder) external view returns (uint256);
+}
+
 /// @title IBondToken
 /// @notice The complete ABI of a bond token (core + admin extension reached through the fallback).
-interface IBondToken is IBondTokenCore, IBondCompliance, IERC1643, IERC20Errors {}
+interface IBondToken is IBondTokenCore, IBondTerms, IBondRetirementViews, IBondCompliance, IERC1643, IERC20Errors {}

@@ -10,7 +10,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC3643, IAgentRole, IERC173} from "../interfaces/IERC3643.sol";
 import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
 import {IERC1643} from "../interfaces/IERC1643.sol";
-import {IInvestorRegistry, IWalletLinkHook} from "../interfaces/IInvestorRegistry.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {IBondTokenCore, IBondCompliance, IBondTerms} from "../interfaces/IBondToken.sol";
 import {IPaymentAgentAdmin, IPaymentAgentPayments} from "../interfaces/IPaymentAgent.sol";
 import {BondTokenStorage} from "./BondTokenStorage.sol";
@@ -217,10 +217,22 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         emit Transfer(from, to, amount);
     }
 
+    /// The context of a balance change, with the folds it needs already written (see _stale). A failed check
+    /// reverts the whole change, folds included.
     function _load(address from, address to, uint256 amount, uint256 mode, uint256 hot)
         private
-        view
         returns (Ctx memory c)
+    {
+        uint256[] memory plan = _context(c, from, to, amount, mode, hot);
+        if (plan.length != 0) _commit(plan);
+    }
+
+    /// Fills `c`, the context of a balance change as the checks see it: account words, aggregates (folded, see
+    /// _stale) and both registry records; returns the storage writes of the folds (empty when none is needed).
+    function _context(Ctx memory c, address from, address to, uint256 amount, uint256 mode, uint256 hot)
+        private
+        view
+        returns (uint256[] memory plan)
     {
         c.from = from;
         c.to = to;
@@ -252,6 +264,79 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
             IInvestorRegistry reg = IInvestorRegistry(_registry(hot));
             if (from != address(0)) (c.rf, c.rt) = reg.records(from, to);
             else c.rt = reg.record(to);
+            if ((c.rf | c.rt) & MULTI_WALLET != 0 && _stale(c, reg)) plan = _fold(c, address(reg));
+        }
+    }
+
+    /// Folds the investors of the parties (planned by the admin extension's cold code, read through this token's
+    /// own address) and updates `c` as if folded; returns the plan, whose writes _commit performs.
+    function _fold(Ctx memory c, address reg) private view returns (uint256[] memory plan) {
+        (bool ok, bytes memory ret) = address(this).staticcall(
+            abi.encodeCall(BondTokenAdmin.foldPlan, (c.from, c.to, c.hot, c.rf, c.rt, reg))
+        );
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        // `ret` is abi.encode(uint256[]) from this token's own code: the array follows its offset word
+        assembly ("memory-safe") {
+            plan := add(ret, 64)
+        }
+        if (plan[PLAN_FROM_ID] != 0) {
+            c.af |= AGG;
+            c.aggFrom = address(uint160(plan[PLAN_FROM_ID]));
+            c.holdFrom = plan[PLAN_FROM_HOLD];
+        }
+        if (plan[PLAN_TO_ID] != 0) {
+            c.at |= AGG;
+            c.aggTo = address(uint160(plan[PLAN_TO_ID]));
+            c.holdTo = plan[PLAN_TO_HOLD];
+        }
+        uint256 holders = plan[PLAN_HOLDERS];
+        if (holders != (c.hot >> S_HOLDERS) & M24) {
+            c.hot = (c.hot & ~(M24 << S_HOLDERS)) | (holders << S_HOLDERS);
+            c.holders = holders;
+            c.holdersChanged = true;
+        }
+    }
+
+    /// Multi-wallet investors (pull model): whether a party's registry record has the multiWallet flag while
+    /// the party is not aggregated under that identity at the registry's current link generation (then the
+    /// identity must be folded, see BondTokenAdmin.foldPlan).
+    function _stale(Ctx memory c, IInvestorRegistry reg) private view returns (bool) {
+        return _staleParty(c.rf, c.af, c.aggFrom, reg) || _staleParty(c.rt, c.at, c.aggTo, reg);
+    }
+
+    /// Whether a party with registry record `r`, account word `a` and aggregate identity `agg` needs a fold.
+    function _staleParty(uint256 r, uint256 a, address agg, IInvestorRegistry reg) private view returns (bool) {
+        if (r & MULTI_WALLET == 0) return false;
+        address id = address(uint160(r));
+        if (a & AGG == 0 || agg != id) return true;
+        (, uint256 generation,) = reg.identityState(id);
+        return _aggGen[id] != (generation | (uint256(uint160(address(reg))) << 96));
+    }
+
+    /// Writes a fold plan in order: wallets joining an aggregate, aggregates, and per folded identity (after its
+    /// wallets and aggregate) the generation key, with InvestorAggregated.
+    function _commit(uint256[] memory plan) private {
+        uint256 end = PLAN_COUNT + 1 + 2 * plan[PLAN_COUNT];
+        uint256 joined;
+        for (uint256 i = PLAN_COUNT + 1; i < end; i += 2) {
+            uint256 k = plan[i];
+            address a = address(uint160(k));
+            uint256 v = plan[i + 1];
+            if (k & ~M160 == P_JOIN) {
+                _acct[a] |= AGG;
+                _aggOf[a] = address(uint160(v));
+                ++joined;
+            } else if (k & ~M160 == P_AGG) {
+                _aggBalance[a] = v;
+            } else {
+                _aggGen[a] = v;
+                emit InvestorAggregated(a, joined, _aggBalance[a]);
+                joined = 0;
+            }
         }
     }
 
@@ -272,8 +357,12 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         uint256 flags = c.hot & M16;
         bool investor = c.mode == M_TRANSFER;
         uint256 amount = c.amount;
+        // Only a mint starts at the zero address and only a burn ends there: an agent path naming it as a party
+        // would create or destroy units outside the minter's role (forcedTransfer(0x0, holder) minted).
+        if ((c.from == address(0) && c.mode != M_MINT) || (c.to == address(0) && c.mode != M_BURN)) {
+            return (C_ADDRESS, 0);
+        }
         if (investor) {
-            if (c.from == address(0) || c.to == address(0)) return (C_ADDRESS, 0);
             if (flags & F_PAUSED != 0) return (C_PAUSED, 0);
             if (c.af & FROZEN != 0) return (C_SENDER_FROZEN, 0);
         }
@@ -561,33 +650,12 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         return _supplyAt(_recordIndex(time));
     }
 
-    // ================================================================ registry link hook
+    // ================================================================ multi-wallet investors
 
-    /// @inheritdoc IWalletLinkHook
-    function onWalletsLinked(address id, address[] calldata wallets) external {
-        if (msg.sender != _registry(_hot)) revert NotIdentityRegistry(msg.sender);
-        uint256 before = _aggBalance[id];
-        uint256 added;
-        uint256 nonzero;
-        uint256 count;
-        for (uint256 i; i < wallets.length; ++i) {
-            address w = wallets[i];
-            uint256 a = _acct[w];
-            if (a & AGG != 0) continue;
-            _acct[w] = a | AGG;
-            _aggOf[w] = id;
-            uint256 b = a & M96;
-            added += b;
-            if (b != 0) ++nonzero;
-            ++count;
-        }
-        if (added != 0) {
-            _aggBalance[id] = before + added;
-            uint256 hot = _hot;
-            uint256 holders = ((hot >> S_HOLDERS) & M24) - nonzero + (before == 0 ? 1 : 0);
-            _hot = (hot & ~(M24 << S_HOLDERS)) | (holders << S_HOLDERS);
-        }
-        emit InvestorAggregated(id, count, before + added);
+    /// @inheritdoc IBondTokenCore
+    function syncInvestor(address wallet) external {
+        Ctx memory c = _load(wallet, wallet, 0, M_TRANSFER, _hot);
+        if (c.holdersChanged) _hot = (_hot & ~(M24 << S_HOLDERS)) | (c.holders << S_HOLDERS);
     }
 
     // ================================================================ agent actions
@@ -612,12 +680,6 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         units -= _acct[holder] & M96;
     }
 
-    /// @inheritdoc IBondTokenCore
-    function pendingRetirement(address holder) external view returns (uint256) {
-        uint256 w = _acct[holder];
-        return (w & M96) - _unitsAt(holder, w, _passedRecordTimes());
-    }
-
     /// Rolls the record-time cursor and burns what passed record times retired from `account`.
     function _settleRecordTimes(address account) private {
         uint256 hot = _hot;
@@ -625,16 +687,6 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         if (next != 0 && block.timestamp > next) hot = _roll(hot);
         if (hot & F_RETIRED != 0) hot = _applyRetirements(account, hot);
         if (hot != _hot) _hot = hot;
-    }
-
-    /// Number of scheduled record times passed now (the cursor as a roll would leave it).
-    function _passedRecordTimes() private view returns (uint256 idx) {
-        uint256 hot = _hot;
-        idx = (hot >> S_INDEX) & M16;
-        uint256 next = (hot >> S_NEXT) & M40;
-        if (next == 0 || block.timestamp <= next) return idx;
-        uint256 n = _schedule.length;
-        while (idx < n && _schedule[idx] & M40 < block.timestamp) ++idx;
     }
 
     /// @inheritdoc IERC3643
@@ -831,20 +883,20 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         view
         returns (uint256 balance, bool frozen, uint256 frozenTokens, address aggregationIdentity, uint256 aggregateBalance)
     {
-        uint256 a = _acct[account];
-        balance = a & M96;
-        frozen = a & FROZEN != 0;
-        frozenTokens = a & PARTIAL != 0 ? _frozenTokens[account] : 0;
-        if (a & AGG != 0) {
-            aggregationIdentity = _aggOf[account];
-            aggregateBalance = _aggBalance[aggregationIdentity];
-        }
+        if (account == address(0)) return (0, false, 0, address(0), 0);
+        Ctx memory c;
+        _context(c, account, account, 0, M_TRANSFER, _hot);
+        balance = c.af & M96;
+        frozen = c.af & FROZEN != 0;
+        frozenTokens = c.frozenFrom;
+        if (c.af & AGG != 0) (aggregationIdentity, aggregateBalance) = (c.aggFrom, c.holdFrom);
     }
 
     /// @inheritdoc IBondTokenCore
     function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8 code) {
         uint256 mode = from == address(0) ? M_MINT : to == address(0) ? M_BURN : M_TRANSFER;
-        Ctx memory c = _load(from, to, amount, mode, _hot);
+        Ctx memory c;
+        _context(c, from, to, amount, mode, _hot);
         // As the transfer would see them: units retired at passed record times already burned.
         uint256 passed = _passedRecordTimes();
         if (from != address(0)) {
@@ -864,79 +916,6 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     }
 
     // ---------------------------------------------------------------- ERC-7092 views (immutable clone args)
-
-    function _args() private view returns (string memory, string memory, uint8, BondTerms memory) {
-        bytes memory args;
-        assembly ("memory-safe") {
-            let size := sub(extcodesize(address()), ARGS_OFFSET)
-            args := mload(0x40)
-            mstore(args, size)
-            extcodecopy(address(), add(args, 32), ARGS_OFFSET, size)
-            mstore(0x40, and(add(add(args, 63), size), not(31)))
-        }
-        (,, string memory n, string memory s, uint8 d, BondTerms memory t) =
-            abi.decode(args, (address, address, string, string, uint8, BondTerms));
-        return (n, s, d, t);
-    }
-
-    function _terms() private view returns (BondTerms memory t) {
-        (,,, t) = _args();
-    }
-
-    /// @inheritdoc IBondTerms
-    function bondTerms() external view returns (BondTerms memory) {
-        return _terms();
-    }
-
-    /// @inheritdoc IBondTerms
-    function isin() external view returns (string memory) {
-        return _terms().isin;
-    }
-
-    /// @inheritdoc IBondTerms
-    function currency() external view returns (address) {
-        return _terms().currency;
-    }
-
-    /// @inheritdoc IBondTerms
-    function denomination() external view returns (uint256) {
-        return _terms().denomination;
-    }
-
-    /// @inheritdoc IBondTerms
-    function issueVolume() external view returns (uint256) {
-        return _terms().issueVolume;
-    }
-
-    /// @inheritdoc IBondTerms
-    function couponRate() external view returns (uint256) {
-        return _terms().couponRate;
-    }
-
-    /// @inheritdoc IBondTerms
-    function couponFrequency() external view returns (uint256) {
-        return _terms().couponFrequency;
-    }
-
-    /// @inheritdoc IBondTerms
-    function couponType() external view returns (uint8) {
-        return _terms().couponType;
-    }
-
-    /// @inheritdoc IBondTerms
-    function issueDate() external view returns (uint256) {
-        return _terms().issueDate;
-    }
-
-    /// @inheritdoc IBondTerms
-    function maturityDate() external view returns (uint256) {
-        return _terms().maturityDate;
-    }
-
-    /// @inheritdoc IBondTerms
-    function dayCountBasis() external view returns (uint8) {
-        return _terms().dayCountBasis;
-    }
 
     // ================================================================ admin / token information
 
@@ -966,7 +945,8 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     }
 
     /// @notice Sets the identity registry (admin). Wallet aggregation state recorded under the previous registry
-    ///         is kept; bind this token in the new registry.
+    ///         is kept; the series folds each multi-wallet investor of the new registry again at its next touch.
+    ///         Bind this token in the new registry.
     /// @dev A series with payment code keeps the registry it was deployed with: its payments verify holders
     ///      and read their tax classes there (an immutable arg), so transfers must not move to another one.
     function setIdentityRegistry(address registry) external {
@@ -976,7 +956,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         if (hot & F_PAYMENTS != 0 && registry != _registry(hot)) revert RegistryFixedByPayments(_registry(hot));
         _cfg = uint160(registry);
         _hot |= F_REGISTRY;
-        emit IdentityRegistryAdded(_registry(0));
+        emit IdentityRegistryAdded(registry);
     }
 
     /// @notice Compliance is evaluated inside the token: only address(this) is accepted (admin).

@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IERC1643} from "../interfaces/IERC1643.sol";
-import {IBondCompliance, IBondTypes} from "../interfaces/IBondToken.sol";
+import {IBondCompliance, IBondRetirementViews, IBondTerms, IBondTypes} from "../interfaces/IBondToken.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {BondTokenStorage} from "./BondTokenStorage.sol";
 
 /// @title BondTokenAdmin
@@ -11,7 +12,15 @@ import {BondTokenStorage} from "./BondTokenStorage.sol";
 ///         table. One instance per chain; BondToken's fallback delegatecalls it, so it runs in the token's storage
 ///         with the token's role checks, and its own fallback passes the payment functions on to the PaymentAgent
 ///         code. Calling it directly changes nothing of any token.
-contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC1643, Initializable {
+contract BondTokenAdmin is
+    BondTokenStorage,
+    IBondCompliance,
+    IBondTerms,
+    IBondRetirementViews,
+    IBondTypes,
+    IERC1643,
+    Initializable
+{
     /// @notice Most blackout windows a series keeps: every investor transfer checks each one.
     uint256 public constant MAX_BLACKOUTS = 16;
 
@@ -39,6 +48,134 @@ contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC16
     /// @notice Writes the initial compliance configuration; only while the token is being initialized.
     function configureInitial(ComplianceConfig calldata c) external onlyInitializing {
         _configure(c);
+    }
+
+    // ---------------------------------------------------------------- multi-wallet investors (pull model)
+
+    /// @notice The token's own planning of a fold of multi-wallet investors (pull model), read by the token through
+    ///         its own address (no state change). A party whose registry record has the multiWallet flag belongs to
+    ///         an investor this series must aggregate. Unless the party is already aggregated under that identity
+    ///         at the registry's current link generation, the identity is folded: each of its wallets not
+    ///         aggregated under it that holds units here (or is a party) joins the aggregate with its balance,
+    ///         leaving the group it was counted in (on its own, or the aggregate of another identity), and the
+    ///         holder count follows. Zero-balance wallets wait for their own first touch.
+    /// @param from sending party (zero for a mint)
+    /// @param to receiving party
+    /// @param hot the token's hot word as the balance change sees it (its holder count)
+    /// @param rf registry record of `from`
+    /// @param rt registry record of `to`
+    /// @param registry the token's identity registry
+    /// @return plan [PLAN_HOLDERS] holder count after the fold, [PLAN_FROM_ID], [PLAN_FROM_HOLD] the aggregate
+    ///         `from` is counted in and its balance (zero identity: counted on its own), [PLAN_TO_ID],
+    ///         [PLAN_TO_HOLD] the same for `to`, [PLAN_COUNT] number of writes, then the writes as
+    ///         (kind | address, value) pairs (P_JOIN, P_AGG, P_GEN; see BondToken._commit)
+    function foldPlan(address from, address to, uint256 hot, uint256 rf, uint256 rt, address registry)
+        external
+        view
+        returns (uint256[] memory plan)
+    {
+        IInvestorRegistry reg = IInvestorRegistry(registry);
+        address[2] memory ids;
+        uint256[2] memory keys;
+        address[][2] memory lists;
+        uint256 entries;
+        for (uint256 side; side < 2; ++side) {
+            uint256 r = side == 0 ? rf : rt;
+            address id = address(uint160(r));
+            if (r & MULTI_WALLET == 0 || id == ids[0]) continue;
+            address party = side == 0 ? from : to;
+            (, uint256 generation,) = reg.identityState(id);
+            uint256 key = generation | (uint256(uint160(registry)) << 96);
+            if (_acct[party] & AGG != 0 && _aggOf[party] == id && _aggGen[id] == key) continue;
+            ids[side] = id;
+            keys[side] = key;
+            lists[side] = reg.linkedWallets(id);
+            entries += 2 * lists[side].length + 2;
+        }
+        plan = new uint256[](PLAN_COUNT + 1 + 2 * entries);
+        uint256 holders = (hot >> S_HOLDERS) & M24;
+        for (uint256 side; side < 2; ++side) {
+            if (ids[side] != address(0)) holders = _fold(from, to, plan, ids[side], keys[side], lists[side], holders);
+        }
+        plan[PLAN_HOLDERS] = holders;
+        if (from != address(0)) (plan[PLAN_FROM_ID], plan[PLAN_FROM_HOLD]) = _counted(plan, from);
+        (plan[PLAN_TO_ID], plan[PLAN_TO_HOLD]) = _counted(plan, to);
+    }
+
+    /// Folds the wallets of `id` into its aggregate in `plan`; returns the holder count after the fold.
+    function _fold(
+        address from,
+        address to,
+        uint256[] memory plan,
+        address id,
+        uint256 key,
+        address[] memory wallets,
+        uint256 holders
+    ) private view returns (uint256) {
+        uint256 before = _aggregate(plan, id);
+        uint256 sum = before;
+        for (uint256 i; i < wallets.length; ++i) {
+            address w = wallets[i];
+            address group = _groupOf(plan, w);
+            if (group == id) continue;
+            uint256 b = _acct[w] & M96;
+            if (b == 0 && w != from && w != to) continue;
+            if (group != address(0)) {
+                uint256 held = _aggregate(plan, group);
+                _put(plan, P_AGG | uint160(group), held - b);
+                if (b != 0 && held == b) --holders; // that identity held nothing else here
+            } else if (b != 0) {
+                --holders; // the wallet was counted as a holder on its own
+            }
+            sum += b;
+            _put(plan, P_JOIN | uint160(w), uint160(id));
+        }
+        if (before == 0 && sum != 0) ++holders;
+        _put(plan, P_AGG | uint160(id), sum);
+        _put(plan, P_GEN | uint160(id), key);
+        return holders;
+    }
+
+    /// The aggregate `w` is counted in (as planned) and its balance; (0, 0) when counted on its own.
+    function _counted(uint256[] memory plan, address w) private view returns (uint256, uint256) {
+        address group = _groupOf(plan, w);
+        return group == address(0) ? (0, 0) : (uint160(group), _aggregate(plan, group));
+    }
+
+    /// The identity whose aggregate `w` is counted in, as planned (zero when counted on its own).
+    function _groupOf(uint256[] memory plan, address w) private view returns (address) {
+        (bool planned, uint256 v) = _find(plan, P_JOIN | uint160(w));
+        if (planned) return address(uint160(v));
+        return _acct[w] & AGG != 0 ? _aggOf[w] : address(0);
+    }
+
+    /// The aggregate balance of `id`, as planned.
+    function _aggregate(uint256[] memory plan, address id) private view returns (uint256) {
+        (bool planned, uint256 v) = _find(plan, P_AGG | uint160(id));
+        return planned ? v : _aggBalance[id];
+    }
+
+    /// Entry `k` of the plan's writes, if present.
+    function _find(uint256[] memory plan, uint256 k) private pure returns (bool, uint256) {
+        uint256 end = PLAN_COUNT + 1 + 2 * plan[PLAN_COUNT];
+        for (uint256 i = PLAN_COUNT + 1; i < end; i += 2) {
+            if (plan[i] == k) return (true, plan[i + 1]);
+        }
+        return (false, 0);
+    }
+
+    /// Sets entry `k` of the plan's writes to `v` (appended when new).
+    function _put(uint256[] memory plan, uint256 k, uint256 v) private pure {
+        uint256 end = PLAN_COUNT + 1 + 2 * plan[PLAN_COUNT];
+        for (uint256 i = PLAN_COUNT + 1; i < end; i += 2) {
+            if (plan[i] == k) {
+                plan[i + 1] = v;
+                return;
+            }
+        }
+        plan[end] = k;
+        plan[end + 1] = v;
+        ++plan[PLAN_COUNT];
     }
 
     function _configure(ComplianceConfig calldata c) private {
@@ -338,5 +475,72 @@ contract BondTokenAdmin is BondTokenStorage, IBondCompliance, IBondTypes, IERC16
     /// @inheritdoc IERC1643
     function getAllDocuments() external view returns (bytes32[] memory) {
         return _docNames;
+    }
+
+    /// @inheritdoc IBondRetirementViews
+    function pendingRetirement(address holder) external view returns (uint256) {
+        uint256 w = _acct[holder];
+        return (w & M96) - _unitsAt(holder, w, _passedRecordTimes());
+    }
+
+    // ================================================================ ERC-7092 bond views (immutable args)
+
+    function _terms() private view returns (BondTerms memory t) {
+        (,,, t) = _args();
+    }
+
+    /// @inheritdoc IBondTerms
+    function bondTerms() external view returns (BondTerms memory) {
+        return _terms();
+    }
+
+    /// @inheritdoc IBondTerms
+    function isin() external view returns (string memory) {
+        return _terms().isin;
+    }
+
+    /// @inheritdoc IBondTerms
+    function currency() external view returns (address) {
+        return _terms().currency;
+    }
+
+    /// @inheritdoc IBondTerms
+    function denomination() external view returns (uint256) {
+        return _terms().denomination;
+    }
+
+    /// @inheritdoc IBondTerms
+    function issueVolume() external view returns (uint256) {
+        return _terms().issueVolume;
+    }
+
+    /// @inheritdoc IBondTerms
+    function couponRate() external view returns (uint256) {
+        return _terms().couponRate;
+    }
+
+    /// @inheritdoc IBondTerms
+    function couponFrequency() external view returns (uint256) {
+        return _terms().couponFrequency;
+    }
+
+    /// @inheritdoc IBondTerms
+    function couponType() external view returns (uint8) {
+        return _terms().couponType;
+    }
+
+    /// @inheritdoc IBondTerms
+    function issueDate() external view returns (uint256) {
+        return _terms().issueDate;
+    }
+
+    /// @inheritdoc IBondTerms
+    function maturityDate() external view returns (uint256) {
+        return _terms().maturityDate;
+    }
+
+    /// @inheritdoc IBondTerms
+    function dayCountBasis() external view returns (uint8) {
+        return _terms().dayCountBasis;
     }
 }

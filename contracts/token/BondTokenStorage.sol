@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IBondRecordDates} from "../interfaces/IBondRecordDates.sol";
-import {IBondErrors} from "../interfaces/IBondToken.sol";
+import {IBondErrors, IBondTypes} from "../interfaces/IBondToken.sol";
 
 /// @title BondTokenStorage
 /// @notice Storage layout, packing constants and small helpers shared by BondToken, its admin extension
@@ -67,6 +67,19 @@ abstract contract BondTokenStorage is IBondErrors {
     uint256 internal constant AGG = 1 << 226;
     uint256 internal constant S_SETTLED = 227;
     uint256 internal constant SETTLED_BITS = 29;
+
+    // registry aggregation (pull model): the multiWallet flag of a registry record, and the kinds of the entries
+    // of a fold plan (pairs of words: kind | address, value; see BondTokenAdmin.foldPlan and BondToken._commit)
+    uint256 internal constant MULTI_WALLET = 1 << 248;
+    uint256 internal constant P_JOIN = 1 << 160; // (wallet, identity): the wallet joins the identity's aggregate
+    uint256 internal constant P_AGG = 2 << 160; // (identity, aggregate): the identity's new aggregate balance
+    uint256 internal constant P_GEN = 3 << 160; // (identity, key): the registry generation key folded
+    uint256 internal constant PLAN_HOLDERS = 0; // plan header: holder count after the fold
+    uint256 internal constant PLAN_FROM_ID = 1; // aggregate the sender is counted in (0: on its own)
+    uint256 internal constant PLAN_FROM_HOLD = 2; // and its balance
+    uint256 internal constant PLAN_TO_ID = 3; // the same for the receiver
+    uint256 internal constant PLAN_TO_HOLD = 4;
+    uint256 internal constant PLAN_COUNT = 5; // number of (kind | address, value) pairs that follow
 
     /// @dev Byte offset of the immutable args in a series' code: they follow BondFactory's 98-byte
     ///      selector-routing proxy (`abi.encode(registry, paymentToken, name, symbol, decimals, terms)`).
@@ -151,6 +164,9 @@ abstract contract BondTokenStorage is IBondErrors {
     // retirement at record times (written by the payment code with the record times; see _unitsAt)
     uint256 internal _retiringIndexes; // bit i: the record time at schedule index i retires units
     mapping(uint256 recordTime => uint256) internal _retirementAt; // redeemNum [0,64) | redeemDen [64,128)
+    // registry aggregation (pull model): per identity, the registry link generation this series last folded
+    // [0,96) and that registry's address [96,256) (see BondToken._stale)
+    mapping(address identity => uint256) internal _aggGen;
 
     /// Sets or clears `flag` in the hot word; returns whether it was set before.
     function _setFlag(uint256 flag, bool on) internal returns (bool old) {
@@ -191,6 +207,22 @@ abstract contract BondTokenStorage is IBondErrors {
         if (pair & M16 == 0) return false;
         if (hot >> S_PAIR == pair) return true;
         return hot & F_REGION_MAP != 0 && _regionExtra[pair];
+    }
+
+    /// The series' immutable args after the registry and the payment token: name, symbol, decimals and the
+    /// ERC-7092 bond terms (BondFactory's `abi.encode(registry, paymentToken, name, symbol, decimals, terms)`).
+    function _args() internal view returns (string memory, string memory, uint8, IBondTypes.BondTerms memory) {
+        bytes memory args;
+        assembly ("memory-safe") {
+            let size := sub(extcodesize(address()), ARGS_OFFSET)
+            args := mload(0x40)
+            mstore(args, size)
+            extcodecopy(address(), add(args, 32), ARGS_OFFSET, size)
+            mstore(0x40, and(add(add(args, 63), size), not(31)))
+        }
+        (,, string memory n, string memory s, uint8 d, IBondTypes.BondTerms memory t) =
+            abi.decode(args, (address, address, string, string, uint8, IBondTypes.BondTerms));
+        return (n, s, d, t);
     }
 
     // ---------------------------------------------------------------- record-date balances (token and payments)
@@ -264,6 +296,16 @@ abstract contract BondTokenStorage is IBondErrors {
             bits >>= 1;
             ++i;
         }
+    }
+
+    /// Number of scheduled record times passed now (the cursor as a roll would leave it).
+    function _passedRecordTimes() internal view returns (uint256 idx) {
+        uint256 hot = _hot;
+        idx = (hot >> S_INDEX) & M16;
+        uint256 next = (hot >> S_NEXT) & M40;
+        if (next == 0 || block.timestamp <= next) return idx;
+        uint256 n = _schedule.length;
+        while (idx < n && _schedule[idx] & M40 < block.timestamp) ++idx;
     }
 
     /// Units of `holder` (account word `w`) at the record time with schedule index `i`, net of every retirement

@@ -1,7 +1,11 @@
 """EIP-712 KYC attestations: a trusted KYC provider signs an investor's registry record off chain; anyone
 (typically the investor) submits it with `InvestorRegistry.registerWithAttestation`.
 
-Pure: no chain access. The provider's key signs locally; nonces make each attestation single-use.
+Pure: no chain access. The provider's key signs locally; nonces make each attestation single-use and let the
+provider revoke one before it is used (`cancelAttestationNonce`). `issued_at` is when the provider made the
+statement: the registry refuses it unless it is later than every registrar decision (and every attestation
+already applied) about the wallet and its identity (`lastDecisionTime`), so a registrar's later decision, such
+as removing the wallet, always wins over an attestation kept from before.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ ATTESTATION_TYPES = {
         {"name": "category", "type": "uint8"},
         {"name": "taxClass", "type": "uint8"},
         {"name": "kycExpiry", "type": "uint32"},
+        {"name": "issuedAt", "type": "uint64"},
         {"name": "nonce", "type": "uint256"},
         {"name": "deadline", "type": "uint256"},
     ]
@@ -39,6 +44,7 @@ class Attestation:
     category: int
     tax_class: int
     kyc_expiry: int
+    issued_at: int
     nonce: int
     deadline: int
 
@@ -52,6 +58,7 @@ class Attestation:
             self.category,
             self.tax_class,
             self.kyc_expiry,
+            self.issued_at,
             self.nonce,
             self.deadline,
         )
@@ -74,6 +81,7 @@ class Attestation:
                 "category": self.category,
                 "taxClass": self.tax_class,
                 "kycExpiry": self.kyc_expiry,
+                "issuedAt": self.issued_at,
                 "nonce": self.nonce,
                 "deadline": self.deadline,
             },

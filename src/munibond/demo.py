@@ -118,8 +118,14 @@ class Walkthrough:
         return int(web3.eth.wait_for_transaction_receipt(tx_hash)["status"])
 
     def travel_to(self, timestamp: int) -> None:
+        """Mine a block at `timestamp` unless the chain is already there.
+
+        Through the development RPC methods that anvil and Hardhat's node both implement (Ape's `chain.mine`
+        needs a test provider, which a node given by URL is not), so the demo runs on either node.
+        """
         if self.chain.pending_timestamp < timestamp:
-            self.chain.mine(timestamp=timestamp)
+            self.chain.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+            self.chain.provider.make_request("evm_mine", [])
 
     # ------------------------------------------------------------------ set-up
 
@@ -212,6 +218,7 @@ class Walkthrough:
             category=int(InvestorCategory.INDIVIDUAL),
             tax_class=TAX_CLASSES["jp_individual"].id,
             kyc_expiry=now + 10 * 365 * 86400,
+            issued_at=self.chain.blocks.head.timestamp,
             nonce=1,
             deadline=now + 3600,
         )

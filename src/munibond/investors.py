@@ -7,7 +7,8 @@ Columns (header on line 1, any order, `name_ref` optional):
   caller resolves (e.g. to an Ape test account) with `resolve_wallets` before sending anything.
 * investor_id: the issuer's opaque off-chain reference. The on-chain identity is derived from it:
   `identity = last 20 bytes of keccak256(b"munibond.investor:" + issuer_salt + b":" + investor_id UTF-8)`.
-  Rows sharing an investor_id are several wallets of one investor (same identity, same attributes).
+  Rows sharing an investor_id are several wallets of one investor (same identity, same attributes), at
+  most MAX_WALLETS_PER_INVESTOR of them (the registry's limit).
   Keep `issuer_salt` private to the issuer if investor ids are guessable (customer numbers), so the
   identity cannot be linked back to them.
 * country: ISO 3166-1 numeric (1..999) or a known alpha-2 code (JP -> 392).
@@ -44,6 +45,7 @@ OPTIONAL_COLUMNS = ("name_ref",)
 IDENTITY_PREFIX = b"munibond.investor:"
 ALIAS_PREFIX = "alias:"
 _UINT32_MAX = 2**32 - 1
+MAX_WALLETS_PER_INVESTOR = 8  # InvestorRegistry.MAX_WALLETS_PER_INVESTOR
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -205,6 +207,7 @@ def parse_investors(path: str | Path, *, issuer_salt: bytes, now: int | datetime
     result: list[InvestorRow] = []
     seen_wallets: dict[str, int] = {}
     investors: dict[str, InvestorRow] = {}
+    wallet_counts: dict[str, int] = {}
     for line, cells in rows[1:]:
         if len(cells) != len(columns):
             issues.append(Issue(f"expected {len(columns)} fields, found {len(cells)}", file, line, "(row)"))
@@ -249,6 +252,17 @@ def parse_investors(path: str | Path, *, issuer_salt: bytes, now: int | datetime
             continue
         seen_wallets[key] = line
         first = investors.setdefault(row.investor_id, row)
+        wallet_counts[row.investor_id] = wallet_counts.get(row.investor_id, 0) + 1
+        if wallet_counts[row.investor_id] == MAX_WALLETS_PER_INVESTOR + 1:
+            issues.append(
+                Issue(
+                    f"investor {row.investor_id} has more than {MAX_WALLETS_PER_INVESTOR} wallets"
+                    " (the registry's limit per investor)",
+                    file,
+                    line,
+                    "investor_id",
+                )
+            )
         for attr in ("country", "region", "category", "tax_class"):
             if getattr(first, attr) != getattr(row, attr):
                 issues.append(

@@ -34,11 +34,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def node():
+def node(node_hardfork):
     anvil = shutil.which("anvil") or str(ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
     port = _free_port()
+    hardfork = ["--hardfork", node_hardfork]  # that of the suite's own anvil (tests/conftest.py)
     process = subprocess.Popen(
-        [anvil, "--port", str(port), "--accounts", "20", "--mnemonic", MNEMONIC, "--silent"],
+        [anvil, "--port", str(port), "--accounts", "20", "--mnemonic", MNEMONIC, *hardfork, "--silent"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

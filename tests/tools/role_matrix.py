@@ -124,7 +124,6 @@ ANYONE = Caller("anyone", lambda f: f.stranger)
 NOBODY = Caller("nobody (initializer, run once by the factory)", None)
 OWNER = Caller("the owner (ERC-173), not another admin", lambda f: f.admin)
 SERIES = Caller("the series' own payment code", lambda f: f.series)
-REGISTRY = Caller("its identity registry", lambda f: f.registry)
 HOLDER = Caller("a holder, for its own units", lambda f: f.holder)
 SPENDER = Caller("a spender, within its allowance", lambda f: f.receiver)
 ENTITLED = Caller("a holder, for its own entitlement", lambda f: f.receiver)
@@ -200,9 +199,6 @@ SERIES_GROUP = Group(
             "grantRole": series("admin", args=lambda f, c: (role_id("MINTER_ROLE"), f.fresh(1))),
             "initialize": only(NOBODY, plain("InvalidInitialization"), lambda f, c: (f.roles, ZERO, f.config, [])),
             "mint": series("minter", args=lambda f, c: (f.holder, 1)),
-            "onWalletsLinked": only(
-                REGISTRY, caller_error("NotIdentityRegistry"), lambda f, c: (f.identity, [f.holder])
-            ),
             "pause": series("freezer", args=lambda f, c: ()),
             "recoveryAddress": series(
                 "transfer_agent",
@@ -213,6 +209,7 @@ SERIES_GROUP = Group(
             "renounceRole": anyone(lambda f, c: (role_id("MINTER_ROLE"), c), "own roles only"),
             "retire": only(SERIES, caller_error("NotSeriesPayments"), lambda f, c: (f.holder,)),
             "revokeRole": series("admin", args=lambda f, c: (role_id("MINTER_ROLE"), f.fresh(1))),
+            "syncInvestor": anyone(lambda f, c: (f.holder,), "folds an investor's wallets the registry linked"),
             "setAddressFrozen": series("freezer", args=lambda f, c: (f.holder, True)),
             "setClosesAfterLastRecordTime": series("admin", args=lambda f, c: (False,), also=SERIES),
             "setCompliance": series("admin", args=lambda f, c: (f.series,), note="only the series itself"),

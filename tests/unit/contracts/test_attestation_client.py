@@ -12,6 +12,7 @@ def test_python_digest_equals_the_registry_and_submission_registers(registry, ky
         category=0,
         tax_class=2,
         kyc_expiry=chain.pending_timestamp + 365 * 86400,
+        issued_at=chain.blocks.head.timestamp,
         nonce=424242,
         deadline=chain.pending_timestamp + 3600,
     )

@@ -306,6 +306,25 @@ def test_recovery_moves_balance_and_freezes(
     assert token.holderCount() == 1
 
 
+def test_agent_paths_refuse_the_zero_address_as_a_party(deploy_series, investors, minter, transfer_agent):
+    """Found by the model-based test: forcedTransfer(0x0, holder) minted and forcedTransfer(holder, 0x0) burned
+    (frozen units too), so the transfer agent reached the minter's power; mint(0x0) and burn(0x0) moved the supply
+    with no balance. Only a mint starts at the zero address and only a burn ends there."""
+    a, _, _ = investors
+    token = deploy_series()
+    token.mint(a, 10, sender=minter)
+    zero = "0x" + "00" * 20
+    for call, sender in (
+        (lambda s: token.forcedTransfer(zero, a, 1, sender=s), transfer_agent),
+        (lambda s: token.forcedTransfer(a, zero, 1, sender=s), transfer_agent),
+        (lambda s: token.mint(zero, 1, sender=s), minter),
+        (lambda s: token.burn(zero, 1, sender=s), minter),
+    ):
+        with restricted(token, 15):
+            call(sender)
+    assert (token.totalSupply(), token.balanceOf(a)) == (10, 10)
+
+
 def test_burn_reaches_unfrozen_tokens_and_redeem_is_reserved(deploy_series, investors, minter, freezer, payer):
     a, _, _ = investors
     token = deploy_series()
@@ -364,6 +383,15 @@ def test_token_information_updates(deploy_series, admin):
     token.setCompliance(token, sender=admin)
     with reverts(token.UnsupportedCompliance):
         token.setCompliance(admin, sender=admin)
+
+
+def test_set_identity_registry_emits_the_new_registry(project, deploy_series, admin):
+    """Review finding 4: the event named the old registry (the series' immutable arg)."""
+    token = deploy_series()
+    other = admin.deploy(project.InvestorRegistry, admin)
+    tx = token.setIdentityRegistry(other, sender=admin)
+    assert tx.events.filter(token.IdentityRegistryAdded)[0]._identityRegistry == other.address
+    assert token.identityRegistry() == other.address
 
 
 def test_ownership_transfer_moves_admin(deploy_series, admin, outsider):

@@ -244,6 +244,7 @@ def attestation(registry: Any, wallet: str, signer: Any, chain: Any) -> tuple[di
         "region": KOBE,
         "taxClass": TAX_CLASS,
         "kycExpiry": FAR_FUTURE,
+        "issuedAt": now - 1,
         "nonce": 77,
         "deadline": now + 10**6,
     }

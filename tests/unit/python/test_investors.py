@@ -9,6 +9,7 @@ from eth_utils import keccak, to_checksum_address
 
 from munibond.errors import InputError
 from munibond.investors import (
+    MAX_WALLETS_PER_INVESTOR,
     InvestorCategory,
     investor_identity,
     parse_investors,
@@ -133,6 +134,14 @@ def test_wallets_of_one_investor_must_agree(tmp_path):
     with pytest.raises(InputError) as info:
         parse_investors(path, issuer_salt=SALT, now=NOW)
     assert (info.value.line, info.value.field) == (3, "tax_class")
+
+
+def test_wallets_per_investor_are_bounded(tmp_path):
+    rows = [GOOD.replace("alias:investor_a", f"alias:investor_{i}") for i in range(MAX_WALLETS_PER_INVESTOR + 1)]
+    assert len(parse_investors(write(tmp_path, HEADER + "".join(rows[:-1])), issuer_salt=SALT, now=NOW)) == 8
+    with pytest.raises(InputError, match="more than 8 wallets") as info:
+        parse_investors(write(tmp_path, HEADER + "".join(rows)), issuer_salt=SALT, now=NOW)
+    assert (info.value.line, info.value.field) == (MAX_WALLETS_PER_INVESTOR + 2, "investor_id")
 
 
 @pytest.mark.parametrize(
