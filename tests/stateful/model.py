@@ -140,13 +140,15 @@ class Model:
     now: int
     # registry
     records: dict[str, Record] = field(default_factory=dict)
-    linked: dict[str, list[str]] = field(default_factory=dict)
+    wallets_of: dict[str, list[str]] = field(default_factory=dict)  # identity -> its wallets, the first one first
+    generation: dict[str, int] = field(default_factory=dict)  # identity -> link generation
     # token
     bal: dict[str, int] = field(default_factory=dict)  # balanceOf: pending retirements included
     pending: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # (record time, units) not burned yet
     frozen: dict[str, bool] = field(default_factory=dict)
     frozen_units: dict[str, int] = field(default_factory=dict)
     agg_of: dict[str, str] = field(default_factory=dict)  # the identity the token aggregates a wallet under
+    agg_generation: dict[str, int] = field(default_factory=dict)  # identity -> link generation the token folded
     paused: bool = False
     max_holders: int = 0
     cap: int = 0
@@ -216,54 +218,101 @@ class Model:
         r = self.records.get(wallet)
         return r.tax_class if r else 0
 
+    MAX_WALLETS = 8
+
     def register(self, wallet: str, record: Record) -> None:
         self.begin_tx()
-        if wallet in self.records:
-            raise Revert("WalletAlreadyRegistered")
-        wallets = self.linked.get(record.identity, [])
-        if wallets:  # an investor with several wallets: this one joins them
-            self._link(record.identity, wallets[0], wallet, Record(**{**record.__dict__, "multi": True}))
-            return
-        self.records[wallet] = record
+        self._register(wallet, record)
 
     def link(self, existing: str, wallet: str) -> None:
+        """A further wallet of the investor owning `existing`, with that wallet's record."""
         self.begin_tx()
-        if existing not in self.records:
+        base = self.records.get(existing)
+        if base is None:
             raise Revert("WalletNotRegistered")
+        self._register(wallet, Record(**{**base.__dict__, "multi": False}))
+
+    def _register(self, wallet: str, record: Record) -> None:
         if wallet in self.records:
             raise Revert("WalletAlreadyRegistered")
-        base = self.records[existing]
-        self._link(base.identity, existing, wallet, Record(**{**base.__dict__, "multi": True}))
+        self._place(wallet, record)
 
-    def _link(self, identity: str, existing: str, wallet: str, record: Record) -> None:
-        wallets = self.linked.setdefault(identity, [])
-        if not wallets:
-            wallets.append(existing)
-            self.records[existing].multi = True
-        wallets.append(wallet)
+    def _place(self, wallet: str, record: Record) -> None:
+        """The identity's first wallet is only indexed; a further one is linked: every wallet of the investor is
+        flagged multi-wallet and the identity's link generation moves on (series fold it at their next touch)."""
+        wallets = self.wallets_of.setdefault(record.identity, [])
+        if wallets:
+            if len(wallets) >= self.MAX_WALLETS:
+                raise Revert("TooManyWallets")
+            if len(wallets) == 1:
+                self.records[wallets[0]].multi = True
+            record.multi = True
+            self.generation[record.identity] = self.generation.get(record.identity, 0) + 1
         self.records[wallet] = record
-        # every bound token starts aggregating the investor's wallets it does not aggregate yet
-        for w in wallets:
-            self.agg_of.setdefault(w, identity)
+        wallets.append(wallet)
 
     def update(self, wallet: str, country: int, tax_class: int, kyc_expiry: int) -> None:
         self.begin_tx()
         r = self.records.get(wallet)
         if r is None:
             raise Revert("WalletNotRegistered")
-        targets = self.linked.get(r.identity, []) if r.multi else [wallet]
+        targets = self.wallets_of[r.identity] if r.multi else [wallet]
         for w in targets:
             x = self.records[w]
             x.country, x.tax_class, x.kyc_expiry = country, tax_class, kyc_expiry
 
     def remove(self, wallet: str) -> None:
+        """The wallet leaves its identity (the last one left loses the multi-wallet flag) and is deregistered."""
         self.begin_tx()
         r = self.records.get(wallet)
         if r is None:
             raise Revert("WalletNotRegistered")
-        if r.multi:
-            self.linked[r.identity].remove(wallet)
+        wallets = self.wallets_of[r.identity]
+        if len(wallets) > 1:
+            first, others = wallets[0], wallets[1:]
+            if first == wallet:
+                first = others.pop()
+            else:
+                at = others.index(wallet)
+                others[at] = others[-1]
+                others.pop()
+            wallets[:] = [first, *others]
+            if len(wallets) == 1:
+                self.records[first].multi = False
+        else:
+            wallets.clear()
         del self.records[wallet]
+
+    # ------------------------------------------------------------------ the series' side (pull model)
+
+    def _fresh(self, party: str) -> bool:
+        """The party is aggregated under its registry identity at the identity's current link generation."""
+        r = self.records.get(party)
+        return (
+            r is None
+            or not r.multi
+            or (
+                self.agg_of.get(party) == r.identity
+                and self.agg_generation.get(r.identity) == self.generation[r.identity]
+            )
+        )
+
+    def fold(self, frm: str, to: str) -> None:
+        """A balance change with a receiver folds the investors of its multi-wallet parties that are not aggregated
+        at the registry's current generation: their wallets holding units here (or being a party) join the
+        aggregate, leaving whatever group they were counted in; zero-balance wallets wait for their own touch."""
+        done: set[str] = set()
+        for party in (frm, to):
+            if party == ZERO or self._fresh(party):
+                continue
+            identity = self.records[party].identity
+            if identity in done:
+                continue
+            done.add(identity)
+            for w in self.wallets_of[identity]:
+                if self.agg_of.get(w) != identity and (self.bal.get(w, 0) or w in (frm, to)):
+                    self.agg_of[w] = identity
+            self.agg_generation[identity] = self.generation[identity]
 
     # ================================================================== token views
 
@@ -282,6 +331,16 @@ class Model:
 
     def aggregate(self, identity: str) -> int:
         return sum(self.bal[w] for w in self.cfg.wallets if self.agg_of.get(w) == identity)
+
+    def account_aggregation(self, wallet: str) -> tuple[str, int]:
+        """accountState's (aggregation identity, aggregate): as the wallet's next balance change would see them,
+        its investor folded if stale ((zero address, 0) when it is counted on its own)."""
+        m = self
+        if not self._fresh(wallet):
+            m = self.fork()
+            m.fold(wallet, wallet)
+        identity = m.agg_of.get(wallet)
+        return (identity, m.aggregate(identity)) if identity else (ZERO, 0)
 
     def holder_count(self) -> int:
         """Investors with a non-zero balance; wallets the token aggregates count once per identity."""
@@ -326,11 +385,9 @@ class Model:
         """_evaluate: the restriction code of a balance change (retirements already burned)."""
         investor = mode == TRANSFER
         at = self.now
-        if (mode == MINT and to == ZERO) or (mode in (BURN, FORCED) and frm == ZERO) or (mode == FORCED and to == ZERO):
-            return C_ADDRESS  # an agent path with the zero address as a party would change the supply unbacked
+        if (frm == ZERO and mode != MINT) or (to == ZERO and mode != BURN):
+            return C_ADDRESS  # only a mint starts at the zero address and only a burn ends there
         if investor:
-            if frm == ZERO or to == ZERO:
-                return C_ADDRESS
             if self.paused:
                 return C_PAUSED
             if self.frozen[frm]:
@@ -378,6 +435,8 @@ class Model:
             self.retire_pending(frm)
         if to != ZERO and to != frm:
             self.retire_pending(to)
+        if to != ZERO:
+            self.fold(frm, to)
         code = self.restriction(frm, to, amount, mode)
         if code:
             raise Revert("TransferRestricted", code)
@@ -397,6 +456,8 @@ class Model:
             trial.retire_pending(frm)
         if to != ZERO and to != frm:
             trial.retire_pending(to)
+        if to != ZERO:
+            trial.fold(frm, to)
         mode = MINT if frm == ZERO else BURN if to == ZERO else TRANSFER
         return trial.restriction(frm, to, amount, mode)
 

@@ -19,7 +19,6 @@ each fired. Profiles and the seed: tests/stateful/conftest.py.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -49,17 +48,11 @@ from tests.stateful.world import (
     pack_record,
 )
 
-# The agent paths (mint, burn, forced transfer) accept the zero address as a party: mint to it and burn from it
-# change the supply without any balance, a forced transfer from it mints and to it burns (the transfer agent
-# reaching the minter's powers). Reported; the regressions at the end of this module keep the sequences the
-# machine found, as strict xfails. Until the token refuses them, the machine does not generate them.
-# MODEL_ZERO_AGENT_PARTY=1 generates them anyway (the run then fails on the defect).
-AGENT_PATHS_REFUSE_ZERO_ADDRESS = False
-GENERATE_ZERO_AGENT_PARTY = AGENT_PATHS_REFUSE_ZERO_ADDRESS or os.environ.get("MODEL_ZERO_AGENT_PARTY") == "1"
-
+# The agent paths (mint, burn, forced transfer) get the zero address as a party too: only a mint may start there
+# and only a burn end there (the machine found mint/burn/forcedTransfer with 0x0 changing the supply unbacked).
 WALLET = st.integers(0, 5)
 RECEIVER = st.integers(0, 6)  # 6: the zero address
-AGENT_PARTY = RECEIVER if GENERATE_ZERO_AGENT_PARTY else WALLET
+AGENT_PARTY = RECEIVER
 AMOUNT = st.tuples(st.sampled_from(["some", "some", "all", "over", "zero"]), st.integers(1, 1_000))
 PICK = st.integers(0, 1_000)
 WILD = st.integers(0, 9)  # 0: ignore the model's hints and pick any period (a share of deliberately invalid steps)
@@ -201,6 +194,8 @@ class SeriesMachine(RuleBasedStateMachine):
             label(f"{name}: burned retired units")
         for period, _ in after.settled - before.settled:
             label(f"{name}: settled {kind_of(after.periods[period].terms, period)}")
+        if after.agg_of != before.agg_of:
+            label(f"{name}: folded an investor's wallets into one aggregate")
         if sum(after.undelivered.values()) > sum(before.undelivered.values()):
             label(f"{name}: a refused delivery held for the holder")
         if sum(after.arrears.values()) > sum(before.arrears.values()):
@@ -872,8 +867,7 @@ class SeriesMachine(RuleBasedStateMachine):
         if what == "frozen units":
             return m.frozen_units[key[1]]
         if what == "aggregation":
-            identity = m.agg_of.get(key[1])
-            return (identity, m.aggregate(identity)) if identity else (ZERO, 0)
+            return m.account_aggregation(key[1])
         if what == "record":
             r = m.records.get(key[1])
             return pack_record(r) if r else 0
@@ -1048,37 +1042,28 @@ def test_a_partial_call_retires_once_and_maturity_pays_the_rest() -> None:
     )
 
 
-ZERO_PARTY_DEFECT = (
-    "the token lets the agent paths use the zero address (reported; see AGENT_PATHS_REFUSE_ZERO_ADDRESS)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ZERO_PARTY_DEFECT)
 @pytest.mark.usefixtures("machine_world")
 def test_burn_from_the_zero_address_is_refused() -> None:
-    """Found by the machine (MODEL_ZERO_AGENT_PARTY=1): burn(0x0, n) succeeds and adds n to totalSupply."""
+    """Found by the machine: burn(0x0, n) succeeded and added n to totalSupply (fixed on main: restriction 15)."""
     replay([START, ("burn", {"amount": ("some", 1), "i": 6})])
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_PARTY_DEFECT)
 @pytest.mark.usefixtures("machine_world")
 def test_mint_to_the_zero_address_is_refused() -> None:
-    """mint(0x0, n) succeeds and adds n to totalSupply without any balance."""
+    """mint(0x0, n) succeeded and added n to totalSupply without any balance."""
     replay([START, ("mint", {"amount": 5, "i": 6})])
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_PARTY_DEFECT)
 @pytest.mark.usefixtures("machine_world")
 def test_forced_transfer_to_the_zero_address_is_refused() -> None:
-    """Found by the machine: forcedTransfer(holder, 0x0, n) burns n (frozen units too): the transfer agent
-    reaches the minter's burn."""
+    """Found by the machine: forcedTransfer(holder, 0x0, n) burned n (frozen units too): the transfer agent
+    reached the minter's burn."""
     replay([START, ("forced_transfer", {"amount": ("some", 1), "frm": 4, "to": 6})])
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_PARTY_DEFECT)
 @pytest.mark.usefixtures("machine_world")
 def test_forced_transfer_from_the_zero_address_is_refused() -> None:
-    """forcedTransfer(0x0, holder, n) mints n to a verified holder: the transfer agent reaches the minter's mint."""
+    """forcedTransfer(0x0, holder, n) minted n to a verified holder: the transfer agent reached the minter's mint."""
     replay([START, ("forced_transfer", {"amount": ("some", 5), "frm": 6, "to": 2})])
 
 

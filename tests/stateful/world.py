@@ -288,8 +288,8 @@ def deploy_world(project: Any, accounts: Any, chain: Any) -> World:
         "wallets": wallets,
         "base": base,
     }
-    # investors: W0 + W1 (linked after the deployment, so the series aggregates them), W2, W3 (KYC expires
-    # between the second and third record times); W4 and W5 are registered or linked by the machine
+    # investors: W0 + W1 (linked: the series folds them into one aggregate at their first mints), W2, W3 (KYC
+    # expires between the second and third record times); W4 and W5 are registered or linked by the machine
     for i in (0, 2, 3):
         expiry = base + 25 * DAY if i == 3 else FAR_FUTURE
         identity = identity_of(WALLET_IDENTITY[i])
@@ -339,17 +339,21 @@ def initial_model(world: World, periods: list[Terms], classes: dict, now: int) -
         m.add_period(terms)
     for tax_class, components in classes.items():
         m.tax_pending[tax_class] = [0] * len(components)
-    identity_a = identity_of(0)
+    # the registry as the set-up left it: W0, W2, W3 registered, W1 linked to W0 (identity A's generation 1)
     for i in (0, 2, 3):
         identity = identity_of(WALLET_IDENTITY[i])
-        m.records[world.wallets[i]] = Record(
-            identity, JAPAN, 0, 0, IDENTITY_TAX_CLASS[WALLET_IDENTITY[i]], world.kyc_expiry_at_setup(i)
-        )
+        record = Record(identity, JAPAN, 0, 0, IDENTITY_TAX_CLASS[WALLET_IDENTITY[i]], world.kyc_expiry_at_setup(i))
+        m.records[world.wallets[i]] = record
+        m.wallets_of[identity] = [world.wallets[i]]
+    identity_a = identity_of(0)
     m.records[world.wallets[0]].multi = True
     m.records[world.wallets[1]] = Record(**{**m.records[world.wallets[0]].__dict__})
-    m.linked[identity_a] = [world.wallets[0], world.wallets[1]]
+    m.wallets_of[identity_a].append(world.wallets[1])
+    m.generation[identity_a] = 1
+    # the first mints folded A's wallets into the series' aggregate, one party at a time
     m.agg_of[world.wallets[0]] = identity_a
     m.agg_of[world.wallets[1]] = identity_a
+    m.agg_generation[identity_a] = 1
     for i, units in enumerate(INITIAL_UNITS):
         m.bal[world.wallets[i]] += units
         m.minted += units
