@@ -15,7 +15,7 @@ STAMP_NODE := node_modules/.installed
 ADAPTER := .solcx/solc-v$(SOLC_VERSION)
 STAMP_BUILD := .build/.compiled
 
-.PHONY: install test test-paris test-current demo bench lint slither compile abi node clean distclean
+.PHONY: install test test-paris test-current fuzz demo bench lint slither compile abi node clean distclean
 
 install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER)
 
@@ -64,6 +64,11 @@ test-paris: $(STAMP_BUILD)
 
 test-current: $(STAMP_BUILD)
 	MUNIBOND_HARDFORK=$(CURRENT_HARDFORK) $(APE_TEST) $(CURRENT_HARDFORK_TESTS)
+
+# The model-based test alone, long: 3,000 sequences (FUZZ_EXAMPLES) from a random seed printed at the end;
+# FUZZ_SEED=<seed> replays a run. See docs/model-based-testing.md.
+fuzz: $(STAMP_BUILD)
+	HYPOTHESIS_PROFILE=fuzz $(APE_TEST) tests/stateful --hypothesis-show-statistics
 
 demo: $(STAMP_BUILD)
 	$(BIN)/ape run demo
