@@ -897,15 +897,21 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         uint256 mode = from == address(0) ? M_MINT : to == address(0) ? M_BURN : M_TRANSFER;
         Ctx memory c;
         _context(c, from, to, amount, mode, _hot);
-        // As the transfer would see them: units retired at passed record times already burned.
+        // As the transfer would see them: units retired at passed record times already burned, and an investor
+        // whose whole holding they were no longer counted among the holders.
         uint256 passed = _passedRecordTimes();
-        if (from != address(0)) {
-            uint256 retired = (c.af & M96) - _unitsAt(from, c.af, passed);
-            (c.af, c.holdFrom) = (c.af - retired, c.holdFrom - retired);
+        uint256 retiredFrom = from == address(0) ? 0 : (c.af & M96) - _unitsAt(from, c.af, passed);
+        uint256 retiredTo = to == address(0) || to == from ? 0 : (c.at & M96) - _unitsAt(to, c.at, passed);
+        bool oneInvestor = c.aggFrom != address(0) && c.aggFrom == c.aggTo;
+        if (retiredFrom != 0) {
+            c.af -= retiredFrom;
+            c.holdFrom -= oneInvestor ? retiredFrom + retiredTo : retiredFrom;
+            if (c.holdFrom == 0) c.hot -= 1 << S_HOLDERS;
         }
-        if (to != address(0) && to != from) {
-            uint256 retired = (c.at & M96) - _unitsAt(to, c.at, passed);
-            (c.at, c.holdTo) = (c.at - retired, c.holdTo - retired);
+        if (retiredTo != 0) {
+            c.at -= retiredTo;
+            c.holdTo -= oneInvestor ? retiredFrom + retiredTo : retiredTo;
+            if (c.holdTo == 0 && !(oneInvestor && retiredFrom != 0)) c.hot -= 1 << S_HOLDERS;
         }
         (code,) = _evaluate(c);
     }

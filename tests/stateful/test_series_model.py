@@ -1067,7 +1067,6 @@ def test_forced_transfer_from_the_zero_address_is_refused() -> None:
     replay([START, ("forced_transfer", {"amount": ("some", 5), "frm": 6, "to": 2})])
 
 
-@pytest.mark.xfail(strict=True, reason="detectTransferRestriction keeps counting a holder whose retirement is pending")
 @pytest.mark.usefixtures("machine_world")
 def test_detect_sees_the_holder_count_after_pending_retirements() -> None:
     """A full call followed by a partial call (so the series stays open): once the full call's record time has
