@@ -110,6 +110,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
         uint256 iw = _ids[identity_];
         uint256 count = (iw >> S_COUNT) & M8;
         wallets = new address[](count);
+        // slither-disable-next-line incorrect-equality (a wallet count, not a balance)
         if (count == 0) return wallets;
         wallets[0] = address(uint160(iw));
         address[] storage others = _others[identity_];
@@ -408,6 +409,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
     function _place(address wallet, address id, uint256 w, address existingWallet, uint256 time) private {
         uint256 iw = _ids[id];
         uint256 count = (iw >> S_COUNT) & M8;
+        // slither-disable-next-line incorrect-equality (a wallet count, not a balance)
         if (count == 0) {
             _records[wallet] = w;
             _ids[id] = (iw & (M48 << S_GEN)) | uint160(wallet) | (1 << S_COUNT) | (time << S_DECIDED);
@@ -416,6 +418,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
         }
         if (count >= MAX_WALLETS_PER_INVESTOR) revert TooManyWallets(id, MAX_WALLETS_PER_INVESTOR);
         address first = address(uint160(iw));
+        // slither-disable-next-line incorrect-equality (a wallet count, not a balance)
         if (count == 1) {
             uint256 fw = _records[first] | MULTI_BIT;
             _records[first] = fw;
@@ -450,6 +453,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
                 }
             }
             others.pop();
+            // slither-disable-next-line incorrect-equality (a wallet count, not a balance)
             if (count == 2) {
                 uint256 fw = _records[first] & ~MULTI_BIT;
                 _records[first] = fw;

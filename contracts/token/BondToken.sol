@@ -313,6 +313,7 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
         if (r & MULTI_WALLET == 0) return false;
         address id = address(uint160(r));
         if (a & AGG == 0 || agg != id) return true;
+        // slither-disable-next-line unused-return (only the link generation is needed)
         (, uint256 generation,) = reg.identityState(id);
         return _aggGen[id] != (generation | (uint256(uint160(address(reg))) << 96));
     }

@@ -84,6 +84,7 @@ contract BondTokenAdmin is
             address id = address(uint160(r));
             if (r & MULTI_WALLET == 0 || id == ids[0]) continue;
             address party = side == 0 ? from : to;
+            // slither-disable-next-line unused-return (only the link generation is needed)
             (, uint256 generation,) = reg.identityState(id);
             uint256 key = generation | (uint256(uint160(registry)) << 96);
             if (_acct[party] & AGG != 0 && _aggOf[party] == id && _aggGen[id] == key) continue;
