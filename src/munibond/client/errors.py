@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from eth_abi import decode
+from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from munibond.client.abi import canonical_type, factory_abi, registry_abi, series_abi, signature
@@ -171,10 +171,14 @@ def decode_revert(data: bytes | str) -> SeriesError:
     item = _errors().get(raw[:4])
     if item is None:
         return UnknownRevert(raw)
+    types = [canonical_type(p) for p in item["inputs"]]
     try:
-        args = decode_params(item["inputs"], raw[4:])
-    except Exception:  # malformed revert data: keep it raw rather than hide the failure
+        canonical = encode(types, decode(types, raw[4:])) == raw[4:]
+    except Exception:  # eth-abi raises several types on malformed data
+        canonical = False
+    if not canonical:  # truncated or padded data: keep it raw rather than decode a guess
         return UnknownRevert(raw)
+    args = decode_params(item["inputs"], raw[4:])
     cls = TransferRefused if item["name"] == "TransferRestricted" else SeriesError
     return cls(item["name"], args, raw[:4], _detail(item["name"], args))
 
