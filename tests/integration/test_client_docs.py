@@ -3,14 +3,45 @@ chain, and does what it says."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.integration.client_lifecycle import SYMBOL, Lifecycle, run_lifecycle
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "integration.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "integration.md"
+
+# The walkthrough in a process of its own (no Ape, no test harness), summarised as JSON on the last line.
+RUNNER = """
+import json, re, sys
+text = open(sys.argv[1]).read()
+section = text.split("\\n## Python\\n", 1)[1].split("\\n## ", 1)[0]
+namespace = {"__name__": "walkthrough"}
+for block in re.findall(r"```python\\n(.*?)```", section, flags=re.DOTALL):
+    exec(compile(block, sys.argv[1], "exec"), namespace)
+import web3
+from munibond.client import SeriesError
+try:
+    namespace["series"].call("periodTerms", 99)
+except SeriesError as error:
+    refused_view = [error.name, error.args_by_name]
+print(json.dumps({
+    "refused_view": refused_view,
+    "web3": web3.__version__,
+    "ape_loaded": "ape" in sys.modules,
+    "status": namespace["receipt"]["status"],
+    "balances": namespace["register"].balances(),
+    "methods": [p.method for p in namespace["history"].for_holder(namespace["client"].address)],
+    "handled": len(namespace["handled"]),
+    "events": len(namespace["events"]),
+}))
+"""
 
 
 def python_blocks(text: str) -> list[str]:
@@ -30,15 +61,22 @@ def test_the_doc_has_a_python_walkthrough_and_a_javascript_heading():
     assert "\n## JavaScript (ethers v6)\n" in text
 
 
+def walkthrough_env(lifecycle: Lifecycle, cursor: Path) -> dict[str, str]:
+    return {
+        "MUNIBOND_RPC_URL": lifecycle.uri,
+        "MUNIBOND_MANIFEST": str(lifecycle.manifest),
+        "MUNIBOND_SERIES": SYMBOL,
+        "MUNIBOND_FROM_KEY": lifecycle.keys["a"],
+        "MUNIBOND_TO": lifecycle.wallets["e"],
+        "MUNIBOND_CURSOR": str(cursor),
+    }
+
+
 def test_the_python_walkthrough_runs_as_written(lifecycle, monkeypatch, tmp_path, capsys):
     token = lifecycle.token
     sender, receiver = lifecycle.wallets["a"], lifecycle.wallets["e"]
-    monkeypatch.setenv("MUNIBOND_RPC_URL", lifecycle.uri)
-    monkeypatch.setenv("MUNIBOND_MANIFEST", str(lifecycle.manifest))
-    monkeypatch.setenv("MUNIBOND_SERIES", SYMBOL)
-    monkeypatch.setenv("MUNIBOND_FROM_KEY", lifecycle.keys["a"])
-    monkeypatch.setenv("MUNIBOND_TO", receiver)
-    monkeypatch.setenv("MUNIBOND_CURSOR", str(tmp_path / "cursor.json"))
+    for name, value in walkthrough_env(lifecycle, tmp_path / "cursor.json").items():
+        monkeypatch.setenv(name, value)
     before = token.balanceOf(sender), token.balanceOf(receiver)
 
     blocks = python_blocks(DOC.read_text())
@@ -60,3 +98,26 @@ def test_the_python_walkthrough_runs_as_written(lifecycle, monkeypatch, tmp_path
     follow = next(block for block in blocks if "EventFollower(" in block)
     exec(compile(follow, str(DOC), "exec"), namespace)
     assert namespace["handled"] == []  # resumed from the stored cursor: nothing twice
+
+
+def interpreters() -> list[str]:
+    """This Python, and another with a different web3.py major version when MUNIBOND_CLIENT_PYTHON names one."""
+    other = os.environ.get("MUNIBOND_CLIENT_PYTHON")
+    return [sys.executable, *([other] if other else [])]
+
+
+@pytest.mark.parametrize("python", interpreters())
+def test_the_walkthrough_runs_in_a_process_of_its_own(lifecycle, tmp_path, python):
+    token = lifecycle.token
+    sender, receiver = lifecycle.wallets["a"], lifecycle.wallets["e"]
+    before = token.balanceOf(sender), token.balanceOf(receiver)
+    env = os.environ | walkthrough_env(lifecycle, tmp_path / "cursor.json") | {"PYTHONPATH": str(ROOT / "src")}
+    run = subprocess.run([python, "-c", RUNNER, str(DOC)], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert not summary["ape_loaded"] and summary["status"] == 1
+    assert summary["refused_view"] == ["UnknownPeriod", {"period": 99, "count": 3}]
+    assert (token.balanceOf(sender), token.balanceOf(receiver)) == (before[0] - 10, before[1] + 10)
+    assert summary["balances"] == {w: token.balanceOf(w) for w in summary["balances"]}
+    assert summary["methods"] == ["push", "push"]
+    assert summary["handled"] == summary["events"] > 30
