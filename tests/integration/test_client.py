@@ -122,6 +122,26 @@ def test_entitlements_match_the_payment_code(series, lifecycle):
     assert not unpaid.settled and unpaid.units_redeemed == 25 and unpaid.principal_gross == 250_000
 
 
+def test_holder_reads_match_the_token_and_the_registry(series, lifecycle, registry):
+    token = lifecycle.token
+    for wallet in [*holders(lifecycle), lifecycle.wallets["outsider"]]:
+        info = series.holder(wallet)
+        record = registry.investorRecord(wallet)
+        assert info.balance == token.balanceOf(wallet)
+        assert info.pending_retirement == token.pendingRetirement(wallet)
+        assert (info.frozen, info.frozen_units) == (token.isFrozen(wallet), token.getFrozenTokens(wallet))
+        assert info.verified == registry.isVerified(wallet)
+        assert (info.identity, info.country, info.region, info.tax_class) == (
+            record.identity,
+            record.country,
+            record.region,
+            record.taxClass,
+        )
+    d = series.holder(lifecycle.wallets["d"])
+    assert d.pending_retirement == 150 // 4 and d.free_units == d.balance - 150 // 4 and d.tax_class == 3
+    assert not series.holder(lifecycle.wallets["outsider"]).verified
+
+
 def test_can_transfer_agrees_with_the_token(series, lifecycle, accounts):
     token = lifecycle.token
     parties = [*holders(lifecycle), lifecycle.wallets["outsider"], ZERO]

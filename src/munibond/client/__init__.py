@@ -11,7 +11,16 @@ exchange's service can import it on its own. Works with web3.py 7 and 8.
 from munibond.client.abi import merge_abis, series_abi
 from munibond.client.errors import SeriesError, TransferRefused, UnknownRevert, decode_revert, role_names
 from munibond.client.events import ChainEvent, Cursor, EventFollower, read_events
-from munibond.client.models import BondTerms, Document, Entitlement, Period, PeriodAccounts, SeriesStatus, TransferCheck
+from munibond.client.models import (
+    BondTerms,
+    Document,
+    Entitlement,
+    HolderInfo,
+    Period,
+    PeriodAccounts,
+    SeriesStatus,
+    TransferCheck,
+)
 from munibond.client.payments import HolderPayment, PaymentHistory, TaxLine, rebuild_payments, transaction_method
 from munibond.client.register import HolderRegister, rebuild_register
 from munibond.client.series import BondSeries, document_key
@@ -24,6 +33,7 @@ __all__ = [
     "Document",
     "Entitlement",
     "EventFollower",
+    "HolderInfo",
     "HolderPayment",
     "HolderRegister",
     "PaymentHistory",

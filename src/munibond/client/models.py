@@ -82,6 +82,31 @@ class SeriesStatus:
 
 
 @dataclass(frozen=True)
+class HolderInfo:
+    """One wallet on the series and in the investor registry."""
+
+    wallet: str
+    balance: int  # as balanceOf: units retired at passed record times and not yet burned included
+    pending_retirement: int  # of those, retired and no longer movable
+    frozen: bool  # the whole wallet
+    frozen_units: int  # partially frozen units
+    verified: bool  # registered with a valid KYC in the series' registry
+    identity: str  # investor identity shared by the investor's wallets (zero if not registered)
+    country: int  # ISO-3166-1 numeric
+    region: int
+    category: int
+    tax_class: int
+    kyc_expiry: int
+
+    @property
+    def free_units(self) -> int:
+        """Units the wallet can move now (0 when frozen)."""
+        if self.frozen:
+            return 0
+        return max(self.balance - self.pending_retirement - self.frozen_units, 0)
+
+
+@dataclass(frozen=True)
 class TransferCheck:
     """The token's verdict on a transfer: restriction code (0 = allowed) and its message."""
 

@@ -16,6 +16,7 @@ from munibond.client.models import (
     BondTerms,
     Document,
     Entitlement,
+    HolderInfo,
     Period,
     PeriodAccounts,
     SeriesStatus,
@@ -156,6 +157,28 @@ class BondSeries:
     def balance_at(self, holder: str, record_time: int) -> int:
         """Units of `holder` at a passed scheduled record time."""
         return int(self.call("balanceOfAt", to_checksum_address(holder), record_time))
+
+    def holder(self, wallet: str) -> HolderInfo:
+        """Units, freezes and pending retirement of `wallet` on the series, and its investor record."""
+        address = to_checksum_address(wallet)
+        registry = self.registry
+        identity, country, region, category, tax_class, kyc_expiry, _multi = _call(
+            registry.functions.investorRecord(address)
+        )
+        return HolderInfo(
+            address,
+            self.balance_of(address),
+            int(self.call("pendingRetirement", address)),
+            bool(self.call("isFrozen", address)),
+            int(self.call("getFrozenTokens", address)),
+            bool(_call(registry.functions.isVerified(address))),
+            to_checksum_address(identity),
+            int(country),
+            int(region),
+            int(category),
+            int(tax_class),
+            int(kyc_expiry),
+        )
 
     def accounts(self, period: int) -> PeriodAccounts:
         return PeriodAccounts(*(int(v) for v in self.call("accounts", period)))
