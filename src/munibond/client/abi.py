@@ -11,22 +11,6 @@ from typing import Any
 SERIES_PARTS = ("BondToken", "BondTokenAdmin", "PaymentAgent", "PaymentAgentAdmin")
 SERIES_MERGED = "BondSeries"
 
-# Enough ERC-20 for reading a payment token and paying with it.
-ERC20_ABI: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": name,
-        "stateMutability": "view",
-        "inputs": inputs,
-        "outputs": [{"name": "", "type": out}],
-    }
-    for name, inputs, out in (
-        ("balanceOf", [{"name": "account", "type": "address"}], "uint256"),
-        ("decimals", [], "uint8"),
-        ("symbol", [], "string"),
-    )
-]
-
 
 def _abi_dir() -> Any:
     return resources.files("munibond") / "abi"

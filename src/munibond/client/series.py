@@ -23,18 +23,10 @@ from munibond.client.models import (
     TransferCheck,
 )
 
-ZERO_ADDRESS = "0x" + "00" * 20
-
 
 def _call(fn: Any, block: int | str = "latest") -> Any:
     """Calls a bound contract function; a revert becomes the decoded SeriesError."""
-    try:
-        return fn.call(block_identifier=block)
-    except Exception as exc:
-        data = revert_data(exc)
-        if data is None:
-            raise
-        raise decode_revert(data) from exc
+    return _guarded(lambda: fn.call(block_identifier=block))
 
 
 def _document_name(raw: bytes) -> str:
@@ -247,6 +239,7 @@ def send_transaction(w3: Any, fn: Any, sender: Any, *, timeout: float = 120) -> 
 
 
 def _guarded(action: Callable[[], Any]) -> Any:
+    """Runs a web3 action; an exception carrying revert data becomes the decoded SeriesError."""
     try:
         return action()
     except Exception as exc:
