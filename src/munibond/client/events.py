@@ -193,16 +193,16 @@ class EventDecoder:
         item = self._by_topic.get(topics[0]) if topics else None
         if item is None:
             return None
-        indexed = [p for p in item["inputs"] if p.get("indexed")]
-        plain = [p for p in item["inputs"] if not p.get("indexed")]
-        values = decode_params(plain, bytes(log["data"]))
+        inputs = [dict(p, name=p["name"] or f"arg{i}") for i, p in enumerate(item["inputs"])]
+        indexed = [p for p in inputs if p.get("indexed")]
+        values = decode_params([p for p in inputs if not p.get("indexed")], bytes(log["data"]))
         for param, topic in zip(indexed, topics[1:], strict=True):
             kind = canonical_type(param)
             if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
                 values[param["name"]] = topic  # only the hash of a dynamic value is in the topic
             else:
-                values[param["name"]] = decode_params([param], topic)[param["name"]]
-        return item["name"], {p["name"]: values[p["name"]] for p in item["inputs"]}
+                values |= decode_params([param], topic)
+        return item["name"], {p["name"]: values[p["name"]] for p in inputs}
 
     def record(self, log: Any, timestamp: int) -> ChainEvent:
         base = {
