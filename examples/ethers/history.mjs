@@ -12,7 +12,22 @@ import { UsageError, connect, options, printJson, run } from "./lib.mjs";
 
 const EVENTS = ["Transfer", "PeriodFunded", "PaymentMade", "PaymentEscrowed", "OffchainPaymentRecorded"];
 
-/** Every log of `topics` at `address` in [from, to], `chunk` blocks per request (nodes cap a request's range). */
+/**
+ * @typedef {{holder: string, couponGross: bigint, principalGross: bigint, unitsRedeemed: bigint, block: number,
+ *   txHash: string}} Entitlement
+ * @typedef {{period: number, funded: bigint, payments: (Entitlement & {to: string, tax: bigint, net: bigint})[],
+ *   escrowed: Entitlement[], offchain: (Entitlement & {reference: string})[]}} Period
+ */
+
+/**
+ * Every log of `topics` at `address` in [from, to], `chunk` blocks per request (nodes cap a request's range).
+ * @param {import("ethers").Provider} provider
+ * @param {string} address
+ * @param {string[]} topics any of these event topics
+ * @param {number} from
+ * @param {number} to
+ * @param {number} chunk
+ */
 async function logsBetween(provider, address, topics, from, to, chunk) {
   const logs = [];
   for (let start = from; start <= to; start += chunk) {
@@ -22,14 +37,25 @@ async function logsBetween(provider, address, topics, from, to, chunk) {
   return logs;
 }
 
+/**
+ * The entry of `index` (0-based on chain) in `map`, keyed 1-based.
+ * @param {Map<number, Period>} map
+ * @param {bigint} index
+ * @returns {Period}
+ */
 function period(map, index) {
   const key = Number(index) + 1;
   if (!map.has(key)) {
     map.set(key, { period: key, funded: 0n, payments: [], escrowed: [], offchain: [] });
   }
-  return map.get(key);
+  return /** @type {Period} */ (map.get(key));
 }
 
+/**
+ * @template {string} K
+ * @param {Record<K, bigint>[]} rows
+ * @param {K} field
+ */
 function sum(rows, field) {
   return rows.reduce((total, row) => total + row[field], 0n);
 }
@@ -42,27 +68,39 @@ await run(async () => {
   if (!Number.isInteger(chunk) || chunk < 1) throw new UsageError(`--chunk: ${opts.chunk} is not a positive whole number`);
   const { provider, series, token } = await connect(opts);
   const head = await provider.getBlockNumber();
-  const topics = EVENTS.map((name) => token.interface.getEvent(name).topicHash);
+  const topics = EVENTS.map((name) => {
+    const fragment = token.interface.getEvent(name);
+    if (fragment === null) throw new Error(`the series ABI has no event ${name}`);
+    return fragment.topicHash;
+  });
   const logs = await logsBetween(provider, series.address, topics, series.startBlock, head, chunk);
   logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
 
+  /** @type {Map<string, bigint>} */
   const balances = new Map();
+  /** @type {Map<number, Period>} */
   const periods = new Map();
-  const move = (wallet, delta) => balances.set(wallet, (balances.get(wallet) ?? 0n) + delta);
+  /** @type {(wallet: string, delta: bigint) => void} */
+  const move = (wallet, delta) => {
+    balances.set(wallet, (balances.get(wallet) ?? 0n) + delta);
+  };
   for (const log of logs) {
     const event = token.interface.parseLog(log);
+    if (event === null) throw new Error(`log ${log.index} of block ${log.blockNumber} is not a series event`);
     const a = event.args;
     const at = { block: log.blockNumber, txHash: log.transactionHash };
     switch (event.name) {
-      case "Transfer":
-        if (a.from !== ZeroAddress) move(a.from, -a.value);
-        if (a.to !== ZeroAddress) move(a.to, a.value);
+      case "Transfer": {
+        const units = /** @type {bigint} */ (a.value);
+        if (a.from !== ZeroAddress) move(a.from, -units);
+        if (a.to !== ZeroAddress) move(a.to, units);
         break;
+      }
       case "PeriodFunded":
         period(periods, a.period).funded += a.amount;
         break;
       case "PaymentMade": {
-        const tax = a.taxes.reduce((total, t) => total + t, 0n);
+        const tax = a.taxes.reduce((/** @type {bigint} */ total, /** @type {bigint} */ t) => total + t, 0n);
         period(periods, a.period).payments.push({
           holder: a.holder,
           to: a.to,

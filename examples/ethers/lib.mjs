@@ -9,6 +9,23 @@ import { bondSeriesAbi } from "@munibond/abi";
 /** Bad input: the script prints one line and exits 2. */
 export class UsageError extends Error {}
 
+/** @typedef {Record<string, string | boolean | (string | boolean)[] | undefined>} Options */
+/** @typedef {Record<string, {type: "string" | "boolean"}>} OptionSpec */
+
+/**
+ * The message of a thrown value (ethers' short message when it has one).
+ * @param {unknown} error
+ * @returns {string}
+ */
+export function messageOf(error) {
+  if (error instanceof Error) {
+    const short = /** @type {{shortMessage?: string}} */ (error).shortMessage;
+    return short ?? error.message;
+  }
+  return String(error);
+}
+
+/** @type {OptionSpec} */
 const COMMON = {
   rpc: { type: "string" },
   manifest: { type: "string" },
@@ -18,15 +35,15 @@ const COMMON = {
 /**
  * Parses `--rpc URL --manifest PATH --symbol SYMBOL` plus the script's own options.
  * @param {string} usage one line naming the script's options
- * @param {Record<string, {type: "string" | "boolean"}>} extra
- * @returns {Record<string, string | boolean | undefined>}
+ * @param {OptionSpec} extra
+ * @returns {Options}
  */
 export function options(usage, extra = {}) {
   let values;
   try {
     ({ values } = parseArgs({ options: { ...COMMON, ...extra }, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new UsageError(`${error.message}; usage: ${usage}`);
+    throw new UsageError(`${messageOf(error)}; usage: ${usage}`);
   }
   for (const name of Object.keys(COMMON)) {
     if (!values[name]) throw new UsageError(`--${name} is required; usage: ${usage}`);
@@ -45,7 +62,8 @@ export function loadSeries(path, symbol) {
   try {
     manifest = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new UsageError(`${path}: not a readable manifest (${error.code ?? error.message})`);
+    const code = /** @type {{code?: string}} */ (error).code;
+    throw new UsageError(`${path}: not a readable manifest (${code ?? messageOf(error)})`);
   }
   const entry = manifest.series?.[symbol];
   if (entry === undefined) {
@@ -74,7 +92,7 @@ async function nodeChainId(rpc) {
   try {
     request = new FetchRequest(rpc);
   } catch (error) {
-    throw new UsageError(`--rpc: ${rpc} is not a URL (${error.message})`);
+    throw new UsageError(`--rpc: ${rpc} is not a URL (${messageOf(error)})`);
   }
   request.body = { jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] };
   request.setHeader("content-type", "application/json");
@@ -85,14 +103,14 @@ async function nodeChainId(rpc) {
     response.assertOk();
     return BigInt(response.bodyJson.result);
   } catch (error) {
-    throw new UsageError(`${rpc}: no JSON-RPC node answers (${error.shortMessage ?? error.message})`);
+    throw new UsageError(`${rpc}: no JSON-RPC node answers (${messageOf(error)})`);
   }
 }
 
 /**
  * A provider on `rpc` whose chain is the manifest's, and the series contract (token, admin extension and
  * payment code at one address: bondSeriesAbi).
- * @param {Record<string, string | boolean | undefined>} opts
+ * @param {Options} opts
  */
 export async function connect(opts) {
   const series = loadSeries(String(opts.manifest), String(opts.symbol));
@@ -126,14 +144,20 @@ export function amount(value, name) {
   return BigInt(value);
 }
 
-/** Prints `value` as JSON; bigints as decimal strings (exact, as every amount on chain). */
+/**
+ * Prints `value` as JSON; bigints as decimal strings (exact, as every amount on chain).
+ * @param {unknown} value
+ */
 export function printJson(value) {
   process.stdout.write(
     `${JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`,
   );
 }
 
-/** ISO 8601 UTC of a Unix time. */
+/**
+ * ISO 8601 UTC of a Unix time.
+ * @param {bigint | number} seconds
+ */
 export function isoTime(seconds) {
   return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 }
@@ -144,10 +168,10 @@ export function isoTime(seconds) {
  */
 export async function run(body) {
   try {
-    process.exitCode = (await body()) ?? 0;
+    const status = await body();
+    process.exitCode = typeof status === "number" ? status : 0;
   } catch (error) {
-    const message = error instanceof UsageError ? error.message : (error.shortMessage ?? error.message);
-    process.stderr.write(`error: ${message}\n`);
+    process.stderr.write(`error: ${messageOf(error)}\n`);
     process.exitCode = error instanceof UsageError ? 2 : 1;
   } finally {
     for (const provider of providers) provider.destroy();

@@ -5,10 +5,17 @@
 //   MUNIBOND_PRIVATE_KEY=0x… node transfer.mjs --rpc URL --manifest PATH --symbol SYMBOL --to ADDRESS --amount UNITS
 // Exit status: 0 transferred, 1 refused (JSON on stdout either way), 2 bad input.
 // SPDX-License-Identifier: Apache-2.0
-import { Wallet, isCallException } from "ethers";
+import { Contract, Wallet, isCallException } from "ethers";
+import { bondSeriesAbi } from "@munibond/abi";
 import { UsageError, address, amount, connect, options, printJson, run } from "./lib.mjs";
 
-/** The custom error in `error`'s revert data, decoded with the contract's ABI (null when it is not one). */
+/**
+ * The custom error in `error`'s revert data, decoded with the contract's ABI (null when it is not one).
+ * @param {Contract} contract
+ * @param {unknown} error
+ * @returns {{name: string | null, data?: string, signature?: string, args?: Record<string, unknown>,
+ *   message?: string} | null}
+ */
 function decodeRevert(contract, error) {
   if (!isCallException(error) || !error.data) return null;
   const decoded = contract.interface.parseError(error.data);
@@ -33,8 +40,8 @@ await run(async () => {
   } catch {
     throw new UsageError("MUNIBOND_PRIVATE_KEY is not a private key");
   }
-  const { provider, token: readOnly } = await connect(opts);
-  const token = readOnly.connect(wallet.connect(provider));
+  const { provider, series } = await connect(opts);
+  const token = new Contract(series.address, bondSeriesAbi, wallet.connect(provider));
   const from = wallet.address;
   const code = Number(await token.detectTransferRestriction(from, to, units));
   const report = {
@@ -55,7 +62,7 @@ await run(async () => {
   } catch (error) {
     const refused = decodeRevert(token, error);
     if (refused === null) throw error;
-    if (refused.name === "TransferRestricted") {
+    if (refused.name === "TransferRestricted" && refused.args !== undefined) {
       refused.message = await token.messageForTransferRestriction(refused.args.code);
     }
     printJson({ ...report, outcome: "refused", error: refused });

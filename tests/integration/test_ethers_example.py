@@ -172,3 +172,14 @@ def test_a_manifest_without_the_symbol_is_bad_input(series, tmp_path):
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"error: {other}: no series {SYMBOL} (deployed: none)\n"
+
+
+def test_the_examples_type_check_against_the_typed_abis():
+    """tsc (js/'s pinned TypeScript) checks the scripts' JSDoc types in strict mode (examples/ethers/jsconfig.json)."""
+    require_installed()
+    tsc = ROOT / "js" / "node_modules" / "typescript" / "bin" / "tsc"
+    assert tsc.exists(), "js/node_modules is missing: run make install"
+    result = subprocess.run(
+        [node(), str(tsc), "-p", "jsconfig.json"], cwd=EXAMPLE, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
