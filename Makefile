@@ -61,6 +61,7 @@ compile: $(STAMP_BUILD)
 abi: install
 	$(BIN)/ape compile --force
 	$(BIN)/python -m munibond.abi_export
+	node js/scripts/generate.mjs
 
 # Two chains, two hardforks (README "What `make test` runs"). Contracts are compiled for paris in both runs.
 # test-paris: the whole suite on anvil at paris (ape-config.yaml `foundry.evm_version`), the demo included, and
