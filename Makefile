@@ -14,10 +14,14 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 ADAPTER := .solcx/solc-v$(SOLC_VERSION)
 STAMP_BUILD := .build/.compiled
+# js/ (the @munibond/abi npm package) and examples/ethers/ each have their own package-lock.json and node_modules.
+STAMP_JS := js/node_modules/.installed
+STAMP_JS_BUILD := js/dist/.built
+STAMP_ETHERS := examples/ethers/node_modules/.installed
 
 .PHONY: install test test-paris test-current fuzz demo bench lint slither compile abi node clean distclean
 
-install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER)
+install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER) $(STAMP_JS_BUILD) $(STAMP_ETHERS)
 
 $(STAMP_PY): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +36,19 @@ $(STAMP_NODE): package.json package-lock.json
 	@test -x node_modules/.bin/hardhat
 	@touch $@
 
+$(STAMP_JS): js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMP_JS_BUILD): $(STAMP_JS) js/tsconfig.json $(wildcard js/src/*.ts js/src/abi/*.ts)
+	rm -rf js/dist
+	cd js && node_modules/.bin/tsc -p tsconfig.json
+	@touch $@
+
+$(STAMP_ETHERS): examples/ethers/package.json examples/ethers/package-lock.json
+	cd examples/ethers && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 $(ADAPTER): tools/solc-adapter.js tools/install-solc-adapter.sh $(STAMP_NODE)
 	bash tools/install-solc-adapter.sh $(SOLC_VERSION)
 
@@ -44,6 +61,7 @@ compile: $(STAMP_BUILD)
 abi: install
 	$(BIN)/ape compile --force
 	$(BIN)/python -m munibond.abi_export
+	node js/scripts/generate.mjs
 
 # Two chains, two hardforks (README "What `make test` runs"). Contracts are compiled for paris in both runs.
 # test-paris: the whole suite on anvil at paris (ape-config.yaml `foundry.evm_version`), the demo included, and
@@ -105,4 +123,4 @@ clean:
 	rm -rf .build deployments/local.json
 
 distclean: clean
-	rm -rf $(VENV) $(SLITHER_VENV) node_modules .solcx .ape
+	rm -rf $(VENV) $(SLITHER_VENV) node_modules .solcx .ape js/node_modules js/dist examples/ethers/node_modules
