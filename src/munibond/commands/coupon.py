@@ -135,24 +135,25 @@ def redeem(
 @network_options
 def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
     """Per period of SYMBOL: required and funded amounts, what was paid, withheld, escrowed, reclaimed, held."""
-    import datetime as dt
-
     from rich.table import Table
 
     from munibond.chain import workflows
+    from munibond.chain.series_terms import issuer_zone
     from munibond.chain.session import connect
+    from munibond.clock import show_time
     from munibond.console import make_console
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         periods = workflows.status(session, symbol)
-    table = Table(title=f"{symbol} payments (payment-token base units)")
+        tz = issuer_zone(session, symbol)
+    table = Table(title=f"{symbol} payments (payment-token base units; dates in {tz})")
     for column in ("#", "payment", "required", "funded", "paid net", "tax", "escrowed", "reclaimed", "held", "state"):
         table.add_column(column, justify="left" if column in ("payment", "state") else "right")
     for p in periods:
         state = "cancelled" if p.cancelled else "default" if p.defaulted else ("closed" if p.closed else "")
         table.add_row(
             str(p.period),
-            dt.datetime.fromtimestamp(p.payment_time, dt.UTC).date().isoformat(),
+            show_time(p.payment_time, tz, with_zone=False),
             "-" if p.required is None else f"{p.required:,}",
             f"{p.funded:,}",
             f"{p.paid_net:,}",

@@ -34,7 +34,10 @@ def schedule(terms: Path, as_json: bool) -> None:
     from munibond.console import make_console
 
     cur = sched.currency
-    table = Table(title=f"{sheet.name} ({sheet.isin}) — {cur.code}, denomination {fraction_str(sched.denomination)}")
+    table = Table(
+        title=f"{sheet.name} ({sheet.isin}) — {cur.code}, denomination {fraction_str(sched.denomination)}; "
+        f"dates in {sheet.timezone}"
+    )
     for header in (
         "#",
         "accrual",
