@@ -361,7 +361,7 @@ class Walkthrough:
         a = paying_agent.accounts(period_id)
         parts = int(a.paidNet) + int(a.taxWithheld) + int(a.escrowed) + int(a.reclaimed) + int(a.held)
         if parts != int(a.funded):
-            raise AssertionError(f"period {period_id}: funded {a.funded} != sum of buckets {parts}")
+            raise AssertionError(f"period {period_id + 1}: funded {a.funded} != sum of buckets {parts}")
 
     def payment_table(self, token: Any, payments: list[HolderPayment], period: Any, final: bool) -> None:
         title = (
