@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "call": "munibond.commands.call:call",
     "amend": "munibond.commands.amend:amend",
     "documents": "munibond.commands.documents:documents",
+    "fund": "munibond.commands.fund:fund",
 }
 
 INPUT_ERROR_EXIT = 2

@@ -79,12 +79,14 @@ def pay(
     pays principal and burns the redeemed units.
     """
     from munibond.chain import workflows
+    from munibond.chain.funding import check_payer_funds
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         if dry_run:
             _print_preview(workflows.preview_pay(session, symbol, period), period)
             return
+        check_payer_funds(session, symbol, period, payer)
         run = workflows.pay(session, symbol, period, payer=payer, batch_size=batch_size, progress=click.echo)
         click.echo(
             f"period {period}: funded {run.funded_now} now, settled {run.settled} holders, "
@@ -114,13 +116,15 @@ def redeem(
 ) -> None:
     """Redeem series SYMBOL at maturity: pay the final coupon and principal and burn every unit (idempotent)."""
     from munibond.chain import workflows
+    from munibond.chain.funding import check_payer_funds
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        final = workflows.final_period(session, symbol)
         if dry_run:
-            final = workflows.final_period(session, symbol)
             _print_preview(workflows.preview_pay(session, symbol, final), final)
             return
+        check_payer_funds(session, symbol, final, payer)
         run = workflows.redeem(session, symbol, payer=payer, batch_size=batch_size, progress=click.echo)
         burned = sum(p.units_redeemed for p in run.payments)
         principal = sum(p.principal_gross for p in run.payments)
