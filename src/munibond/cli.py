@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "amend": "munibond.commands.amend:amend",
     "documents": "munibond.commands.documents:documents",
     "fund": "munibond.commands.fund:fund",
+    "export": "munibond.commands.export:export",
 }
 
 INPUT_ERROR_EXIT = 2
