@@ -10,7 +10,12 @@ from munibond.clock import show_time
 from munibond.commands.options import network_options
 
 
-@click.command("amend")
+@click.command(
+    "amend",
+    epilog="\b\nExamples:\n"
+    "  munibond amend KNGW26 corrected.yaml --dry-run   # old -> new dates, in the issuer's zone\n"
+    "  munibond amend KNGW26 corrected.yaml --admin issuer",
+)
 @click.argument("symbol")
 @click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--admin", default="issuer", show_default=True, help="Account with the series' admin role.")

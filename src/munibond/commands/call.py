@@ -37,7 +37,13 @@ def _fraction(text: str) -> Fraction:
         raise InputError(f"must be a fraction like 1 or 1/4, got {text!r}", field="fraction") from None
 
 
-@click.command("call")
+@click.command(
+    "call",
+    epilog="\b\nExamples:\n"
+    "  munibond call KNGW26 2029-03-25 --dry-run                    # a call date of the term sheet\n"
+    "  munibond call KNGW26 2029-03-25 --fraction 1/4                # pro rata: a quarter of every holding\n"
+    "  munibond call KNGW26 2029-06-01 --off-schedule --price 100.5",
+)
 @click.argument("symbol")
 @click.argument("date")
 @click.option(
