@@ -509,17 +509,21 @@ def statement(
     from rich.table import Table
 
     from munibond.chain.holder_statement import holder_statement, statement_csv
+    from munibond.chain.series_terms import issuer_zone
     from munibond.chain.session import connect
     from munibond.console import make_console
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         report = holder_statement(session, symbol, holder, year=year)
+        tz = issuer_zone(session, symbol)
     if csv_path is not None:
         csv_path.write_text(statement_csv(report))
         click.echo(f"wrote {len(report.lines)} settlements of {report.wallet} to {csv_path}")
         return
     scope = f" in {year}" if year is not None else ""
-    table = Table(title=f"{symbol}: payment statement of {report.wallet}{scope} (payment-token base units)")
+    table = Table(
+        title=f"{symbol}: payment statement of {report.wallet}{scope} (payment-token base units; dates in {tz})"
+    )
     for column in ("date", "period", "kind", "coupon", "withholding", "net", "principal", "note"):
         table.add_column(column, justify="left" if column in ("date", "kind", "note") else "right")
     for line in report.lines:
