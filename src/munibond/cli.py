@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "call": "munibond.commands.call:call",
     "amend": "munibond.commands.amend:amend",
     "documents": "munibond.commands.documents:documents",
+    "fund": "munibond.commands.fund:fund",
+    "export": "munibond.commands.export:export",
 }
 
 INPUT_ERROR_EXIT = 2

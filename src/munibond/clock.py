@@ -41,3 +41,28 @@ def to_unix(moment: datetime, tz: str | ZoneInfo) -> int:
     zi = zone(tz) if isinstance(tz, str) else tz
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=zi)
     return int(aware.timestamp())
+
+
+def show_time(unix: int, tz: str | ZoneInfo, *, with_clock: bool = False, with_zone: bool = True) -> str:
+    """How every command prints a chain time: the calendar day in the issuer's zone `tz` (`2026-09-25`), with
+    `with_clock` also its local time (`2026-09-25 00:00`), and with `with_zone` the zone's name after it
+    (`2026-09-25 (Asia/Tokyo)`, `2026-09-25 00:00 Asia/Tokyo`). Never UTC unless the issuer's zone is UTC."""
+    zi = zone(tz) if isinstance(tz, str) else tz
+    moment = datetime.fromtimestamp(unix, zi)
+    text = f"{moment:%Y-%m-%d %H:%M}" if with_clock else moment.date().isoformat()
+    if not with_zone:
+        return text
+    return f"{text} {zi.key}" if with_clock else f"{text} ({zi.key})"
+
+
+def calendar_years_after(unix: int, years: int, tz: str | ZoneInfo) -> int:
+    """Unix time of the same local wall-clock time `years` calendar years after `unix` in `tz` (a 29 February
+    moves to 28 February): five years after 2026-09-25 00:00 in Tokyo is 2031-09-25 00:00 in Tokyo, however
+    many leap days lie between."""
+    zi = zone(tz) if isinstance(tz, str) else tz
+    moment = datetime.fromtimestamp(unix, zi).replace(tzinfo=None)
+    try:
+        later = moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February in a common year
+        later = moment.replace(year=moment.year + years, day=28)
+    return to_unix(later, zi)

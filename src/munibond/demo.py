@@ -7,7 +7,6 @@ transfer between record date and payment date, redemption with burn) and prints 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from munibond.chain.manifest import Manifest
 from munibond.chain.onboarding import execute_onboarding, plan_onboarding
 from munibond.chain.servicing import HolderPayment, pay_period, payments_in
 from munibond.chain.signers import AliasBook, Signers
+from munibond.demo_dates import shift_dates, years_to_start_after
 from munibond.investors import InvestorCategory, InvestorRow, investor_identity, parse_investors, resolve_wallets
 from munibond.money import TAX_CLASSES
 from munibond.schedule import build_schedule
@@ -42,34 +42,6 @@ class DemoFiles:
     allocations: Path = EXAMPLES / "allocations.csv"
     accounts: Path = EXAMPLES / "accounts.local.yaml"
     manifest: Path = Path("deployments") / "local.json"
-
-
-def _shift_year(value: Any, years: int) -> Any:
-    """`value` (a date or datetime) moved by whole years; 29 February becomes 28 February."""
-    try:
-        return value.replace(year=value.year + years)
-    except ValueError:  # 29 February in a common year
-        return value.replace(year=value.year + years, day=28)
-
-
-def shift_dates(node: Any, years: int) -> Any:
-    """Every date and datetime in a parsed YAML tree moved by whole years."""
-    if isinstance(node, dict):
-        return {key: shift_dates(value, years) for key, value in node.items()}
-    if isinstance(node, list):
-        return [shift_dates(value, years) for value in node]
-    if isinstance(node, dt.date):
-        return _shift_year(node, years)
-    return node
-
-
-def years_to_start_after(issue_date: dt.date, now: int) -> int:
-    """Whole years to add to `issue_date` so that it falls after the Unix time `now`."""
-    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-    years = 0
-    while _shift_year(issue_date, years) <= today:
-        years += 1
-    return years
 
 
 def load_terms_starting_after(path: Path, now: int) -> tuple[TermSheet, int, bytes]:
@@ -361,7 +333,7 @@ class Walkthrough:
         a = paying_agent.accounts(period_id)
         parts = int(a.paidNet) + int(a.taxWithheld) + int(a.escrowed) + int(a.reclaimed) + int(a.held)
         if parts != int(a.funded):
-            raise AssertionError(f"period {period_id}: funded {a.funded} != sum of buckets {parts}")
+            raise AssertionError(f"period {period_id + 1}: funded {a.funded} != sum of buckets {parts}")
 
     def payment_table(self, token: Any, payments: list[HolderPayment], period: Any, final: bool) -> None:
         title = (

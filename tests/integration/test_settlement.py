@@ -16,7 +16,7 @@ from munibond.chain.deployment import payment_agent
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.holder_statement import holder_statement, statement_csv
 from munibond.chain.servicing import fund_period
-from munibond.clock import local_date
+from munibond.clock import calendar_years_after, local_date, show_time
 from munibond.errors import InputError
 from munibond.terms import load_term_sheet
 from tests.integration.example_series import deploy_example_series, onboard_and_issue
@@ -176,7 +176,19 @@ def test_unassigned_funding_is_reclaimed_once_after_the_deadline(series, tmp_pat
 
     with pytest.raises(InputError, match="period 1 can be reclaimed from"):
         settlement.reclaim(s, SYMBOL, 1, to=None, payer="treasury")
-    s.chain.mine(timestamp=int(agent.periodState(0).reclaimAfter))
+    # The agent's own guard (payment time + 5 x 365 days) falls a day short of five calendar years in Tokyo
+    # (29 February lies between): still refused then, with the issuer's date.
+    reclaim_after = int(agent.periodState(0).reclaimAfter)
+    five_years = calendar_years_after(int(agent.periodTerms(0).paymentTime), 5, "Asia/Tokyo")
+    assert five_years - reclaim_after >= 86_400
+    s.chain.mine(timestamp=reclaim_after)
+    sent = nonce(s, "treasury")
+    when = show_time(five_years, "Asia/Tokyo", with_clock=True)
+    assert when.endswith(" 00:00 Asia/Tokyo")
+    with pytest.raises(InputError, match=f"period 1 can be reclaimed from {when} \\(5 calendar years"):
+        settlement.reclaim(s, SYMBOL, 1, to=None, payer="treasury")
+    assert nonce(s, "treasury") == sent
+    s.chain.mine(timestamp=five_years)
     treasury = s.signers.address("treasury")
     before = int(cash.balanceOf(treasury))
     assert settlement.reclaim(s, SYMBOL, 1, to=None, payer="treasury") == held

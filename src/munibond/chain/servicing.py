@@ -147,7 +147,7 @@ def pay_period(
     run.funded_now, funding_txs = fund_period(agent, payment_token, period, payer)
     run.transactions.extend(funding_txs)
     if run.funded_now:
-        progress(f"period {period}: funded {run.funded_now}")
+        progress(f"period {period + 1}: funded {run.funded_now}")
     record_time = int(agent.periodTerms(period).recordTime)
     holders = holders_at_record(token, record_time, start_block)
     pending = [wallet for wallet in holders if not agent.isSettled(period, wallet)]
@@ -157,7 +157,7 @@ def pay_period(
         receipt = agent.pushPayments(period, batch, sender=payer)
         run.transactions.append(receipt)
         run.settled += len(batch)
-        progress(f"period {period}: settled {run.settled}/{len(pending)} holders")
+        progress(f"period {period + 1}: settled {run.settled}/{len(pending)} holders")
     run.payments = payments_in(run.transactions, agent, period)
     return run
 

@@ -9,7 +9,6 @@ anywhere can be started again and finishes the job exactly once.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +17,10 @@ from typing import Any
 from munibond.bank_payments import BankPayment, parse_bank_payments
 from munibond.chain.deployment import bond_token, payment_agent
 from munibond.chain.lookup import check_period, investor_registry, series_entry, terms_after_record
+from munibond.chain.series_terms import issuer_zone
 from munibond.chain.servicing import HolderPayment, payments_in
 from munibond.chain.session import Session
+from munibond.clock import calendar_years_after, show_time
 from munibond.errors import InputError, Issue
 from munibond.investors import resolve_wallets
 from munibond.money import TAX_CLASSES_BY_ID
@@ -118,6 +119,16 @@ def release_escrow(
     return payment
 
 
+RECLAIM_YEARS = 5  # unclaimed coupons stay claimable this many calendar years after the payment date
+
+
+def reclaim_time(payment_time: int, agent_reclaim_after: int, tz: str) -> int:
+    """When a period's unclaimed funding may be reclaimed: five calendar years after its payment time in the
+    issuer's zone `tz` (1,826 or 1,827 days, by the leap days between), and never before the payment agent's
+    own `reclaimAfter` (payment time + its fixed `reclaimDelay` in seconds, 5 x 365 days by default)."""
+    return max(calendar_years_after(payment_time, RECLAIM_YEARS, tz), agent_reclaim_after)
+
+
 def reclaim(session: Session, symbol: str, period: int, *, to: str | None, payer: str) -> int | None:
     """Return the funding of `period` (1-based) not assigned to any holder to `to` (default: the payer), closing
     the period; None when it is already closed. Refused before sending until the reclaim date."""
@@ -127,9 +138,14 @@ def reclaim(session: Session, symbol: str, period: int, *, to: str | None, payer
     state = agent.periodState(period - 1)
     if state.closed:
         return None
-    if session.now() < int(state.reclaimAfter):
-        when = dt.datetime.fromtimestamp(int(state.reclaimAfter), dt.UTC).isoformat()
-        raise InputError(f"period {period} can be reclaimed from {when}", field="period")
+    tz = issuer_zone(session, symbol)
+    reclaim_from = reclaim_time(int(agent.periodTerms(period - 1).paymentTime), int(state.reclaimAfter), tz)
+    if session.now() < reclaim_from:
+        raise InputError(
+            f"period {period} can be reclaimed from {show_time(reclaim_from, tz, with_clock=True)} "
+            f"({RECLAIM_YEARS} calendar years after its payment date)",
+            field="period",
+        )
     signer = session.signers.account(payer)
     receipt = agent.reclaim(period - 1, session.signers.address(to) if to else signer.address, sender=signer)
     return sum(int(log["amount"]) for log in agent.Reclaimed.from_receipt(receipt))

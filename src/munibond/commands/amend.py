@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from munibond.clock import show_time
 from munibond.commands.options import network_options
 
 
-def _day(unix: int) -> str:
-    return dt.datetime.fromtimestamp(unix, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-@click.command("amend")
+@click.command(
+    "amend",
+    epilog="\b\nExamples:\n"
+    "  munibond amend KNGW26 corrected.yaml --dry-run   # old -> new dates, in the issuer's zone\n"
+    "  munibond amend KNGW26 corrected.yaml --admin issuer",
+)
 @click.argument("symbol")
 @click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--admin", default="issuer", show_default=True, help="Account with the series' admin role.")
@@ -40,15 +41,19 @@ def amend(
     from munibond.chain.term_amendment import amend_terms
     from munibond.terms import load_term_sheet
 
-    load_term_sheet(terms)  # a malformed file stops here, before any connection
+    tz = load_term_sheet(terms).timezone  # a malformed file stops here, before any connection
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         report = amend_terms(session, symbol, terms, admin=admin, dry_run=dry_run)
     verb = "would amend" if dry_run else "amended"
     for c in report.changes:
         click.echo(
-            f"  period {c.period + 1}: record {_day(c.old.record_time)} -> {_day(c.new.record_time)}, "
-            f"payment {_day(c.old.payment_time)} -> {_day(c.new.payment_time)}, "
+            f"  period {c.period + 1}: record {_day(c.old.record_time, tz)} -> {_day(c.new.record_time, tz)}, "
+            f"payment {_day(c.old.payment_time, tz)} -> {_day(c.new.payment_time, tz)}, "
             f"coupon {c.old.coupon} -> {c.new.coupon}, principal {c.old.principal} -> {c.new.principal} per unit"
         )
     hash_note = "; term-sheet hash " + ("would be updated" if dry_run else "updated") if report.hash_updated else ""
     click.echo(f"{symbol}: {verb} {len(report.changes)} periods{hash_note}")
+
+
+def _day(unix: int, tz: str) -> str:
+    return show_time(unix, tz, with_clock=True)

@@ -37,7 +37,13 @@ def _fraction(text: str) -> Fraction:
         raise InputError(f"must be a fraction like 1 or 1/4, got {text!r}", field="fraction") from None
 
 
-@click.command("call")
+@click.command(
+    "call",
+    epilog="\b\nExamples:\n"
+    "  munibond call KNGW26 2029-03-25 --dry-run                    # a call date of the term sheet\n"
+    "  munibond call KNGW26 2029-03-25 --fraction 1/4                # pro rata: a quarter of every holding\n"
+    "  munibond call KNGW26 2029-06-01 --off-schedule --price 100.5",
+)
 @click.argument("symbol")
 @click.argument("date")
 @click.option(
@@ -70,11 +76,13 @@ def call(
     accrued to that date is paid with the principal. DATE must be a call date of the term sheet (its price
     and notice apply) unless --off-schedule. A full call cancels the later periods."""
     from munibond.chain import workflows
+    from munibond.chain.series_terms import issuer_zone
     from munibond.chain.session import connect
 
     call_date, call_fraction = _date(date), _fraction(fraction)
     call_price = None if price is None else _price(price)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        tz = issuer_zone(session, symbol)
         scheduled = workflows.schedule_call(
             session,
             symbol,
@@ -88,6 +96,6 @@ def call(
     terms, status = scheduled.terms, scheduled.outcome
     click.echo(
         f"{symbol}: call {status} as period {scheduled.period + 1}: pays on {terms.payment_date} (record date "
-        f"{terms.record_date}) at {terms.price} % of face, accrued coupon {terms.accrued_per_unit} and principal "
-        f"{terms.principal_per_unit} per unit, retiring {terms.fraction} of every holding"
+        f"{terms.record_date}; dates in {tz}) at {terms.price} % of face, accrued coupon {terms.accrued_per_unit} "
+        f"and principal {terms.principal_per_unit} per unit, retiring {terms.fraction} of every holding"
     )

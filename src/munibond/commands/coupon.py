@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from munibond.chain.servicing import PeriodPreview
 
 
+def _examples(*lines: str) -> str:
+    """A click epilog listing example invocations, kept as written."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 @click.group("coupon")
 def coupon() -> None:
     """Coupon and redemption payments."""
@@ -56,7 +61,14 @@ def _print_preview(preview: PeriodPreview, period: int) -> None:
     )
 
 
-@coupon.command("pay")
+@coupon.command(
+    "pay",
+    epilog=_examples(
+        "munibond coupon pay KNGW26 1 --dry-run           # what period 1 would fund and pay; sends nothing",
+        "munibond coupon pay KNGW26 1                     # fund the shortfall and pay every holder",
+        "munibond fund KNGW26 --amount 5000000            # dev chain: mint the test payment token first",
+    ),
+)
 @click.argument("symbol")
 @click.argument("period", type=int)
 @PAYER
@@ -79,12 +91,14 @@ def pay(
     pays principal and burns the redeemed units.
     """
     from munibond.chain import workflows
+    from munibond.chain.funding import check_payer_funds
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         if dry_run:
             _print_preview(workflows.preview_pay(session, symbol, period), period)
             return
+        check_payer_funds(session, symbol, period, payer)
         run = workflows.pay(session, symbol, period, payer=payer, batch_size=batch_size, progress=click.echo)
         click.echo(
             f"period {period}: funded {run.funded_now} now, settled {run.settled} holders, "
@@ -97,7 +111,10 @@ def pay(
             )
 
 
-@click.command("redeem")
+@click.command(
+    "redeem",
+    epilog=_examples("munibond redeem KNGW26 --dry-run", "munibond redeem KNGW26 --payer treasury --batch-size 200"),
+)
 @click.argument("symbol")
 @PAYER
 @BATCH_SIZE
@@ -114,13 +131,15 @@ def redeem(
 ) -> None:
     """Redeem series SYMBOL at maturity: pay the final coupon and principal and burn every unit (idempotent)."""
     from munibond.chain import workflows
+    from munibond.chain.funding import check_payer_funds
     from munibond.chain.session import connect
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        final = workflows.final_period(session, symbol)
         if dry_run:
-            final = workflows.final_period(session, symbol)
             _print_preview(workflows.preview_pay(session, symbol, final), final)
             return
+        check_payer_funds(session, symbol, final, payer)
         run = workflows.redeem(session, symbol, payer=payer, batch_size=batch_size, progress=click.echo)
         burned = sum(p.units_redeemed for p in run.payments)
         principal = sum(p.principal_gross for p in run.payments)
@@ -130,29 +149,32 @@ def redeem(
         )
 
 
-@coupon.command("status")
+@coupon.command(
+    "status", epilog=_examples("munibond coupon status KNGW26                    # dates in the issuer's zone")
+)
 @click.argument("symbol")
 @network_options
 def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
     """Per period of SYMBOL: required and funded amounts, what was paid, withheld, escrowed, reclaimed, held."""
-    import datetime as dt
-
     from rich.table import Table
 
     from munibond.chain import workflows
+    from munibond.chain.series_terms import issuer_zone
     from munibond.chain.session import connect
+    from munibond.clock import show_time
     from munibond.console import make_console
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         periods = workflows.status(session, symbol)
-    table = Table(title=f"{symbol} payments (payment-token base units)")
+        tz = issuer_zone(session, symbol)
+    table = Table(title=f"{symbol} payments (payment-token base units; dates in {tz})")
     for column in ("#", "payment", "required", "funded", "paid net", "tax", "escrowed", "reclaimed", "held", "state"):
         table.add_column(column, justify="left" if column in ("payment", "state") else "right")
     for p in periods:
         state = "cancelled" if p.cancelled else "default" if p.defaulted else ("closed" if p.closed else "")
         table.add_row(
             str(p.period),
-            dt.datetime.fromtimestamp(p.payment_time, dt.UTC).date().isoformat(),
+            show_time(p.payment_time, tz, with_zone=False),
             "-" if p.required is None else f"{p.required:,}",
             f"{p.funded:,}",
             f"{p.paid_net:,}",
@@ -165,7 +187,10 @@ def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | 
     make_console().print(table)
 
 
-@coupon.command("payments")
+@coupon.command(
+    "payments",
+    epilog=_examples("munibond coupon payments KNGW26 1", "munibond coupon payments KNGW26 1 --csv payments-1.csv"),
+)
 @click.argument("symbol")
 @click.argument("period", type=int)
 @click.option(
@@ -211,7 +236,13 @@ def payments(
     )
 
 
-@coupon.command("claim")
+@coupon.command(
+    "claim",
+    epilog=_examples(
+        "munibond coupon claim KNGW26 1 --holder investor_a",
+        "munibond coupon claim KNGW26 --holder investor_a   # every period payable now",
+    ),
+)
 @click.argument("symbol")
 @click.argument("period", type=int, required=False)
 @click.option("--holder", required=True, help="The holder's account (alias), which signs and pays the gas.")
@@ -239,7 +270,9 @@ def claim(
         )
 
 
-@coupon.command("offchain")
+@coupon.command(
+    "offchain", epilog=_examples("munibond coupon offchain KNGW26 1 bank-1.csv      # CSV: wallet,reference")
+)
 @click.argument("symbol")
 @click.argument("period", type=int)
 @click.argument("payments_csv", type=click.Path(path_type=Path, dir_okay=False))
@@ -279,7 +312,12 @@ def offchain(
     )
 
 
-@coupon.command("release")
+@coupon.command(
+    "release",
+    epilog=_examples(
+        "munibond coupon release KNGW26 2 investor_e", "munibond coupon release KNGW26 2 investor_e --to investor_e2"
+    ),
+)
 @click.argument("symbol")
 @click.argument("period", type=int)
 @click.argument("holder")
@@ -311,7 +349,13 @@ def release(
     )
 
 
-@coupon.command("reclaim")
+@coupon.command(
+    "reclaim",
+    epilog=_examples(
+        "munibond coupon reclaim KNGW26 1                  # from 5 calendar years after the payment date",
+        "munibond coupon reclaim KNGW26 1 --to treasury",
+    ),
+)
 @click.argument("symbol")
 @click.argument("period", type=int)
 @click.option("--to", default=None, help="Where the unassigned funding goes (default: the payer).")
@@ -341,7 +385,7 @@ def reclaim(
         click.echo(f"period {period}: reclaimed {amount}; the period is closed")
 
 
-@coupon.command("sweep-tax")
+@coupon.command("sweep-tax", epilog=_examples("munibond coupon sweep-tax KNGW26"))
 @click.argument("symbol")
 @click.option("--sender", default="treasury", show_default=True, help="Account that sends (anyone may).")
 @network_options
@@ -361,7 +405,7 @@ def sweep_tax(symbol: str, sender: str, network: str, alias_book: Path | None, m
         click.echo("retry with `munibond coupon tax-arrears SYMBOL ACCOUNT` once the account can receive")
 
 
-@coupon.command("undelivered")
+@coupon.command("undelivered", epilog=_examples("munibond coupon undelivered KNGW26 investor_a --to investor_a2"))
 @click.argument("symbol")
 @click.argument("holder")
 @click.option("--to", default=None, help="Pay to this wallet of the same investor (default: HOLDER).")
@@ -382,7 +426,13 @@ def undelivered(
         click.echo(f"paid {amount} waiting for {holder} to {to or holder}")
 
 
-@coupon.command("tax-arrears")
+@coupon.command(
+    "tax-arrears",
+    epilog=_examples(
+        "munibond coupon tax-arrears KNGW26 tax_office",
+        "munibond coupon tax-arrears KNGW26 tax_office --redirect-to tax_office2 --sender issuer",
+    ),
+)
 @click.argument("symbol")
 @click.argument("account")
 @click.option(
@@ -411,7 +461,7 @@ def tax_arrears(
         click.echo(f"paid {amount} of withholding owed to {account} to {redirect_to or account}")
 
 
-@coupon.command("default")
+@coupon.command("default", epilog=_examples("munibond coupon default KNGW26 3"))
 @click.argument("symbol")
 @click.argument("period", type=int)
 @click.option("--sender", default="treasury", show_default=True, help="Account that sends (anyone may).")
@@ -431,7 +481,13 @@ def default(
     click.echo(f"period {period}: payment default " + ("recorded" if marked else "already recorded (nothing sent)"))
 
 
-@coupon.command("statement")
+@coupon.command(
+    "statement",
+    epilog=_examples(
+        "munibond coupon statement KNGW26 investor_a --year 2027",
+        "munibond coupon statement KNGW26 investor_a --csv a.csv",
+    ),
+)
 @click.argument("symbol")
 @click.argument("holder")
 @click.option("--year", type=int, default=None, help="Only settlements made in this calendar year (issuer's zone).")
@@ -453,17 +509,21 @@ def statement(
     from rich.table import Table
 
     from munibond.chain.holder_statement import holder_statement, statement_csv
+    from munibond.chain.series_terms import issuer_zone
     from munibond.chain.session import connect
     from munibond.console import make_console
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         report = holder_statement(session, symbol, holder, year=year)
+        tz = issuer_zone(session, symbol)
     if csv_path is not None:
         csv_path.write_text(statement_csv(report))
         click.echo(f"wrote {len(report.lines)} settlements of {report.wallet} to {csv_path}")
         return
     scope = f" in {year}" if year is not None else ""
-    table = Table(title=f"{symbol}: payment statement of {report.wallet}{scope} (payment-token base units)")
+    table = Table(
+        title=f"{symbol}: payment statement of {report.wallet}{scope} (payment-token base units; dates in {tz})"
+    )
     for column in ("date", "period", "kind", "coupon", "withholding", "net", "principal", "note"):
         table.add_column(column, justify="left" if column in ("date", "kind", "note") else "right")
     for line in report.lines:

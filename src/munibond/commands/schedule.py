@@ -15,7 +15,12 @@ from munibond.schedule import build_schedule
 from munibond.terms import load_term_sheet
 
 
-@click.command("schedule")
+@click.command(
+    "schedule",
+    epilog="\b\nExamples:\n"
+    "  munibond schedule examples/kanagawa-resident-2026.yaml          # dates in the issuer's zone\n"
+    "  munibond schedule examples/zurich-2030.yaml --json",
+)
 @click.argument("terms", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON (fractions as p/q strings).")
 def schedule(terms: Path, as_json: bool) -> None:
@@ -34,7 +39,10 @@ def schedule(terms: Path, as_json: bool) -> None:
     from munibond.console import make_console
 
     cur = sched.currency
-    table = Table(title=f"{sheet.name} ({sheet.isin}) — {cur.code}, denomination {fraction_str(sched.denomination)}")
+    table = Table(
+        title=f"{sheet.name} ({sheet.isin}) — {cur.code}, denomination {fraction_str(sched.denomination)}; "
+        f"dates in {sheet.timezone}"
+    )
     for header in (
         "#",
         "accrual",
