@@ -59,7 +59,7 @@ class LazyGroup(click.Group):
             try:
                 command = getattr(importlib.import_module(module_name), attr)
             except ModuleNotFoundError as exc:
-                _report_missing_extra(exc, f"munibond {cmd_name}")
+                command = _needs_ops(cmd_name, exc)
             if not isinstance(command, click.Command):
                 raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
             self.add_command(command, cmd_name)
@@ -88,6 +88,25 @@ def _report_missing_extra(exc: ModuleNotFoundError, what: str) -> None:
     hint = "pip install 'munibond[ops]'"
     click.echo(f"error: {what} needs the operator tools ({top} is not installed): {hint}", err=True)
     sys.exit(INPUT_ERROR_EXIT)
+
+
+def _needs_ops(cmd_name: str, exc: ModuleNotFoundError) -> click.Command:
+    """A stand-in for a command whose module needs a missing operator tool: listed in `--help`, and saying what
+    to install when run."""
+    if (exc.name or "").split(".")[0] not in OPS_MODULES:
+        raise exc
+
+    def run(args: tuple[str, ...]) -> None:
+        _report_missing_extra(exc, f"munibond {cmd_name}")
+
+    return click.Command(
+        cmd_name,
+        callback=run,
+        params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+        help="(needs the operator tools: pip install 'munibond[ops]')",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
 
 
 def _activate_workspace(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
