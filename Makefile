@@ -19,14 +19,14 @@ STAMP_JS := js/node_modules/.installed
 STAMP_JS_BUILD := js/dist/.built
 STAMP_ETHERS := examples/ethers/node_modules/.installed
 
-.PHONY: install test test-paris test-current fuzz demo bench lint slither compile abi node clean distclean
+.PHONY: install test test-paris test-current fuzz demo bench lint slither compile abi workspace-template node clean distclean
 
 install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER) $(STAMP_JS_BUILD) $(STAMP_ETHERS)
 
 $(STAMP_PY): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e '.[ops,dev]'
 	$(BIN)/python -m pip check
 	@touch $@
 
@@ -58,10 +58,15 @@ $(STAMP_BUILD): install ape-config.yaml $(shell find contracts -name '*.sol')
 
 compile: $(STAMP_BUILD)
 
+# Compiled contracts into the package: ABIs (munibond/abi), deployables' bytecode (munibond/artifacts).
 abi: install
 	$(BIN)/ape compile --force
 	$(BIN)/python -m munibond.abi_export
 	node js/scripts/generate.mjs
+
+# The examples `munibond init` copies into a new workspace (munibond/templates/workspace), from examples/.
+workspace-template:
+	$(BIN)/python -m munibond.workspace examples
 
 # Two chains, two hardforks (README "What `make test` runs"). Contracts are compiled for paris in both runs.
 # test-paris: the whole suite on anvil at paris (ape-config.yaml `foundry.evm_version`), the demo included, and

@@ -10,8 +10,10 @@ from munibond.demo import DemoFiles, Walkthrough
 @click.command(cls=ConnectedProviderCommand)
 @network_option(default="ethereum:local:foundry")
 def cli(ecosystem, network, provider):
-    from ape import accounts, chain, project
+    from ape import accounts, chain
     from ape.logging import logger
 
+    from munibond.chain.contracts import SHIPPED
+
     logger.set_level("WARNING")
-    Walkthrough(project, chain, accounts, make_console(), DemoFiles()).run()
+    Walkthrough(SHIPPED, chain, accounts, make_console(), DemoFiles()).run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 import yaml
@@ -67,7 +68,8 @@ def test_a_record_date_correction_amends_every_period_once(series, tmp_path):
     events = agent.PeriodAmended.query("*", start_block=int(entry["block"]))
     assert len(events) == len(schedule.periods)
     manifest = json.loads(s.manifest.path.read_text())
-    assert manifest["series"][SYMBOL]["term_sheet"] == str(path)
+    stored = manifest["series"][SYMBOL]["term_sheet"]
+    assert not Path(stored).is_absolute() and s.manifest.term_sheet(SYMBOL).resolve() == path.resolve()
 
     again = amend_terms(s, SYMBOL, path, admin="issuer")
     assert again.changes == [] and not again.hash_updated

@@ -310,7 +310,7 @@ def test_a_holders_statement_lists_escrow_release_and_payments_by_date_and_year(
     assert statement.net == released.net + second.net == int(cash.balanceOf(a))
     assert statement.coupon_gross == released.coupon_gross + second.coupon_gross
     assert statement.taxes == tuple(x + y for x, y in zip(released.taxes, second.taxes, strict=True))
-    tz = load_term_sheet(s.manifest.series[SYMBOL]["term_sheet"]).timezone
+    tz = load_term_sheet(s.manifest.term_sheet(SYMBOL)).timezone
     assert statement.lines[-1].date == local_date(int(agent.periodTerms(1).paymentTime), tz)
 
     year = statement.lines[-1].date.year

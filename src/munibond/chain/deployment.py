@@ -20,7 +20,8 @@ from munibond.chain.signers import Signers
 from munibond.schedule import Schedule
 from munibond.terms import TermSheet
 
-ABI_PATH = "munibond/abi/{name}.json"
+# The manifest names ABIs shipped in munibond/abi (see Manifest.abi); a series' address answers to BondSeries.
+SERIES_ABI = "BondSeries"
 
 # Shared contracts in deployment order: manifest key -> (contract name, constructor args builder).
 SHARED = ("InvestorRegistry", "PaymentAgentAdmin", "PaymentAgent", "BondTokenAdmin", "BondToken", "BondFactory")
@@ -37,11 +38,11 @@ def _has_code(provider: Any, address: str) -> bool:
 
 
 def record_deployment(manifest: Manifest, key: str, name: str, contract: Any, abi: str | None = None) -> None:
-    """Write a freshly deployed contract (address, deployment block and transaction) into the manifest."""
+    """Write a freshly deployed contract (address, deployment block and transaction) into the manifest; its ABI
+    is the shipped one of `name` unless `abi` names another."""
     tx_hash = contract.txn_hash
     block = contract.provider.get_receipt(tx_hash).block_number if tx_hash else 0
-    abi_path = ABI_PATH.format(name=name) if abi is None else abi
-    manifest.contracts[key] = ContractRecord(name, contract.address, abi_path, block, tx_hash)
+    manifest.contracts[key] = ContractRecord(name, contract.address, abi or name, block, tx_hash)
     manifest.save()
 
 
@@ -192,10 +193,11 @@ def deploy_series(
             "payment_token": payment_token,
             "block": block,
             "maturity_date": spec.terms.maturity_date.isoformat(),
-            "term_sheet": spec.terms.source_file,
+            "term_sheet": manifest.stored_path(spec.terms.source_file) if spec.terms.source_file else None,
             "term_sheet_sha256": "0x" + spec.digest.hex(),
-            "token_abi": ABI_PATH.format(name="IBondToken"),
-            "payment_agent_abi": ABI_PATH.format(name="IPaymentAgent"),
+            "currency": {"code": spec.terms.currency, "minor_units": spec.terms.minor_units},
+            "token_abi": SERIES_ABI,
+            "payment_agent_abi": SERIES_ABI,
         }
         manifest.series[spec.terms.symbol] = entry
         entries.append(entry)

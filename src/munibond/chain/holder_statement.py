@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from munibond.chain.deployment import payment_agent
 from munibond.chain.lookup import series_entry
@@ -74,7 +73,7 @@ def holder_statement(session: Session, symbol: str, holder: str, *, year: int | 
     """The statement of `holder` (alias or address) on `symbol`, for one calendar `year` (issuer's zone) or all."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
-    timezone = load_term_sheet(Path(entry["term_sheet"])).timezone
+    timezone = load_term_sheet(session.manifest.resolve(entry["term_sheet"])).timezone
     wallet = session.signers.address(holder)
     web3 = session.chain.provider.web3
     days: dict[int, dt.date] = {}

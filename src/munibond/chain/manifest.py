@@ -2,6 +2,10 @@
 
 The manifest is the memory that makes deployment re-runnable: a step whose address is already recorded
 (and whose code is still on chain) is not deployed again.
+
+It is portable: ABIs are named (`"abi": "InvestorRegistry"`, a series' `"BondSeries"`: the files shipped in
+`munibond/abi/`) or given as paths relative to the manifest's root, and term sheets are stored relative to
+that root (the workspace, else the directory the command ran in), never as absolute paths.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from munibond.abi_export import ABI_DIR, load_abi
+from munibond.workspace import as_stored_path
 
 MANIFEST_VERSION = 1
 
@@ -46,11 +53,14 @@ class Manifest:
     chain_id: int
     contracts: dict[str, ContractRecord] = field(default_factory=dict)
     series: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what relative paths in the manifest (term sheets, ABI files) are relative to
+    root: Path = field(default_factory=Path.cwd)
 
     @classmethod
-    def load(cls, path: Path, network: str, chain_id: int) -> Manifest:
+    def load(cls, path: Path, network: str, chain_id: int, root: Path | None = None) -> Manifest:
+        base = root or Path.cwd()
         if not path.exists():
-            return cls(path, network, chain_id)
+            return cls(path, network, chain_id, root=base)
         data = json.loads(path.read_text())
         if int(data["chain_id"]) != chain_id:
             raise ValueError(
@@ -58,7 +68,7 @@ class Manifest:
                 "use another --manifest or remove the stale file"
             )
         contracts = {k: ContractRecord.from_json(v) for k, v in data.get("contracts", {}).items()}
-        return cls(path, data.get("network", network), chain_id, contracts, data.get("series", {}))
+        return cls(path, data.get("network", network), chain_id, contracts, data.get("series", {}), base)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +78,31 @@ class Manifest:
             "contracts": {k: v.to_json() for k, v in sorted(self.contracts.items())},
             "series": self.series,
         }
+
+    def stored_path(self, path: Path | str) -> str:
+        """`path` as the manifest stores it: relative to the root."""
+        return as_stored_path(path, self.root)
+
+    def resolve(self, stored: str) -> Path:
+        """A path the manifest stores (relative to the root; an old manifest's absolute path as it is)."""
+        return self.root / stored
+
+    def term_sheet(self, symbol: str) -> Path:
+        """The term sheet file a series was deployed (or last amended) from."""
+        return self.resolve(self.series[symbol]["term_sheet"])
+
+    def abi(self, reference: str) -> list[dict[str, Any]]:
+        """The ABI a manifest entry names: a shipped ABI by name (e.g. `BondSeries`), else a JSON file relative to
+        the root (an ABI list or an artifact with an `abi` key)."""
+        legacy = "munibond/abi/"
+        if reference.startswith(legacy):  # manifests written before ABIs were named
+            reference = reference[len(legacy) :].removesuffix(".json")
+        if "/" not in reference and not reference.endswith(".json"):
+            if not (ABI_DIR / f"{reference}.json").exists():
+                raise ValueError(f"{self.path}: no shipped ABI named {reference!r}")
+            return load_abi(reference)
+        data = json.loads(self.resolve(reference).read_text())
+        return data["abi"] if isinstance(data, dict) else data
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_ru
     the manifest's term sheet. A re-run after an interruption amends only what still differs.
     """
     entry = series_entry(session, symbol)
-    current = load_term_sheet(Path(entry["term_sheet"]))
+    current = load_term_sheet(session.manifest.resolve(entry["term_sheet"]))
     amended = load_term_sheet(path)
     check_amendable(current, amended)
     agent = payment_agent(session.project, entry["payment_agent"])
@@ -66,7 +66,7 @@ def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_ru
         agent.amendPeriod(change.period, change.new.as_tuple(), sender=signer)
     if hash_updated:
         agent.setTermSheetHash(digest, sender=signer)
-    entry["term_sheet"] = amended.source_file
+    entry["term_sheet"] = session.manifest.stored_path(path)
     entry["term_sheet_sha256"] = "0x" + digest.hex()
     session.manifest.save()
     return AmendmentReport(changes, hash_updated)

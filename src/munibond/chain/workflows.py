@@ -142,7 +142,7 @@ def deploy(
         record = manifest.contracts.get("MockPaymentToken")
         if record is None or len(session.provider.get_code(record.address)) == 0:
             mock = deployer.deploy(session.project.MockPaymentToken, "Test deposit token", "TDEP", terms.minor_units)
-            record_deployment(manifest, "MockPaymentToken", "MockPaymentToken", mock, abi="")
+            record_deployment(manifest, "MockPaymentToken", "MockPaymentToken", mock)
             progress(f"test payment token deployed at {mock.address}")
         token_ref = manifest.contracts["MockPaymentToken"].address
     cash = signers.address(token_ref)
@@ -412,7 +412,7 @@ def schedule_call(
     or `off_schedule` is set, the date lies in the bond's life, the agent's notice period is respected.
     """
     entry = series_entry(session, symbol)
-    terms = load_term_sheet(Path(entry["term_sheet"]))
+    terms = load_term_sheet(session.manifest.resolve(entry["term_sheet"]))
     schedule = build_schedule(terms)
     price = call_price(terms, call_date, price, off_schedule=off_schedule)
     call = call_terms(terms, schedule, call_date, price, fraction)

@@ -38,7 +38,7 @@ def network_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--network",
         default=default_network,
-        show_default="$MUNIBOND_NETWORK or http://127.0.0.1:8545",
+        show_default="$MUNIBOND_NETWORK, else the workspace's network, else http://127.0.0.1:8545",
         help="Ape network choice (e.g. ethereum:sepolia:alchemy) or an RPC URI.",
     )(command)
     command = click.option(
@@ -46,12 +46,13 @@ def network_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "alias_book",
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
-        help="Alias book for development chains (alias: test-account index); default examples/accounts.local.yaml.",
+        help="Alias book for development chains (alias: test-account index); default: the workspace's "
+        "(munibond.yaml `accounts`), else examples/accounts.local.yaml.",
     )(command)
     command = click.option(
         "--manifest",
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
-        help="Deployment manifest; default deployments/<network>.json.",
+        help="Deployment manifest; default <workspace deployments folder, else deployments>/<network>.json.",
     )(command)
     return command
