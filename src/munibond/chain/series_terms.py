@@ -27,14 +27,13 @@ class Currency:
 
 
 def term_sheet_path(session: Session, entry: dict[str, Any]) -> Path | None:
-    """The term sheet the manifest entry references (absolute, or relative to the manifest's folder or to the
-    working folder), or None when it is not there."""
+    """The term sheet the manifest entry references (resolved as the manifest stores it), or None when it is
+    not there."""
     recorded = entry.get("term_sheet")
     if not recorded:
         return None
-    path = Path(recorded)
-    candidates = [path] if path.is_absolute() else [session.manifest.path.parent / path, Path.cwd() / path]
-    return next((p for p in candidates if p.is_file()), None)
+    path = session.manifest.resolve(recorded)
+    return path if path.is_file() else None
 
 
 def series_term_sheet(session: Session, symbol: str) -> TermSheet:
