@@ -29,6 +29,7 @@ export { iPaymentAgentPaymentsAbi } from "./abi/IPaymentAgentPayments.js";
 export { iPaymentAgentTypesAbi } from "./abi/IPaymentAgentTypes.js";
 export { iPaymentsForwarderAbi } from "./abi/IPaymentsForwarder.js";
 export { investorRegistryAbi } from "./abi/InvestorRegistry.js";
+export { mockPaymentTokenAbi } from "./abi/MockPaymentToken.js";
 export { paymentAgentAbi } from "./abi/PaymentAgent.js";
 export { paymentAgentAdminAbi } from "./abi/PaymentAgentAdmin.js";
 export { paymentAgentStorageAbi } from "./abi/PaymentAgentStorage.js";

@@ -16,7 +16,7 @@ import yaml
 from munibond.clock import calendar_years_after, show_time
 from munibond.schedule import build_schedule
 from munibond.terms import load_term_sheet
-from tests.integration.test_cli_workflow import EXAMPLES, munibond, node, nonces  # noqa: F401 (node: fixture)
+from tests.integration.test_cli_workflow import EXAMPLES, ROOT, munibond, node, nonces  # noqa: F401 (node: fixture)
 
 EXAMPLE = EXAMPLES / "kanagawa-resident-2026.yaml"
 TZ = "Asia/Tokyo"
@@ -30,7 +30,7 @@ def deployed(node, tmp_path_factory):  # noqa: F811
     result = munibond(url, manifest, "deploy", str(EXAMPLE), "--test-payment-token", "--shift-dates")
     assert result.returncode == 0, result.stderr
     entry = json.loads(manifest.read_text())["series"]["KNGW26"]
-    shifted = manifest.parent / entry["term_sheet"]
+    shifted = (ROOT / entry["term_sheet"]).resolve()  # stored relative to the root: the cwd, outside a workspace
     assert shifted.parent == manifest.parent and shifted.name.startswith("kanagawa-resident-2026.shifted-")
     assert f"deploying {shifted}" in result.stdout
     return manifest, shifted
