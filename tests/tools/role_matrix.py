@@ -357,7 +357,7 @@ REGISTRY_GROUP = Group(
             "revokeRole": access_control("admin", args=lambda f, c: (role_id("REGISTRAR_ROLE"), f.fresh(3))),
             "setClaimTopicsRegistry": access_control("admin", args=lambda f, c: (ZERO,), note="accepts only zero"),
             "setIdentityRegistryStorage": access_control(
-                "admin", args=lambda f, c: (f.registry,), note="accepts only the registry itself"
+                "admin", args=lambda f, c: (ZERO,), note="accepts only zero"
             ),
             "setKycProvider": access_control("admin", args=lambda f, c: (f.fresh(3), True)),
             "setTrustedIssuersRegistry": access_control("admin", args=lambda f, c: (ZERO,), note="accepts only zero"),
