@@ -109,6 +109,29 @@ def test_release_to_another_investor_reverts(funded_agent, series, treasury, inv
         agent.releaseEscrow(0, investor_a, investor_c, sender=treasury)
 
 
+def test_bank_record_withholds_by_each_holders_class_in_the_event_only(
+    funded_agent, yen, series, period, treasury, investor_b, investor_c
+):
+    agent = funded_agent
+    before = (list(agent.taxPending(JP_INDIVIDUAL)), list(agent.taxPending(JP_CORPORATE)), yen.balanceOf(agent))
+    receipt = agent.recordOffchainPayments(0, [investor_b, investor_c], [b"\x01" * 32, b"\x02" * 32], sender=treasury)
+    events = {e.holder: e for e in receipt.events.filter(agent.OffchainPaymentRecorded)}
+    gross_b, _, _ = gross_for(37, period)
+    gross_c, _, _ = gross_for(9, period)
+    (national_c,) = taxes_for(gross_c, (153_150,))
+    b, c = events[investor_b.address], events[investor_c.address]
+    assert (b.taxClass, list(b.taxes), b.net) == (
+        JP_INDIVIDUAL,
+        list(taxes_for(gross_b, JP_INDIVIDUAL_RATES)),
+        gross_b - sum(taxes_for(gross_b, JP_INDIVIDUAL_RATES)),
+    )
+    assert (c.taxClass, list(c.taxes), c.net) == (JP_CORPORATE, [national_c], gross_c - national_c)
+    # Recorded, not accrued: no pending withholding, no tax counted for the period, no token moved.
+    after = (list(agent.taxPending(JP_INDIVIDUAL)), list(agent.taxPending(JP_CORPORATE)), yen.balanceOf(agent))
+    assert after == before
+    assert agent.accounts(0).taxWithheld == 0
+
+
 def test_offchain_payment_marks_settled_without_moving_tokens(
     funded_agent, yen, period, treasury, investor_a, investor_b
 ):
