@@ -89,7 +89,7 @@ def series_params(admin: str, operator: str, isin: str, record_times: list[int],
             "currency": ZERO,
             "denomination": 10_000,
             "issueVolume": 10_000_000_000,
-            "couponRate": 85,
+            "couponRate": 850_000,  # 0.85 % at COUPON_RATE_SCALE 1e8
             "couponFrequency": 2,
             "couponType": 1,
             "issueDate": 1_767_225_600,
@@ -229,6 +229,15 @@ def measure(project: Any, chain: Any, accounts: Any) -> dict[str, Any]:
     # Redemption: coupon + principal paid and units burned through the token's redeem, 200 holders per batch.
     series.fund(2)
     results["redeem_per_holder"] = series.push(2, holders) // len(holders)
+
+    # Bank payments: 200 holders' coupons recorded as paid off chain (each event with the holder's tax class, its
+    # withholding per component and the net), their first settlement in the series.
+    bank = holder_addresses(200, "bank")
+    bank_series = Series(issuer, chain, accounts, bank, redeem=False)
+    bank_series.travel(max(bank_series.periods[0][0] + 1, chain.pending_timestamp))
+    references = [hashlib.sha256(wallet.encode()).digest() for wallet in bank]
+    receipt = bank_series.agent.recordOffchainPayments(0, bank, references, sender=bank_series.treasury)
+    results["offchain_record_per_holder"] = receipt.gas_used // len(bank)
     return results
 
 

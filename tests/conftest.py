@@ -177,7 +177,7 @@ def series_params(
             "currency": currency,
             "denomination": 10_000,
             "issueVolume": 1_000_000_000,
-            "couponRate": 45,
+            "couponRate": 450_000,  # 0.45 % at COUPON_RATE_SCALE 1e8
             "couponFrequency": 2,
             "couponType": 1,
             "issueDate": 1_767_225_600,

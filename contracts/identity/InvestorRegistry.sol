@@ -20,10 +20,11 @@ import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 ///      one links the wallet (multiWallet set on all of them, generation + 1); bond series read the flag on each
 ///      transfer and fold the investor's wallets into their aggregate when the generation moved (pull model: this
 ///      contract never calls a series, so its operations cost the same whatever the number of series).
-///      There is no separate identity storage, trusted-issuers or claim-topics registry: the records live here
-///      (identityStorage() returns this contract) and eligibility comes from the registrar or a trusted KYC
-///      provider's EIP-712 attestation instead of ONCHAINID claims (issuersRegistry() and topicsRegistry()
-///      return address(0)).
+///      There is no separate identity storage, trusted-issuers or claim-topics registry: the records live here and
+///      eligibility comes from the registrar or a trusted KYC provider's EIP-712 attestation instead of ONCHAINID
+///      claims, so identityStorage(), issuersRegistry() and topicsRegistry() all return address(0). (This contract
+///      does not implement IIdentityRegistryStorage: its `identity`/`investorCountry` views are the reads, the
+///      registrar functions the writes.) ERC-165: see supportsInterface.
 contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
     /// @notice Registers, updates and removes investors.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
@@ -153,9 +154,11 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
         return _bound[token];
     }
 
-    /// @notice The records live in this contract, so the identity storage is this contract.
-    function identityStorage() external view returns (address) {
-        return address(this);
+    /// @notice No separate ERC-3643 identity registry storage (zero): the records live in this contract, which does
+    ///         not implement IIdentityRegistryStorage; read them with `identity`, `investorCountry` and
+    ///         `investorRecord`.
+    function identityStorage() external pure returns (address) {
+        return address(0);
     }
 
     /// @notice No ONCHAINID claim checking: eligibility comes from registrars and KYC attestations (zero).
@@ -166,6 +169,19 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
     /// @notice No ONCHAINID claim topics (zero); see issuersRegistry.
     function topicsRegistry() external pure returns (address) {
         return address(0);
+    }
+
+    /// @notice ERC-165: true for IERC165 (0x01ffc9a7), IAccessControl (0x7965db0b), the ERC-3643
+    ///         IIdentityRegistry (0x8ff89f73: its 15 normative functions), IInvestorRecords and IInvestorRegistry.
+    ///         Not IIdentityRegistryStorage (see identityStorage).
+    /// @dev The IInvestorRegistry id covers its whole function surface, inherited functions included (as if all
+    ///      were declared in it): the XOR of the three Solidity ids, where `isVerified`, declared in all three,
+    ///      counts once.
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        bytes4 investorRegistry = type(IInvestorRegistry).interfaceId ^ type(IIdentityRegistry).interfaceId
+            ^ type(IInvestorRecords).interfaceId;
+        return interfaceId == investorRegistry || interfaceId == type(IIdentityRegistry).interfaceId
+            || interfaceId == type(IInvestorRecords).interfaceId || super.supportsInterface(interfaceId);
     }
 
     /// @inheritdoc IInvestorRegistry
@@ -191,9 +207,9 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl, EIP712 {
 
     // ------------------------------------------------------------------ ERC-3643 registry writes
 
-    /// @notice Accepts only this contract (the records are stored here); admin.
+    /// @notice Accepts only address(0) (no separate identity storage, see identityStorage); admin.
     function setIdentityRegistryStorage(address storage_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (storage_ != address(this)) revert UnsupportedComponent(storage_);
+        if (storage_ != address(0)) revert UnsupportedComponent(storage_);
         emit IdentityStorageSet(storage_);
     }
 

@@ -16,12 +16,18 @@ interface IBondTypes {
     /// @param currency payment token (ERC-20 cash leg); zero for off-chain bank payment
     /// @param denomination face value of one token unit in minor units of the currency (e.g. 10000 yen)
     /// @param issueVolume total face value issued, in minor units of the currency
-    /// @param couponRate annual rate in basis points (1 = 0.01 %)
+    /// @param couponRate annual coupon rate as a fraction of the face value, scaled by COUPON_RATE_SCALE (1e8):
+    ///        1 = 0.000001 %, 0.455 % = 455000, 0.125 % = 125000 (a term-sheet rate with more decimals is refused
+    ///        at deployment, so the value is exact)
     /// @param couponFrequency coupons per year (2 = semi-annual)
     /// @param couponType 0 zero coupon, 1 fixed, 2 floating
     /// @param issueDate Unix time
     /// @param maturityDate Unix time
-    /// @param dayCountBasis 0 actual/actual, 1 actual/360, 2 actual/365 (fixed), 3 30/360
+    /// @param dayCountBasis day-count conventions: bits [0,4) the convention of regular periods, bits [4,8) the
+    ///        convention of irregular (stub) periods plus one, or 0 when stubs use the regular convention. Codes:
+    ///        0 ACT/ACT-ICMA, 1 ACT/360, 2 ACT/365F (fixed), 3 30/360 (bond basis), 4 ACT/ACT-ISDA,
+    ///        5 NL/365 (no leap day), 6 30E/360 (Eurobond basis). E.g. ACT/ACT-ICMA with ACT/365F stubs =
+    ///        0 | (2 + 1) << 4 = 48.
     struct BondTerms {
         string isin;
         address currency;
@@ -187,8 +193,11 @@ interface IBondTerms {
     function denomination() external view returns (uint256);
     /// @notice Total face value issued in minor currency units.
     function issueVolume() external view returns (uint256);
-    /// @notice Annual coupon rate in basis points.
+    /// @notice Annual coupon rate as a fraction of the face value, scaled by COUPON_RATE_SCALE (0.455 % = 455000).
+    /// @dev Not in basis points: whole basis points cannot hold rates quoted to 0.001 % (0.455 % = 45.5 bp).
     function couponRate() external view returns (uint256);
+    /// @notice The scale of couponRate: 1e8 (couponRate / COUPON_RATE_SCALE is the annual rate, 1 = 0.000001 %).
+    function COUPON_RATE_SCALE() external view returns (uint256);
     /// @notice Coupons per year.
     function couponFrequency() external view returns (uint256);
     /// @notice 0 zero coupon, 1 fixed, 2 floating.
@@ -197,7 +206,9 @@ interface IBondTerms {
     function issueDate() external view returns (uint256);
     /// @notice Maturity date (Unix time).
     function maturityDate() external view returns (uint256);
-    /// @notice 0 actual/actual, 1 actual/360, 2 actual/365 fixed, 3 30/360.
+    /// @notice Day-count conventions: regular periods in bits [0,4), stub periods plus one in bits [4,8) (0 = as
+    ///         regular). Codes 0 ACT/ACT-ICMA, 1 ACT/360, 2 ACT/365F, 3 30/360, 4 ACT/ACT-ISDA, 5 NL/365,
+    ///         6 30E/360 (see IBondTypes.BondTerms).
     function dayCountBasis() external view returns (uint8);
     /// @notice All terms at once.
     function bondTerms() external view returns (IBondTypes.BondTerms memory);

@@ -113,8 +113,16 @@ interface IPaymentAgentTypes {
     /// @notice A defaulted period was closed by `reclaim` without being cured: it no longer counts in
     ///         `openDefaults` (what it still owed is settled outside the chain; `covered` < `required`).
     event PaymentDefaultEnded(uint256 indexed period, uint256 required, uint256 covered);
-    /// @notice `holder` was paid for `period` in the payment token.
-    /// @param taxes withheld amount per component of the holder's tax class, in component order
+    /// @notice `holder` was paid for `period` in the payment token (pushed, claimed, or released from escrow to `to`).
+    /// @dev Everything needed to book the payment, as it was at that moment: amounts in payment-token base units.
+    /// @param to the wallet paid: `holder`, or on an escrow release the wallet it was released to
+    /// @param couponGross coupon before withholding
+    /// @param principalGross principal (never taxed)
+    /// @param taxClass the tax class the withholding used: the registry's class of `to` when paid (see
+    ///        TaxClassUpdated for its components at that time)
+    /// @param taxes withheld amount per component of `taxClass`, in component order: floor(couponGross *
+    ///        ratePpm / 1e6) each (empty when the class has no components)
+    /// @param net couponGross + principalGross - sum(taxes), the amount sent to `to`
     /// @param unitsRedeemed bond units burned in this payment
     event PaymentMade(
         uint256 indexed period,
@@ -122,26 +130,47 @@ interface IPaymentAgentTypes {
         address to,
         uint256 couponGross,
         uint256 principalGross,
+        uint8 taxClass,
         uint256[] taxes,
         uint256 net,
         uint256 unitsRedeemed
     );
     /// @notice The gross entitlement of a frozen or unverified holder was put in escrow.
+    /// @dev Carries no withholding: nothing is withheld at escrow. Withholding happens at release, with the tax
+    ///      class of the wallet released to at that time, and the release's PaymentMade carries the split.
+    /// @param couponGross coupon held in escrow, payment-token base units
+    /// @param principalGross principal held in escrow, payment-token base units
+    /// @param unitsRedeemed bond units burned in this settlement
     event PaymentEscrowed(
         uint256 indexed period, address indexed holder, uint256 couponGross, uint256 principalGross, uint256 unitsRedeemed
     );
     /// @notice An escrowed entitlement was released (paid to `to`; the PaymentMade event carries the split).
+    /// @param gross couponGross + principalGross released, payment-token base units
     event EscrowReleased(uint256 indexed period, address indexed holder, address indexed to, uint256 gross);
-    /// @notice The payer recorded that `holder` was paid for `period` by bank transfer.
+    /// @notice The payer recorded that `holder` was paid for `period` by bank transfer (outside the payment token).
+    /// @dev Amounts are in payment-token base units, computed exactly as for an on-chain payment (same rounding):
+    ///      the bank pays `net` and the issuer remits `taxes` itself. The withholding is recorded in the event
+    ///      only; nothing is accrued, swept or counted in the period's `taxWithheld`.
+    /// @param taxClass the registry's tax class of `holder` when recorded (0 for a wallet without a record)
+    /// @param taxes withholding per component of `taxClass`, in component order: floor(couponGross * ratePpm /
+    ///        1e6) each, with the components in force when recorded
+    /// @param net couponGross + principalGross - sum(taxes)
+    /// @param unitsRedeemed bond units burned in this settlement
+    /// @param paymentReference the payer's reference of the bank transfer (e.g. keccak of its id)
     event OffchainPaymentRecorded(
         uint256 indexed period,
         address indexed holder,
         uint256 couponGross,
         uint256 principalGross,
+        uint8 taxClass,
+        uint256[] taxes,
+        uint256 net,
         uint256 unitsRedeemed,
         bytes32 paymentReference
     );
     /// @notice Withheld tax accrued for `taxClass` was transferred to the component account `account`.
+    /// @dev `amount` (payment-token base units) is what accrued for that component since the last transfer, across
+    ///      periods and payments: it has no period. The withholding of each payment is in its PaymentMade.
     event TaxSwept(uint8 indexed taxClass, address indexed account, uint256 amount);
     /// @notice The payment token refused withheld tax of `taxClass` for `account` (a blocklisted or rejecting
     ///         account): it stays owed to that account (`taxArrears`) and blocks nothing.

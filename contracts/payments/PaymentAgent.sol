@@ -160,8 +160,15 @@ contract PaymentAgent is PaymentAgentStorage, IPaymentAgentPayments {
         if (cg + pg == 0 && ru == 0) revert NothingToPay(period, holder);
         _markSettled(period, holder);
         ru = _retire(holder, ru);
-        emit OffchainPaymentRecorded(period, holder, cg, pg, ru, ref);
+        _emitOffchain(period, holder, cg, pg, ru, ref);
         return cg + pg;
+    }
+    /// @dev Emits a bank payment with the withholding an on-chain payment to `holder` would have made now (its
+    ///      registry tax class, the class's components in force): recorded, not accrued.
+    function _emitOffchain(uint256 period, address holder, uint256 cg, uint256 pg, uint256 ru, bytes32 ref) private {
+        uint8 taxClass = _taxClass(_record(holder));
+        (uint256[] memory taxes, uint256 tax) = _withholdingOf(taxClass, cg);
+        emit OffchainPaymentRecorded(period, holder, cg, pg, taxClass, taxes, cg + pg - tax, ru, ref);
     }
     /// @inheritdoc IPaymentAgentPayments
     function releaseEscrow(uint256 period, address holder, address to) external onlyPayer nonReentrant {
@@ -298,12 +305,12 @@ contract PaymentAgent is PaymentAgentStorage, IPaymentAgentPayments {
         assembly ("memory-safe") {
             sstore(add(p.slot, 6), add(sub(accounts, cg), shl(128, tax)))
         }
-        _emitCouponPaid(period, cg, taxes, tax);
+        _emitCouponPaid(period, cg, taxClass, taxes, tax);
         if (cg != tax) _send(paymentToken, msg.sender, cg - tax);
         return true;
     }
-    function _emitCouponPaid(uint256 period, uint256 cg, uint256[] memory taxes, uint256 tax) private {
-        emit PaymentMade(period, msg.sender, msg.sender, cg, 0, taxes, cg - tax, 0);
+    function _emitCouponPaid(uint256 period, uint256 cg, uint8 taxClass, uint256[] memory taxes, uint256 tax) private {
+        emit PaymentMade(period, msg.sender, msg.sender, cg, 0, taxClass, taxes, cg - tax, 0);
     }
     // slither-disable-next-line reentrancy-no-eth
     function _claim(uint256 period) private {
@@ -381,10 +388,18 @@ contract PaymentAgent is PaymentAgentStorage, IPaymentAgentPayments {
         uint256 ru,
         uint8 taxClass
     ) private returns (uint256 net, uint256 total) {
+        uint256[] memory taxes;
+        (taxes, total) = _accrue(taxClass, cg);
+        net = cg + pg - total;
+        emit PaymentMade(period, holder, to, cg, pg, taxClass, taxes, net, ru);
+    }
+    /// @dev Withholds on `cg` by `taxClass`: returns the amount per component (in component order) and their total,
+    ///      accrued in the class's words.
+    function _accrue(uint8 taxClass, uint256 cg) private returns (uint256[] memory taxes, uint256 total) {
         uint256[2] storage words = _taxWords[taxClass];
         uint256 w0 = words[0];
         uint256 n = w0 >> COUNT_SHIFT;
-        uint256[] memory taxes = new uint256[](n);
+        taxes = new uint256[](n);
         if (n != 0 && cg != 0) {
             (words[0], total) = _withhold(taxClass, w0, cg, taxes, 0);
             if (n > 2) {
@@ -392,8 +407,6 @@ contract PaymentAgent is PaymentAgentStorage, IPaymentAgentPayments {
                 (words[1], total) = (w1, total + more);
             }
         }
-        net = cg + pg - total;
-        emit PaymentMade(period, holder, to, cg, pg, taxes, net, ru);
     }
     /// @dev Withholds on `cg` the two components of class word `w` (an absent second component has rate 0),
     ///      writes them to `taxes[first]` and, when the array has it, `taxes[first + 1]`, and returns the word with

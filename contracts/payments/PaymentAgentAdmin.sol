@@ -200,12 +200,7 @@ contract PaymentAgentAdmin is PaymentAgentStorage, IPaymentAgentAdmin, IPaymentA
         view
         returns (uint256[] memory taxes, uint256 total)
     {
-        TaxComponent[] storage comps = _taxClasses[taxClass];
-        taxes = new uint256[](comps.length);
-        for (uint256 i; i < comps.length; ++i) {
-            taxes[i] = couponGross * comps[i].ratePpm / PPM;
-            total += taxes[i];
-        }
+        return _withholdingOf(taxClass, couponGross);
     }
     /// @inheritdoc IPaymentAgentAdmin
     function isSettled(uint256 period, address holder) external view returns (bool) {

@@ -136,6 +136,24 @@ abstract contract PaymentAgentStorage is BondTokenStorage, IPaymentAgentTypes {
         return (word >> (DUE_SHIFT + (i & 1) * DUE_WIDTH)) & M94;
     }
 
+    /// @dev The withholding of `couponGross` for `taxClass` as a payment makes it: per component, in component
+    ///      order, floor(couponGross * ratePpm / 1e6), and their total. Reads the rates from the class's words (the
+    ///      ones payments use); accrues nothing.
+    function _withholdingOf(uint8 taxClass, uint256 couponGross)
+        internal
+        view
+        returns (uint256[] memory taxes, uint256 total)
+    {
+        uint256[2] storage words = _taxWords[taxClass];
+        uint256 w = words[0];
+        taxes = new uint256[](w >> COUNT_SHIFT);
+        for (uint256 i; i < taxes.length; ++i) {
+            if (i == 2) w = words[1];
+            taxes[i] = couponGross * ((w >> ((i & 1) * 32)) & M32) / PPM;
+            total += taxes[i];
+        }
+    }
+
     /// @dev Transfers the withheld tax accrued for each class in the bitmap `classes`.
     function _sweepSet(uint256 classes) internal {
         for (uint256 c; classes != 0; ++c) {

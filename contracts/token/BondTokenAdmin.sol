@@ -516,6 +516,9 @@ contract BondTokenAdmin is
     }
 
     /// @inheritdoc IBondTerms
+    uint256 public constant COUPON_RATE_SCALE = 1e8;
+
+    /// @inheritdoc IBondTerms
     function couponRate() external view returns (uint256) {
         return _terms().couponRate;
     }

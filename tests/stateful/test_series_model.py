@@ -89,9 +89,9 @@ def topic(signature: str) -> bytes:
     return keccak(text=signature)
 
 
-T_PAYMENT_MADE = topic("PaymentMade(uint256,address,address,uint256,uint256,uint256[],uint256,uint256)")
+T_PAYMENT_MADE = topic("PaymentMade(uint256,address,address,uint256,uint256,uint8,uint256[],uint256,uint256)")
 T_ESCROWED = topic("PaymentEscrowed(uint256,address,uint256,uint256,uint256)")
-T_OFFCHAIN = topic("OffchainPaymentRecorded(uint256,address,uint256,uint256,uint256,bytes32)")
+T_OFFCHAIN = topic("OffchainPaymentRecorded(uint256,address,uint256,uint256,uint8,uint256[],uint256,uint256,bytes32)")
 T_RELEASED = topic("EscrowReleased(uint256,address,address,uint256)")
 T_RETIRED = topic("UnitsRetired(address,uint256,uint256)")
 T_TRANSFER = topic("Transfer(address,address,uint256)")

@@ -245,7 +245,7 @@ def deploy_world(project: Any, accounts: Any, chain: Any) -> World:
             "currency": cash.address,
             "denomination": FACE,
             "issueVolume": 1_000_000_000,
-            "couponRate": 85,
+            "couponRate": 850_000,  # 0.85 % at COUPON_RATE_SCALE 1e8
             "couponFrequency": 2,
             "couponType": 1,
             "issueDate": base,

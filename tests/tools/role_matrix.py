@@ -356,9 +356,7 @@ REGISTRY_GROUP = Group(
             "renounceRole": anyone(lambda f, c: (role_id("REGISTRAR_ROLE"), c), "own roles only"),
             "revokeRole": access_control("admin", args=lambda f, c: (role_id("REGISTRAR_ROLE"), f.fresh(3))),
             "setClaimTopicsRegistry": access_control("admin", args=lambda f, c: (ZERO,), note="accepts only zero"),
-            "setIdentityRegistryStorage": access_control(
-                "admin", args=lambda f, c: (f.registry,), note="accepts only the registry itself"
-            ),
+            "setIdentityRegistryStorage": access_control("admin", args=lambda f, c: (ZERO,), note="accepts only zero"),
             "setKycProvider": access_control("admin", args=lambda f, c: (f.fresh(3), True)),
             "setTrustedIssuersRegistry": access_control("admin", args=lambda f, c: (ZERO,), note="accepts only zero"),
             "unbindToken": access_control("admin", args=lambda f, c: (f.series,)),

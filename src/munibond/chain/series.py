@@ -22,17 +22,21 @@ UINT64_MAX = 2**64 - 1
 UINT96_MAX = 2**96 - 1
 UINT128_MAX = 2**128 - 1
 
-# ERC-7092 optional views: couponType 0 zero, 1 fixed; dayCountBasis 0 ACT/ACT, 1 ACT/360, 2 ACT/365, 3 30/360.
+# ERC-7092 style views: couponType 0 zero, 1 fixed. dayCountBasis: one code per day-count convention the term
+# sheet accepts, the regular periods' in bits [0,4) and the stub periods' plus one in bits [4,8) (0 = as regular).
 COUPON_TYPE = {"zero": 0, "fixed": 1}
 DAY_COUNT_BASIS = {
     "ACT/ACT-ICMA": 0,
-    "ACT/ACT-ISDA": 0,
     "ACT/360": 1,
     "ACT/365F": 2,
-    "NL/365": 2,
     "30/360": 3,
-    "30E/360": 3,
+    "ACT/ACT-ISDA": 4,
+    "NL/365": 5,
+    "30E/360": 6,
 }
+STUB_DAY_COUNT_SHIFT = 4
+# The token's couponRate is the annual rate times COUPON_RATE_SCALE (1 = 0.000001 %).
+COUPON_RATE_SCALE = 10**8
 
 PERIOD_TERMS_ABI = "(uint64,uint64,uint64,uint64,uint128,uint128,uint128,uint128)"
 TAX_CLASS_ABI = "(uint8,(uint32,address)[])"
@@ -202,20 +206,40 @@ def compliance_config(terms: TermSheet) -> dict[str, Any]:
     )
 
 
+def coupon_rate_scaled(terms: TermSheet) -> int:
+    """The token's couponRate: the annual rate times COUPON_RATE_SCALE, exact or refused."""
+    scaled = Fraction(terms.coupon.rate or 0) * COUPON_RATE_SCALE
+    if scaled.denominator != 1:
+        raise terms.input_error(
+            f"{terms.coupon.rate} is finer than the token's coupon rate can hold exactly (steps of 0.000001 %)",
+            "coupon",
+            "rate",
+        )
+    return int(scaled)
+
+
+def day_count_basis(terms: TermSheet) -> int:
+    """The token's dayCountBasis: the regular convention's code, and the stub convention's plus one above it."""
+    coupon = terms.coupon
+    regular = coupon.day_count or "ACT/ACT-ICMA"
+    stub = coupon.stub_day_count
+    if stub is None or stub == regular:
+        return DAY_COUNT_BASIS[regular]
+    return DAY_COUNT_BASIS[regular] | (DAY_COUNT_BASIS[stub] + 1) << STUB_DAY_COUNT_SHIFT
+
+
 def bond_terms(terms: TermSheet, payment_token: str) -> dict[str, Any]:
-    rate_bps = Fraction(terms.coupon.rate or 0) * 10_000
-    coupon_rate = int(rate_bps) if rate_bps.denominator == 1 else 0
     return {
         "isin": terms.isin,
         "currency": payment_token,
         "denomination": terms.denomination_minor,
         "issueVolume": terms.total_units * terms.denomination_minor,
-        "couponRate": coupon_rate,
+        "couponRate": coupon_rate_scaled(terms),
         "couponFrequency": terms.coupon.frequency or 0,
         "couponType": COUPON_TYPE[terms.coupon.type],
         "issueDate": day_start(terms.issue_date, terms.timezone),
         "maturityDate": day_start(terms.maturity_date, terms.timezone),
-        "dayCountBasis": DAY_COUNT_BASIS.get(terms.coupon.day_count or "ACT/ACT-ICMA", 0),
+        "dayCountBasis": day_count_basis(terms),
     }
 
 

@@ -28,7 +28,7 @@ def test_bond_views_and_metadata(deploy_series, token_implementation):
     assert token.isin() == "JP1234567890"
     assert token.denomination() == 10_000
     assert token.issueVolume() == 1_000_000_000
-    assert token.couponRate() == 45
+    assert (token.couponRate(), token.COUPON_RATE_SCALE()) == (450_000, 10**8)
     assert token.couponFrequency() == 2
     assert token.couponType() == 1
     assert token.issueDate() == 1_767_225_600

@@ -90,3 +90,39 @@ def test_supports_interface(deploy_series, reference):
     for other in ("01ffc9a7", "36372b07", "7965db0b", "ecfecec8"):  # ERC-165, ERC-20, AccessControl, ERC-1643
         assert token.supportsInterface(bytes.fromhex(other))
     assert not token.supportsInterface(bytes.fromhex("ffffffff"))
+
+
+def _surface_id(project, interface: str) -> int:
+    """ERC-165 id of an interface's whole function surface (inherited functions included) from its exported ABI:
+    the XOR of every function selector."""
+    computed = 0
+    for sig in {m.selector for m in getattr(project, interface).contract_type.abi if m.type == "function"}:
+        computed ^= int.from_bytes(keccak(text=sig)[:4], "big")
+    return computed
+
+
+def test_registry_supports_interface(registry, reference, project):
+    # The ERC-3643 IIdentityRegistry id from the normative function set (the reference's signatures).
+    identity_registry = 0
+    for sig, _ in reference["IIdentityRegistry"]["functions"]:
+        identity_registry ^= int.from_bytes(keccak(text=sig)[:4], "big")
+    assert f"0x{identity_registry:08x}" == "0x8ff89f73"
+    investor_registry = _surface_id(project, "IInvestorRegistry")
+    investor_records = _surface_id(project, "IInvestorRecords")
+    assert investor_registry not in (0, identity_registry, investor_records)
+    supported = {
+        0x01FFC9A7: "IERC165",
+        0x7965DB0B: "IAccessControl",
+        identity_registry: "IIdentityRegistry",
+        investor_registry: "IInvestorRegistry",
+        investor_records: "IInvestorRecords",
+    }
+    for interface_id, name in supported.items():
+        assert registry.supportsInterface(interface_id.to_bytes(4, "big")), name
+    storage_id = 0
+    for sig, _ in reference["IIdentityRegistryStorage"]["functions"]:
+        storage_id ^= int.from_bytes(keccak(text=sig)[:4], "big")
+    assert f"0x{storage_id:08x}" == "0x57defe0d"
+    for unsupported in (storage_id, 0xFFFFFFFF, 0xB97D944C):  # no identity storage, the ERC-165 sentinel, IERC3643
+        assert not registry.supportsInterface(unsupported.to_bytes(4, "big"))
+    assert registry.identityStorage() == "0x" + "00" * 20

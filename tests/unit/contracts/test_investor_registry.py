@@ -138,10 +138,13 @@ def test_erc3643_updates_and_delete(registry, registrar, investor_a, investor_b)
 
 
 def test_component_views_and_setters(registry, admin):
-    assert registry.identityStorage() == registry.address
+    # No separate ERC-3643 identity storage: the registry does not implement IIdentityRegistryStorage.
+    assert registry.identityStorage() == "0x" + "00" * 20
     assert registry.issuersRegistry() == "0x" + "00" * 20
     assert registry.topicsRegistry() == "0x" + "00" * 20
-    registry.setIdentityRegistryStorage(registry, sender=admin)
+    registry.setIdentityRegistryStorage("0x" + "00" * 20, sender=admin)
+    with reverts(registry.UnsupportedComponent):
+        registry.setIdentityRegistryStorage(registry, sender=admin)
     with reverts(registry.UnsupportedComponent):
         registry.setClaimTopicsRegistry(admin, sender=admin)
     with reverts(registry.UnsupportedComponent):

@@ -38,7 +38,7 @@ def series_params(admin: Any, operator: Any, record_times: list[int], agent_para
             "currency": ZERO,
             "denomination": 10_000,
             "issueVolume": 1_000_000_000,
-            "couponRate": 85,
+            "couponRate": 850_000,  # 0.85 % at COUPON_RATE_SCALE 1e8
             "couponFrequency": 2,
             "couponType": 1,
             "issueDate": 1_767_225_600,

@@ -158,7 +158,9 @@ def test_push_pays_exact_japanese_withholding(
     assert events[investor_a.address].couponGross == gross_a
     assert list(events[investor_a.address].taxes) == [national_a, local_a]
     assert events[investor_a.address].net == 3388
-    assert list(events[investor_c.address].taxes) == []
+    assert events[investor_a.address].taxClass == JP_INDIVIDUAL
+    assert (events[investor_b.address].taxClass, list(events[investor_b.address].taxes)) == (JP_CORPORATE, [national_b])
+    assert (events[investor_c.address].taxClass, list(events[investor_c.address].taxes)) == (EXEMPT, [])
 
     accounts = assert_conservation(agent, 0)
     paid = gross_a + gross_b + gross_c
@@ -324,10 +326,13 @@ def test_claim_withholding_accrues_and_is_swept_exactly(
     travel(terms.record_time + 1)
     funded = fund_period(agent, yen, 0)
     travel(terms.payment_time)
-    agent.claim(0, sender=investor_a)
+    claimed = agent.claim(0, sender=investor_a)
     gross_a, _, _ = gross_for(100, terms)
     national_a, local_a = taxes_for(gross_a, JP_INDIVIDUAL_RATES)
     assert yen.balanceOf(investor_a) == gross_a - national_a - local_a
+    made = next(iter(claimed.events.filter(agent.PaymentMade)))  # the straight claim path's event
+    assert (made.taxClass, list(made.taxes)) == (JP_INDIVIDUAL, [national_a, local_a])
+    assert made.net == yen.balanceOf(investor_a)
     # The claim's withholding stays in the agent, already counted as withheld for the period.
     assert list(agent.taxPending(JP_INDIVIDUAL)) == [national_a, local_a]
     assert yen.balanceOf(tax_account) == 0

@@ -92,9 +92,12 @@ def test_expired_kyc_is_escrowed_and_released_to_recovered_wallet(
     assert yen.balanceOf(investor_b) == 0
     # The investor renews KYC with a new wallet linked to the same identity (renewal applies to both wallets).
     series.register(investor_d, JP_INDIVIDUAL, same_investor_as=investor_b)
-    agent.releaseEscrow(0, investor_b, investor_d, sender=treasury)
+    release = agent.releaseEscrow(0, investor_b, investor_d, sender=treasury)
     national, local = taxes_for(gross_b, JP_INDIVIDUAL_RATES)
     assert yen.balanceOf(investor_d) == gross_b - national - local
+    made = next(iter(release.events.filter(agent.PaymentMade)))  # the release carries the split, by `to`'s class
+    assert (made.holder, made.to, made.taxClass) == (investor_b.address, investor_d.address, JP_INDIVIDUAL)
+    assert (list(made.taxes), made.net) == ([national, local], gross_b - national - local)
 
 
 def test_release_to_another_investor_reverts(funded_agent, series, treasury, investor_a, investor_c):
@@ -104,6 +107,29 @@ def test_release_to_another_investor_reverts(funded_agent, series, treasury, inv
     series.freeze(investor_a, False)
     with ape.reverts(agent.NotSameInvestor):
         agent.releaseEscrow(0, investor_a, investor_c, sender=treasury)
+
+
+def test_bank_record_withholds_by_each_holders_class_in_the_event_only(
+    funded_agent, yen, series, period, treasury, investor_b, investor_c
+):
+    agent = funded_agent
+    before = (list(agent.taxPending(JP_INDIVIDUAL)), list(agent.taxPending(JP_CORPORATE)), yen.balanceOf(agent))
+    receipt = agent.recordOffchainPayments(0, [investor_b, investor_c], [b"\x01" * 32, b"\x02" * 32], sender=treasury)
+    events = {e.holder: e for e in receipt.events.filter(agent.OffchainPaymentRecorded)}
+    gross_b, _, _ = gross_for(37, period)
+    gross_c, _, _ = gross_for(9, period)
+    (national_c,) = taxes_for(gross_c, (153_150,))
+    b, c = events[investor_b.address], events[investor_c.address]
+    assert (b.taxClass, list(b.taxes), b.net) == (
+        JP_INDIVIDUAL,
+        list(taxes_for(gross_b, JP_INDIVIDUAL_RATES)),
+        gross_b - sum(taxes_for(gross_b, JP_INDIVIDUAL_RATES)),
+    )
+    assert (c.taxClass, list(c.taxes), c.net) == (JP_CORPORATE, [national_c], gross_c - national_c)
+    # Recorded, not accrued: no pending withholding, no tax counted for the period, no token moved.
+    after = (list(agent.taxPending(JP_INDIVIDUAL)), list(agent.taxPending(JP_CORPORATE)), yen.balanceOf(agent))
+    assert after == before
+    assert agent.accounts(0).taxWithheld == 0
 
 
 def test_offchain_payment_marks_settled_without_moving_tokens(
@@ -116,6 +142,11 @@ def test_offchain_payment_marks_settled_without_moving_tokens(
     event = next(iter(receipt.events.filter(agent.OffchainPaymentRecorded)))
     gross_a, _, _ = gross_for(100, period)
     assert (event.holder, event.couponGross, event.paymentReference) == (investor_a.address, gross_a, ref)
+    # The withholding an on-chain payment would make (same class, same rounding), recorded in the event only.
+    national, local = taxes_for(gross_a, JP_INDIVIDUAL_RATES)
+    assert (event.taxClass, list(event.taxes)) == (JP_INDIVIDUAL, [national, local])
+    assert event.net == gross_a - national - local
+    assert list(agent.withholding(JP_INDIVIDUAL, gross_a)) == [[national, local], national + local]
     assert yen.balanceOf(agent) == before
     assert yen.balanceOf(investor_a) == 0
     with ape.reverts(agent.AlreadySettled):
@@ -126,6 +157,8 @@ def test_offchain_payment_marks_settled_without_moving_tokens(
     assert [e.holder for e in pushed.events.filter(agent.PaymentMade)] == [investor_b.address]
     accounts = assert_conservation(agent, 0)
     assert accounts.offchainGross == gross_a
+    assert accounts.taxWithheld == sum(taxes_for(accounts.settledGross, JP_INDIVIDUAL_RATES))  # b's only
+    assert list(agent.taxPending(JP_INDIVIDUAL)) == [0, 0]  # b's push was swept; a's bank payment accrued nothing
 
 
 def test_offchain_before_funding_reduces_the_shortfall(
