@@ -1287,6 +1287,24 @@ export const bondSeriesAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256[]",
+        "name": "taxes",
+        "type": "uint256[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "net",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "unitsRedeemed",
         "type": "uint256"
@@ -1477,6 +1495,12 @@ export const bondSeriesAbi = [
         "internalType": "uint256",
         "name": "principalGross",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
       },
       {
         "indexed": false,
@@ -2291,6 +2315,19 @@ export const bondSeriesAbi = [
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "COUPON_RATE_SCALE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",

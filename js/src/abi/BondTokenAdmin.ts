@@ -394,6 +394,19 @@ export const bondTokenAdminAbi = [
   },
   {
     "inputs": [],
+    "name": "COUPON_RATE_SCALE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_BLACKOUTS",
     "outputs": [
       {

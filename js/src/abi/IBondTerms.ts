@@ -3,6 +3,19 @@
 export const iBondTermsAbi = [
   {
     "inputs": [],
+    "name": "COUPON_RATE_SCALE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "bondTerms",
     "outputs": [
       {

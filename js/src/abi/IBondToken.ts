@@ -940,6 +940,19 @@ export const iBondTokenAbi = [
     "type": "event"
   },
   {
+    "inputs": [],
+    "name": "COUPON_RATE_SCALE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",

@@ -593,6 +593,24 @@ export const iPaymentAgentAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256[]",
+        "name": "taxes",
+        "type": "uint256[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "net",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "unitsRedeemed",
         "type": "uint256"
@@ -751,6 +769,12 @@ export const iPaymentAgentAbi = [
         "internalType": "uint256",
         "name": "principalGross",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
       },
       {
         "indexed": false,

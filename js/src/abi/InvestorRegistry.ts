@@ -1034,7 +1034,7 @@ export const investorRegistryAbi = [
         "type": "address"
       }
     ],
-    "stateMutability": "view",
+    "stateMutability": "pure",
     "type": "function"
   },
   {

@@ -861,6 +861,24 @@ export const paymentAgentAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256[]",
+        "name": "taxes",
+        "type": "uint256[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "net",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "unitsRedeemed",
         "type": "uint256"
@@ -1019,6 +1037,12 @@ export const paymentAgentAbi = [
         "internalType": "uint256",
         "name": "principalGross",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
       },
       {
         "indexed": false,

@@ -860,6 +860,24 @@ export const paymentAgentAdminAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256[]",
+        "name": "taxes",
+        "type": "uint256[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "net",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "unitsRedeemed",
         "type": "uint256"
@@ -1018,6 +1036,12 @@ export const paymentAgentAdminAbi = [
         "internalType": "uint256",
         "name": "principalGross",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
       },
       {
         "indexed": false,

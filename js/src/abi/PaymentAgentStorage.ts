@@ -796,6 +796,24 @@ export const paymentAgentStorageAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256[]",
+        "name": "taxes",
+        "type": "uint256[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "net",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "unitsRedeemed",
         "type": "uint256"
@@ -954,6 +972,12 @@ export const paymentAgentStorageAbi = [
         "internalType": "uint256",
         "name": "principalGross",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "taxClass",
+        "type": "uint8"
       },
       {
         "indexed": false,
