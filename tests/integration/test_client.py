@@ -4,6 +4,7 @@ read, the pre-check, sending, decoded errors, the event follower and what it reb
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 from eth_account import Account
@@ -59,14 +60,15 @@ def test_terms_match_the_token(series, lifecycle):
     assert (terms.name, terms.symbol, terms.decimals) == (token.name(), token.symbol(), token.decimals())
     assert terms.isin == on_chain.isin == "JP2100010027"
     assert terms.currency == on_chain.currency == lifecycle.cash.address
-    assert (terms.denomination, terms.issue_volume, terms.coupon_rate_bp, terms.coupon_frequency) == (
+    assert (terms.denomination, terms.issue_volume, terms.coupon_rate_scaled, terms.coupon_frequency) == (
         on_chain.denomination,
         on_chain.issueVolume,
         on_chain.couponRate,
         on_chain.couponFrequency,
     )
     assert (terms.issue_date, terms.maturity_date) == (on_chain.issueDate, on_chain.maturityDate)
-    assert (terms.coupon_type_name, terms.day_count_name) == ("fixed", "actual/365 fixed")
+    assert terms.coupon_rate == Fraction(on_chain.couponRate, token.COUPON_RATE_SCALE())
+    assert (terms.coupon_type_name, terms.day_count_name) == ("fixed", "ACT/365F")
 
 
 def test_schedule_matches_the_payment_code(series, lifecycle):

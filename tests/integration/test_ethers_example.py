@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,8 @@ def test_read_bond_shows_the_terms_and_schedule_on_chain(series):
     assert bond["address"] == token.address and int(bond["totalSupply"]) == int(token.totalSupply()) == 100
     terms = token.bondTerms()
     assert int(bond["terms"]["denomination"]) == int(terms.denomination)
-    assert int(bond["terms"]["couponRateBps"]) == int(terms.couponRate)
+    assert bond["terms"]["couponRate"] == f"{terms.couponRate}/{token.COUPON_RATE_SCALE()}"
+    assert Decimal(bond["terms"]["couponRatePercent"]) == Decimal(int(terms.couponRate)) / 10**6
     assert bond["terms"]["paymentToken"]["address"] == agent.paymentToken()
     assert len(bond["periods"]) == int(agent.periodCount()) > 1
     for index, shown in enumerate(bond["periods"]):

@@ -93,7 +93,7 @@ def test_export_icma_json_matches_the_term_sheet(node, deployed, tmp_path):  # n
     assert extra["payment_dates"] == [p.payment_date.isoformat() for p in schedule.periods]
     assert [p["RecordDate"] for p in extra["periods"]] == [p.record_date.isoformat() for p in schedule.periods]
     assert extra["time_zone"] == TZ and extra["currency_minor_units"] == 0
-    assert extra["redemption_price_percent"] == "100" and extra["interest_rate_source"] == "chain"
+    assert extra["redemption_price_percent"] == "100"
     first = extra["periods"][0]
     assert first["InterestAmountPerDenomination"] == "3009/73"  # 177-day stub, ACT/365F: exact, as a fraction
     assert extra["periods"][1]["InterestAmountPerDenomination"] == "42.5"  # 10,000 x 0.85 % / 2

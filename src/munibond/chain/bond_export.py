@@ -18,7 +18,7 @@ from typing import Any
 from munibond.chain.deployment import bond_token, payment_agent
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.lookup import series_entry
-from munibond.chain.series import COUPON_TYPE, DAY_COUNT_BASIS
+from munibond.chain.series import COUPON_RATE_SCALE, COUPON_TYPE, day_count_basis
 from munibond.chain.series_terms import series_currency, series_term_sheet
 from munibond.chain.session import Session
 from munibond.clock import local_date
@@ -107,7 +107,7 @@ def export_icma(session: Session, symbol: str) -> dict[str, Any]:
         _refuse_mismatch(symbol, terms, "currency", currency.code, terms.currency)
     basis = int(on_chain.dayCountBasis)
     day_count = terms.coupon.day_count or "ACT/ACT-ICMA"
-    if DAY_COUNT_BASIS.get(day_count, 0) != basis:
+    if day_count_basis(terms) != basis:
         _refuse_mismatch(symbol, terms, "coupon.day_count", basis, day_count)
     coupon_type = next(name for name, code in COUPON_TYPE.items() if code == int(on_chain.couponType))
     if coupon_type != terms.coupon.type:
@@ -119,14 +119,9 @@ def export_icma(session: Session, symbol: str) -> dict[str, Any]:
     issue_date = local_date(int(on_chain.issueDate), tz)
     maturity_date = local_date(int(on_chain.maturityDate), tz)
     frequency = int(on_chain.couponFrequency)
-    rate_bps = int(on_chain.couponRate)
-    sheet_rate = Fraction(terms.coupon.rate or 0)
-    if Fraction(rate_bps, 10_000) == sheet_rate:
-        rate, rate_source = sheet_rate, "chain"
-    elif rate_bps == 0 and (sheet_rate * 10_000).denominator != 1:
-        rate, rate_source = sheet_rate, "term sheet (the chain's whole basis points cannot hold it)"
-    else:
-        _refuse_mismatch(symbol, terms, "coupon.rate", f"{rate_bps} bp", str(terms.coupon.rate))
+    rate = Fraction(int(on_chain.couponRate), COUPON_RATE_SCALE)
+    if rate != Fraction(terms.coupon.rate or 0):
+        _refuse_mismatch(symbol, terms, "coupon.rate", str(rate), str(terms.coupon.rate))
 
     decimals = int(payment_token_at(entry["payment_token"]).decimals())
     per_unit = Fraction(10 ** (decimals - minor)) * int(on_chain.denomination)  # base units per unit of face
@@ -211,7 +206,6 @@ def export_icma(session: Session, symbol: str) -> dict[str, Any]:
             "business_calendar": terms.calendar,
             "stub_day_count": terms.coupon.stub_day_count,
             "redemption_price_percent": per_unit_text(redemption_percent, 0),
-            "interest_rate_source": rate_source,
             "payment_dates": interest_dates,
             "periods": periods,
         },

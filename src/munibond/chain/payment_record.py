@@ -2,8 +2,9 @@
 
 One line per settlement: paid on chain (net, with each withholding component), escrowed (gross held for a
 frozen or unverified holder), released from escrow (paid later, possibly to another wallet of the same
-investor) or recorded as paid off chain by bank transfer (with its reference). Amounts are in payment-token
-base units. This is what a paying agent files withholding reports from.
+investor) or recorded as paid off chain by bank transfer (with its reference, and the withholding and net the
+bank transfer carried, as the event records them). Amounts are in payment-token base units. This is what a
+paying agent files withholding reports from.
 """
 
 from __future__ import annotations
@@ -96,7 +97,15 @@ def settlement_lines(agent: Any, *, start_block: int, keep: Callable[[Any], bool
     ]
     lines += [_line(log, ESCROWED, str(agent.address)) for log in kept(agent.PaymentEscrowed)]
     lines += [
-        _line(log, OFFCHAIN, "", reference=_hex(log["paymentReference"])) for log in kept(agent.OffchainPaymentRecorded)
+        _line(
+            log,
+            OFFCHAIN,
+            "",
+            taxes=tuple(int(t) for t in log["taxes"]),
+            net=int(log["net"]),
+            reference=_hex(log["paymentReference"]),
+        )
+        for log in kept(agent.OffchainPaymentRecorded)
     ]
     return sorted(lines, key=lambda line: (line.block, line.log_index))
 

@@ -6,12 +6,23 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 COUPON_TYPES = {0: "zero coupon", 1: "fixed", 2: "floating"}
-DAY_COUNTS = {0: "actual/actual", 1: "actual/360", 2: "actual/365 fixed", 3: "30/360"}
+DAY_COUNTS = {
+    0: "ACT/ACT-ICMA",
+    1: "ACT/360",
+    2: "ACT/365F",
+    3: "30/360",
+    4: "ACT/ACT-ISDA",
+    5: "NL/365",
+    6: "30E/360",
+}
+COUPON_RATE_SCALE = 10**8  # the token's couponRate() is the annual rate times this (BondTokenAdmin.COUPON_RATE_SCALE)
+STUB_DAY_COUNT_SHIFT = 4  # dayCountBasis: low 4 bits the regular convention, high 4 bits the stubs' code + 1
 
 
 @dataclass(frozen=True)
 class BondTerms:
-    """ERC-7092 terms of a series; amounts in minor units of the currency, rate in basis points."""
+    """ERC-7092 terms of a series; amounts in minor units of the currency, the rate as the token stores it
+    (`coupon_rate` gives it exactly as a fraction: Fraction(455, 100_000) for 0.455 %)."""
 
     name: str
     symbol: str
@@ -20,7 +31,7 @@ class BondTerms:
     currency: str  # payment token; the zero address when paid off chain only
     denomination: int
     issue_volume: int
-    coupon_rate_bp: int
+    coupon_rate_scaled: int
     coupon_frequency: int
     coupon_type: int
     issue_date: int
@@ -32,8 +43,17 @@ class BondTerms:
         return COUPON_TYPES.get(self.coupon_type, str(self.coupon_type))
 
     @property
+    def coupon_rate(self) -> Fraction:
+        """The annual coupon rate, exact (0.0085 for 0.85 %)."""
+        return Fraction(self.coupon_rate_scaled, COUPON_RATE_SCALE)
+
+    @property
     def day_count_name(self) -> str:
-        return DAY_COUNTS.get(self.day_count_basis, str(self.day_count_basis))
+        """The day-count convention, e.g. "ACT/ACT-ICMA", or "ACT/ACT-ICMA with ACT/365F stubs"."""
+        regular = self.day_count_basis & ((1 << STUB_DAY_COUNT_SHIFT) - 1)
+        stub = self.day_count_basis >> STUB_DAY_COUNT_SHIFT
+        name = DAY_COUNTS.get(regular, str(regular))
+        return name if stub == 0 else f"{name} with {DAY_COUNTS.get(stub - 1, str(stub - 1))} stubs"
 
 
 @dataclass(frozen=True)
