@@ -3,7 +3,8 @@
 Subcommands are imported only when invoked (so `munibond schedule` never imports Ape). To add one,
 write `munibond/commands/<name>.py` with a click command and add `"<name>": "munibond.commands.<name>:<attr>"`
 to `COMMANDS`. Any `InputError` raised by a command is printed as `error: <file>:<line>: <field>: <message>`
-(one line per problem) on stderr, with exit status 2.
+(one line per problem) on stderr, with exit status 2; so is a refusal (a contract's custom error, an unreachable
+node, an unknown network, an account that cannot sign: see `munibond.chain.refusals`), as one line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from munibond import __version__
-from munibond.errors import InputError
+from munibond.chain.refusals import report
 
 COMMANDS: dict[str, str] = {
     "schedule": "munibond.commands.schedule:schedule",
@@ -35,7 +36,7 @@ INPUT_ERROR_EXIT = 2
 
 
 class LazyGroup(click.Group):
-    """A click group that imports subcommands from `COMMANDS` on first use and reports InputError."""
+    """A click group that imports subcommands from `COMMANDS` on first use and reports bad input and refusals."""
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,9 +57,12 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except InputError as exc:
-            for issue in exc.issues:
-                click.echo(f"error: {issue}", err=True)
+        except Exception as exc:
+            lines = report(exc)
+            if lines is None:
+                raise
+            for line in lines:
+                click.echo(line, err=True)
             sys.exit(INPUT_ERROR_EXIT)
 
 

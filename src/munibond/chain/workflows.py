@@ -20,8 +20,10 @@ from munibond.call import CallTerms, call_price, call_terms, check_call_notice
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
+    check_matches_chain,
     deploy_issuer,
     deploy_series,
+    existing_series,
     payment_agent,
     record_deployment,
 )
@@ -108,6 +110,25 @@ def check_serial_issue(items: list[DeploymentInput]) -> None:
                 )
 
 
+def check_against_deployed(session: Session, items: list[DeploymentInput]) -> list[DeploymentInput]:
+    """The items not deployed yet; every item whose ISIN the factory already deployed must be that series' own
+    term sheet (name, symbol, terms, schedule and file hash as on chain), else one issue per differing field.
+    Reads only: run before anything is sent."""
+    manifest = session.manifest
+    record = manifest.contracts.get("BondFactory")
+    if record is None or len(session.provider.get_code(record.address)) == 0:
+        return list(items)
+    factory = session.project.BondFactory.at(record.address)
+    pending = []
+    for item in items:
+        found = existing_series(session.project, manifest, factory, item.terms)
+        if found is None:
+            pending.append(item)
+        else:
+            check_matches_chain(session.project, found, item.terms, item.digest)
+    return pending
+
+
 def deploy(
     session: Session,
     items: list[DeploymentInput],
@@ -120,7 +141,8 @@ def deploy(
     """Deploy the issuer's shared contracts (once) and the series of `items` (once each; several term
     sheets are a serial issue deployed in one transaction)."""
     check_serial_issue(items)
-    for item in items:
+    pending = check_against_deployed(session, items)
+    for item in pending:
         check_schedule_ahead(item, session.now())
     data = items[0]
     terms = data.terms
@@ -146,6 +168,12 @@ def deploy(
             progress(f"test payment token deployed at {mock.address}")
         token_ref = manifest.contracts["MockPaymentToken"].address
     cash = signers.address(token_ref)
+    if len(session.provider.get_code(cash)) == 0:
+        raise InputError(
+            f"no contract at {cash} on this chain: not an ERC-20 payment token",
+            file=None if payment_token else str(data.path),
+            field="--payment-token" if payment_token else "payment_token",
+        )
     contracts = deploy_issuer(
         session.project,
         session.provider,
@@ -165,6 +193,7 @@ def deploy(
         payment_token=cash,
         payment_token_decimals=decimals,
         progress=progress,
+        project=session.project,
     )
     for item, entry in zip(items, entries, strict=True):
         documents = [Document(d.name, d.uri, d.sha256) for d in item.terms.documents]
