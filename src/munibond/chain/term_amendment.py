@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from munibond.amendment import PeriodChange, check_amendable, period_changes
-from munibond.chain.deployment import payment_agent
+from munibond.chain.deployment import bond_token, payment_agent, term_sheet_period_count, token_differences
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.lookup import series_entry
 from munibond.chain.series import PeriodOnChain, periods_on_chain
 from munibond.chain.session import Session
 from munibond.errors import InputError
 from munibond.schedule import build_schedule
-from munibond.terms import load_term_sheet, term_sheet_hash
+from munibond.terms import TermSheet, load_term_sheet, term_sheet_hash
 
 
 @dataclass(frozen=True)
@@ -25,18 +26,27 @@ class AmendmentReport:
 def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_run: bool = False) -> AmendmentReport:
     """Bring the payment agent's schedule of `symbol` to the amended term sheet at `path` (admin).
 
-    Checked whole before sending: only schedule terms change (see `munibond.amendment`), the schedule keeps
-    its number of periods, and every period that changes is live, before its record date and unpaid. Then one
-    `amendPeriod` per changed period (the event carries old and new terms), the agent's term-sheet hash, and
-    the manifest's term sheet. A re-run after an interruption amends only what still differs.
+    The chain is the reference: the token's fixed terms (name, symbol, BondTerms) and the periods are read from it;
+    the manifest's term sheet is consulted for the other fixed fields (roles, compliance, tax) only while its hash
+    is the one the agent holds. Checked whole before sending: only schedule terms change (see
+    `munibond.amendment`), the schedule keeps its number of periods, and every period that changes is live,
+    before its record date and unpaid. Then one `amendPeriod` per changed period (the event carries old and new
+    terms), the agent's term-sheet hash, and the manifest's term sheet. A re-run after an interruption amends only
+    what still differs.
     """
     entry = series_entry(session, symbol)
-    current = load_term_sheet(Path(entry["term_sheet"]))
     amended = load_term_sheet(path)
-    check_amendable(current, amended)
     agent = payment_agent(session.project, entry["payment_agent"])
-    decimals = int(payment_token_at(entry["payment_token"]).decimals())
-    deployed_count = len(build_schedule(current).periods)
+    fixed = token_differences(session.project, entry["token"], amended)
+    if fixed:
+        raise InputError.from_issues(
+            [replace(i, message=f"{i.message}; fixed at deployment, only the schedule can be amended") for i in fixed]
+        )
+    current = _recorded_term_sheet(entry, bytes(agent.termSheetHash()))
+    if current is not None:
+        check_amendable(current, amended)
+    decimals = int(payment_token_at(str(bond_token(session.project, entry["token"]).currency())).decimals())
+    deployed_count = term_sheet_period_count(agent, int(entry["block"]))
     desired = periods_on_chain(amended, build_schedule(amended), decimals)
     if len(desired) != deployed_count:
         raise InputError(
@@ -70,3 +80,14 @@ def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_ru
     entry["term_sheet_sha256"] = "0x" + digest.hex()
     session.manifest.save()
     return AmendmentReport(changes, hash_updated)
+
+
+def _recorded_term_sheet(entry: dict[str, Any], on_chain_hash: bytes) -> TermSheet | None:
+    """The manifest's term sheet of a series while it is still the file the agent's hash names, else None."""
+    recorded = Path(str(entry.get("term_sheet")))
+    try:
+        if term_sheet_hash(recorded) != on_chain_hash:
+            return None
+        return load_term_sheet(recorded)
+    except (OSError, InputError):
+        return None
