@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
@@ -88,6 +88,36 @@ class InvestorRow:
             self.tax_class.id,
             self.kyc_expiry,
         )
+
+
+SALT_ENV = "MUNIBOND_ISSUER_SALT"
+SALT_FINGERPRINT_TAG = b"munibond.issuer-salt-fingerprint:"
+
+
+def read_issuer_salt(salt_file: Path | None, environ: Mapping[str, str]) -> bytes:
+    """The issuer salt from `salt_file` (its bytes, one trailing line break dropped) or else `$MUNIBOND_ISSUER_SALT`;
+    never from the command line (shell history, `ps`)."""
+    if salt_file is not None:
+        try:
+            salt = salt_file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the issuer salt: {exc.strerror}", file=str(salt_file)) from None
+        salt = salt.removesuffix(b"\n").removesuffix(b"\r")
+        if not salt:
+            raise InputError("the issuer salt file is empty", file=str(salt_file))
+        return salt
+    value = environ.get(SALT_ENV)
+    if not value:
+        raise InputError(
+            f"no issuer salt: give --issuer-salt-file FILE or set {SALT_ENV}", file="environment", field=SALT_ENV
+        )
+    return value.encode("utf-8")
+
+
+def salt_fingerprint(issuer_salt: bytes) -> str:
+    """A public fingerprint of the issuer salt (keccak of the domain-tagged salt) to recognise it again without
+    storing it: `0x` + 64 hex digits."""
+    return "0x" + keccak(SALT_FINGERPRINT_TAG + issuer_salt).hex()
 
 
 def investor_identity(issuer_salt: bytes, investor_id: str) -> str:

@@ -35,8 +35,12 @@ from munibond.chain.onboarding import (
     DEFAULT_BATCH_SIZE,
     OnboardingPlan,
     OnboardingReport,
+    check_issuer_salt,
     execute_onboarding,
     plan_onboarding,
+    salt_record_path,
+    store_fingerprint,
+    stored_fingerprint,
 )
 from munibond.chain.payment_record import PaymentLine, payment_lines
 from munibond.chain.register import RegisterLine, holder_register, with_payment_status
@@ -236,12 +240,24 @@ def import_investors(
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
     progress: Progress = _quiet,
+    salt_fingerprint: str | None = None,
+    rekey: bool = False,
 ) -> tuple[OnboardingPlan, OnboardingReport | None]:
-    """Register what the registry does not hold yet; returns the plan and (unless dry-run) the report."""
+    """Register what the registry does not hold yet; returns the plan and (unless dry-run) the report.
+
+    `salt_fingerprint` (of the salt the rows' identities were derived with) is checked against the one recorded
+    beside the manifest at the first import, and recorded there (see `check_issuer_salt`); `rekey` accepts a
+    different salt on purpose."""
     resolved = resolve_wallets(rows, session.signers.address, file=str(path))
     registry = investor_registry(session)
     signer = session.signers.account(registrar)
     plan = plan_onboarding(registry, resolved)
+    if salt_fingerprint is not None:
+        record = salt_record_path(session.manifest.path)
+        stored = stored_fingerprint(record, registry.address)
+        check_issuer_salt(plan, stored, salt_fingerprint, record=record, rekey=rekey)
+        if not dry_run and stored != salt_fingerprint:
+            store_fingerprint(record, registry.address, salt_fingerprint)
     if dry_run or plan.is_empty:
         return plan, None
     return plan, execute_onboarding(registry, plan, signer, batch_size=batch_size, progress=progress)
