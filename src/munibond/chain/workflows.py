@@ -17,6 +17,7 @@ from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
 from munibond.call import CallTerms, call_price, call_terms, check_call_notice
+from munibond.chain import preflight
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
@@ -304,17 +305,23 @@ def preview_pay(session: Session, symbol: str, period: int) -> PeriodPreview:
 def pay(
     session: Session, symbol: str, period: int, *, payer: str, batch_size: int, progress: Progress = _quiet
 ) -> PeriodRun:
-    """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders."""
+    """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders.
+
+    Checked before anything is sent (`munibond.chain.preflight`): the payer holds the payer role and the period's
+    payment date has come on the chain's clock (latest block)."""
     entry = series_entry(session, symbol)
-    agent = _payable_agent(session, entry, period)
+    agent = payment_agent(session.project, entry["payment_agent"])
     token = bond_token(session.project, entry["token"])
+    signer = session.signers.account(payer)
+    preflight.check_payer(token, signer.address, alias=payer, symbol=symbol)
+    preflight.check_payable(agent, period, preflight.chain_time(session))
     cash = payment_token_at(entry["payment_token"])
     return pay_period(
         agent,
         token,
         cash,
         period - 1,
-        session.signers.account(payer),
+        signer,
         start_block=int(entry["block"]),
         batch_size=batch_size,
         progress=progress,
@@ -349,8 +356,11 @@ def final_period(session: Session, symbol: str) -> int:
 
 
 def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progress: Progress = _quiet) -> PeriodRun:
-    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity."""
+    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity. Refused while an
+    earlier period is overdue and unpaid."""
     final = final_period(session, symbol)
+    agent = payment_agent(session.project, series_entry(session, symbol)["payment_agent"])
+    preflight.check_no_overdue(agent, final, preflight.chain_time(session), symbol=symbol)
     return pay(session, symbol, final, payer=payer, batch_size=batch_size, progress=progress)
 
 
