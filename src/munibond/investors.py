@@ -38,7 +38,7 @@ from eth_utils import is_checksum_address, keccak, to_checksum_address
 
 from munibond.countries import country_code
 from munibond.errors import InputError, Issue
-from munibond.money import TAX_CLASSES, TaxClass
+from munibond.money import TAX_CLASSES, TAX_CLASSES_BY_ID, TaxClass
 
 REQUIRED_COLUMNS = ("wallet", "investor_id", "country", "region", "category", "tax_class", "kyc_expiry")
 OPTIONAL_COLUMNS = ("name_ref",)
@@ -92,6 +92,20 @@ class InvestorRow:
 
 SALT_ENV = "MUNIBOND_ISSUER_SALT"
 SALT_FINGERPRINT_TAG = b"munibond.issuer-salt-fingerprint:"
+
+
+def category_word(code: int) -> str:
+    """An on-chain category as its CSV word (`3` -> `public_body`); an unknown code as `category N`."""
+    try:
+        return InvestorCategory(code).name.lower()
+    except ValueError:
+        return f"category {code}"
+
+
+def tax_class_word(class_id: int) -> str:
+    """An on-chain tax class id as its name (`2` -> `jp_individual`); an unknown id as `tax class N`."""
+    known = TAX_CLASSES_BY_ID.get(class_id)
+    return known.name if known is not None else f"tax class {class_id}"
 
 
 def read_issuer_salt(salt_file: Path | None, environ: Mapping[str, str]) -> bytes:
@@ -291,6 +305,16 @@ def parse_investors(path: str | Path, *, issuer_salt: bytes, now: int | datetime
                     file,
                     line,
                     "investor_id",
+                )
+            )
+        if row.tax_class.name.endswith("_individual") and row.category != InvestorCategory.INDIVIDUAL:
+            issues.append(
+                Issue(
+                    f"tax class {row.tax_class.name} is for individuals; a {row.category.name.lower()} "
+                    "investor needs its own class (e.g. jp_corporate, jp_exempt)",
+                    file,
+                    line,
+                    "tax_class",
                 )
             )
         for attr in ("country", "region", "category", "tax_class"):

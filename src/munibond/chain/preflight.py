@@ -10,6 +10,8 @@ sent.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from typing import Any
 
 from eth_utils import keccak
@@ -81,3 +83,27 @@ def check_no_overdue(agent: Any, final: int, now: int, *, symbol: str) -> None:
             f"{overdue[0]}`); nothing was sent",
             field="series",
         )
+
+
+PENDING_WAIT_ENV = "MUNIBOND_PENDING_WAIT"
+DEFAULT_PENDING_WAIT = 120.0
+
+
+def wait_for_pending(web3: Any, address: str, *, alias: str, timeout: float | None = None) -> None:
+    """Before an account signs: wait (up to `$MUNIBOND_PENDING_WAIT` seconds, default 120) for transactions it
+    still has pending on the node, e.g. from a run that was interrupted or is still going, so this run neither
+    re-sends one (`transaction already imported`) nor replaces it; then refuse in one line."""
+    limit = float(os.environ.get(PENDING_WAIT_ENV, DEFAULT_PENDING_WAIT)) if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    while True:
+        pending = int(web3.eth.get_transaction_count(address, "pending"))
+        mined = int(web3.eth.get_transaction_count(address, "latest"))
+        if pending <= mined:
+            return
+        if time.monotonic() >= deadline:
+            raise InputError(
+                f"{alias} ({address}) still has {pending - mined} transaction(s) pending on the node (an earlier "
+                f"run's?) after {limit:g} s: wait until they are mined, then run the command again; nothing was sent",
+                field=alias,
+            )
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))

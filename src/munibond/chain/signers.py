@@ -104,6 +104,7 @@ class Signers:
                     file="environment",
                     field=f"APE_ACCOUNTS_{reference}_PASSPHRASE",
                 ) from None
+        _wait_for_pending(signer.address, reference)
         self._cache[reference] = signer
         return signer
 
@@ -115,3 +116,16 @@ class Signers:
 
     def _local_accounts(self) -> list[Any]:
         return list(self.accounts.test_accounts) if self.local else []
+
+
+def _wait_for_pending(address: str, alias: str) -> None:
+    """An account about to sign first lets its transactions still pending on the node be mined (see
+    `munibond.chain.preflight.wait_for_pending`); nothing to do without a connected node."""
+    from ape import networks
+
+    provider = networks.active_provider
+    if provider is None or not provider.is_connected:
+        return
+    from munibond.chain.preflight import wait_for_pending
+
+    wait_for_pending(provider.web3, address, alias=alias)
