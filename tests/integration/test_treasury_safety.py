@@ -236,7 +236,7 @@ def test_holders_shows_category_and_tax_class_in_words(node, bond):
 
 REFUSALS = [
     # (case, arguments ({name} = a file of the case), --network or --manifest instead of the bond's, expected text)
-    ("wrong role", ["issue", "KNGW26", "{allocations}", "--minter", "treasury"], {}, ("MissingRole(", "not minter")),
+    ("wrong role", ["issue", "KNGW26", "{top_up}", "--minter", "treasury"], {}, ("MissingRole(", "not minter")),
     ("unregistered holder", ["issue", "KNGW26", "{unregistered}"], {}, ("TransferRestricted(", "not a verified")),
     ("unreachable node", ["holders", "KNGW26"], {"network": "http://127.0.0.1:1"}, ("cannot reach the node",)),
     ("malformed URL", ["holders", "KNGW26"], {"network": "htp://node"}, ("unknown network", "htp")),
@@ -262,8 +262,10 @@ def test_refusals_are_one_line_with_exit_2_and_send_nothing(node, bond, args, in
     other_chain = json.loads(bond["manifest"].read_text()) | {"chain_id": 1}
     (tmp / "other-chain.json").write_text(json.dumps(other_chain))
     (tmp / "corrupt.json").write_text("{not json")
+    top_up = tmp / "top-up.csv"
+    top_up.write_text("wallet,units\nalias:investor_a,41\n")  # one unit more than the 40 issued
     files = {
-        "allocations": str(EXAMPLES / "allocations.csv"),
+        "top_up": str(top_up),
         "unregistered": str(unregistered),
         "terms": str(bond["terms"]),
         "corrupt": str(tmp / "corrupt.json"),
@@ -321,3 +323,47 @@ def test_a_transaction_still_pending_is_waited_for_then_reported_in_one_line(nod
         web3.provider.make_request("evm_setAutomine", [True])
     again = run(url, bond["manifest"], *args)
     assert again.returncode == 0 and "8 unchanged" in again.stdout, again.stderr
+
+
+@pytest.fixture(scope="module")
+def public_chain(node_hardfork, tmp_path_factory):
+    """An anvil that is not a development chain (chain id 4242: aliases are keyfile accounts), and an Ape data
+    folder of its own holding one keyfile account, `issuer`, with the passphrase `right`."""
+    from eth_account import Account
+
+    anvil = shutil.which("anvil") or str(ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+    port = _free_port()
+    process = subprocess.Popen(
+        [anvil, "--port", str(port), "--chain-id", "4242", "--hardfork", node_hardfork, "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    web3 = Web3(HTTPProvider(url))
+    for _ in range(100):
+        if web3.is_connected():
+            break
+        time.sleep(0.1)
+    data = tmp_path_factory.mktemp("ape-data")
+    (data / "accounts").mkdir()
+    keyfile = Account.encrypt(Account.create().key, "right")
+    (data / "accounts" / "issuer.json").write_text(json.dumps(keyfile))
+    yield url, data
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("sender", "passphrase", "expected"),
+    [
+        ("nobody", "right", "accounts: nobody: no keyfile account with this alias"),
+        ("issuer", "wrong", "APE_ACCOUNTS_issuer_PASSPHRASE: cannot unlock the keyfile account"),
+    ],
+    ids=["missing keyfile account", "wrong passphrase"],
+)
+def test_accounts_that_cannot_sign_are_one_line(public_chain, bond, tmp_path, sender, passphrase, expected):
+    url, data = public_chain
+    env = {"APE_DATA_FOLDER": str(data), "APE_ACCOUNTS_issuer_PASSPHRASE": passphrase}
+    args = ("deploy", str(bond["terms"]), "--sender", sender, "--payment-token", "0x" + "00" * 19 + "01")
+    (line,) = refused(run(url, tmp_path / "manifest.json", *args, env=env))
+    assert expected in line

@@ -355,12 +355,21 @@ def final_period(session: Session, symbol: str) -> int:
     return final
 
 
-def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progress: Progress = _quiet) -> PeriodRun:
+def redeem(
+    session: Session,
+    symbol: str,
+    *,
+    payer: str,
+    batch_size: int,
+    progress: Progress = _quiet,
+    despite_overdue: bool = False,
+) -> PeriodRun:
     """Pay the final period (coupon + principal, burning every unit): the redemption at maturity. Refused while an
-    earlier period is overdue and unpaid."""
+    earlier period is overdue and unpaid, unless `despite_overdue` (the issuer settles those periods otherwise)."""
     final = final_period(session, symbol)
-    agent = payment_agent(session.project, series_entry(session, symbol)["payment_agent"])
-    preflight.check_no_overdue(agent, final, preflight.chain_time(session), symbol=symbol)
+    if not despite_overdue:
+        agent = payment_agent(session.project, series_entry(session, symbol)["payment_agent"])
+        preflight.check_no_overdue(agent, final, preflight.chain_time(session), symbol=symbol)
     return pay(session, symbol, final, payer=payer, batch_size=batch_size, progress=progress)
 
 
