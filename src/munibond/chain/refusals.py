@@ -19,7 +19,7 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
-from munibond.errors import InputError, MunibondError
+from munibond.errors import InputError
 
 # BondTokenStorage restriction codes (the token's messageForTransferRestriction, in words).
 RESTRICTION_CODES: dict[int, str] = {
@@ -101,10 +101,6 @@ MEANINGS: dict[str, str] = {
 }
 
 _HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{64})*\b")
-
-
-class Refused(MunibondError):
-    """A refusal with a one-line message (a chain revert, an unreachable node, a bad account...)."""
 
 
 @dataclass(frozen=True)
@@ -277,12 +273,10 @@ def _account_refusal(exc: BaseException) -> str | None:
 
 def describe(exc: BaseException) -> str | None:
     """One line for a refusal (without the `error: ` prefix), or None when `exc` is not one."""
-    if isinstance(exc, Refused):
-        return str(exc)
     for explain in (_contract_refusal, _node_refusal, _account_refusal):
         try:
             text = explain(exc)
-        except ImportError:
+        except Exception:  # describing must never hide the original failure: it keeps its traceback
             return None
         if text is not None:
             return text
