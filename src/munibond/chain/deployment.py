@@ -149,39 +149,47 @@ def term_sheet_period_count(agent: Any, start_block: int = 0) -> int:
     return int(agent.periodCount()) - len(list(logs_since(agent.CallScheduled, start_block)))
 
 
-def token_differences(project: Any, token_address: str, terms: TermSheet) -> list[Issue]:
-    """The token's fixed terms (name, symbol, BondTerms, payment token) that `terms` would change, one issue each."""
+@dataclass(frozen=True)
+class TermDifference:
+    """One of the token's fixed terms that a term sheet would change: the view, its field in the file, both values."""
+
+    view: str
+    path: tuple[str, ...]
+    deployed: object
+    wanted: object
+
+
+def fixed_term_differences(project: Any, token_address: str, terms: TermSheet) -> list[TermDifference]:
+    """The token's fixed terms (name, symbol, BondTerms, payment token) that `terms` would change, read from chain."""
     token = bond_token(project, token_address)
-    issues: list[Issue] = []
-    for view, path in (("name", ("name",)), ("symbol", ("symbol",))):
-        deployed = str(getattr(token, view)())
-        if deployed != getattr(terms, view):
-            issues.append(
-                _issue_at(
-                    terms,
-                    f"differs from the deployed series (on chain {deployed!r}, file {getattr(terms, view)!r})",
-                    *path,
-                )
-            )
+    differences = [
+        TermDifference(view, (view,), str(getattr(token, view)()), getattr(terms, view))
+        for view in ("name", "symbol")
+        if str(getattr(token, view)()) != getattr(terms, view)
+    ]
     on_chain = token.bondTerms()
     currency = str(on_chain.currency)
     wanted = bond_terms(terms, currency)
     for view, path in BOND_TERM_FIELDS.items():
-        deployed_value = getattr(on_chain, view)
-        deployed_value = str(deployed_value) if view == "isin" else int(deployed_value)
-        if deployed_value != wanted[view]:
-            issues.append(
-                _issue_at(
-                    terms,
-                    f"differs from the deployed series: the token's {view} is {deployed_value}, "
-                    f"the file gives {wanted[view]}",
-                    *path,
-                )
-            )
+        deployed = str(getattr(on_chain, view)) if view == "isin" else int(getattr(on_chain, view))
+        if deployed != wanted[view]:
+            differences.append(TermDifference(view, path, deployed, wanted[view]))
     reference = terms.payment_token
     if reference is not None and reference.startswith("0x") and reference.lower() != currency.lower():
-        issues.append(_issue_at(terms, f"differs from the deployed series' payment token {currency}", "payment_token"))
-    return issues
+        differences.append(TermDifference("currency", ("payment_token",), currency, reference))
+    return differences
+
+
+def token_differences(project: Any, token_address: str, terms: TermSheet) -> list[Issue]:
+    """`fixed_term_differences` as issues located in the file, one per field."""
+    return [
+        _issue_at(
+            terms,
+            f"differs from the deployed series: the token's {d.view} is {d.deployed}, the file gives {d.wanted}",
+            *d.path,
+        )
+        for d in fixed_term_differences(project, token_address, terms)
+    ]
 
 
 def schedule_differences(
