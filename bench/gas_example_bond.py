@@ -282,7 +282,10 @@ def measure(uri: str) -> dict[str, Any]:
         final = agent.periodTerms(workflows.final_period(session, SYMBOL) - 1)
         recorder.travel(int(final.recordTime) + 1)
         recorder.travel(int(final.paymentTime))
-        _, sent = recorder.run(lambda: workflows.redeem(session, SYMBOL, payer="treasury", batch_size=BATCH))
+        # periods 4 to 9 are left unpaid here (only the gas of each kind of step is measured)
+        _, sent = recorder.run(
+            lambda: workflows.redeem(session, SYMBOL, payer="treasury", batch_size=BATCH, despite_overdue=True)
+        )
         gas["redeem_per_holder"] = batch_of(push_batches(sent), fresh).gas // BATCH
         if int(token.totalSupply()) != 0:
             raise RuntimeError(f"{int(token.totalSupply())} units left after the redemption")

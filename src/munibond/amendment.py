@@ -57,14 +57,19 @@ def _value(terms: TermSheet, path: tuple[str, ...]) -> object:
     return value
 
 
-def check_amendable(current: TermSheet, amended: TermSheet) -> None:
-    """Raises an InputError located in the amended file at the first field the chain cannot take."""
-    for path in FIXED_FIELDS:
+def check_fixed_fields(current: TermSheet, amended: TermSheet, fields: tuple[tuple[str, ...], ...]) -> None:
+    """Raises an InputError located in the amended file at the first of `fields` that differs from `current`."""
+    for path in fields:
         if _value(current, path) != _value(amended, path):
             raise amended.input_error(
                 "cannot be amended on chain (fixed when the series was deployed); only the schedule can change",
                 *path,
             )
+
+
+def check_amendable(current: TermSheet, amended: TermSheet) -> None:
+    """Raises an InputError located in the amended file at the first field the chain cannot take."""
+    check_fixed_fields(current, amended, FIXED_FIELDS)
     deployed, proposed = bond_terms(current, ""), bond_terms(amended, "")
     for view, path in TOKEN_VIEWS.items():
         if deployed[view] != proposed[view]:

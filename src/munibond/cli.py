@@ -3,7 +3,8 @@
 Subcommands are imported only when invoked (so `munibond schedule` never imports Ape). To add one,
 write `munibond/commands/<name>.py` with a click command and add `"<name>": "munibond.commands.<name>:<attr>"`
 to `COMMANDS`. Any `InputError` raised by a command is printed as `error: <file>:<line>: <field>: <message>`
-(one line per problem) on stderr, with exit status 2.
+(one line per problem) on stderr, with exit status 2; so is a refusal (a contract's custom error, an unreachable
+node, an unknown network, an account that cannot sign: see `munibond.chain.refusals`), as one line.
 
 The group finds the workspace (`--workspace`, `$MUNIBOND_WORKSPACE` or the nearest `munibond.yaml` above the
 current directory, see `munibond.workspace`) before any subcommand is imported, so `$APE_DATA_FOLDER` points into
@@ -21,7 +22,7 @@ from typing import Any
 import click
 
 from munibond import __version__
-from munibond.errors import InputError
+from munibond.chain.refusals import report
 
 COMMANDS: dict[str, str] = {
     "init": "munibond.commands.init:init",
@@ -46,7 +47,7 @@ OPS_MODULES = frozenset({"ape", "ape_foundry", "ethpm_types", "QuantLib", "rich"
 
 
 class LazyGroup(click.Group):
-    """A click group that imports subcommands from `COMMANDS` on first use and reports InputError."""
+    """A click group that imports subcommands from `COMMANDS` on first use and reports bad input and refusals."""
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +75,13 @@ class LazyGroup(click.Group):
             _report(exc)
         except ModuleNotFoundError as exc:
             _report_missing_extra(exc, f"munibond {ctx.invoked_subcommand or ''}".strip())
+        except Exception as exc:
+            lines = report(exc)
+            if lines is None:
+                raise
+            for line in lines:
+                click.echo(line, err=True)
+            sys.exit(INPUT_ERROR_EXIT)
 
 
 def _report(error: InputError) -> None:

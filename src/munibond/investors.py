@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
@@ -38,7 +38,7 @@ from eth_utils import is_checksum_address, keccak, to_checksum_address
 
 from munibond.countries import country_code
 from munibond.errors import InputError, Issue
-from munibond.money import TAX_CLASSES, TaxClass
+from munibond.money import TAX_CLASSES, TAX_CLASSES_BY_ID, TaxClass
 
 REQUIRED_COLUMNS = ("wallet", "investor_id", "country", "region", "category", "tax_class", "kyc_expiry")
 OPTIONAL_COLUMNS = ("name_ref",)
@@ -88,6 +88,50 @@ class InvestorRow:
             self.tax_class.id,
             self.kyc_expiry,
         )
+
+
+SALT_ENV = "MUNIBOND_ISSUER_SALT"
+SALT_FINGERPRINT_TAG = b"munibond.issuer-salt-fingerprint:"
+
+
+def category_word(code: int) -> str:
+    """An on-chain category as its CSV word (`3` -> `public_body`); an unknown code as `category N`."""
+    try:
+        return InvestorCategory(code).name.lower()
+    except ValueError:
+        return f"category {code}"
+
+
+def tax_class_word(class_id: int) -> str:
+    """An on-chain tax class id as its name (`2` -> `jp_individual`); an unknown id as `tax class N`."""
+    known = TAX_CLASSES_BY_ID.get(class_id)
+    return known.name if known is not None else f"tax class {class_id}"
+
+
+def read_issuer_salt(salt_file: Path | None, environ: Mapping[str, str]) -> bytes:
+    """The issuer salt from `salt_file` (its bytes, one trailing line break dropped) or else `$MUNIBOND_ISSUER_SALT`;
+    never from the command line (shell history, `ps`)."""
+    if salt_file is not None:
+        try:
+            salt = salt_file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the issuer salt: {exc.strerror}", file=str(salt_file)) from None
+        salt = salt.removesuffix(b"\n").removesuffix(b"\r")
+        if not salt:
+            raise InputError("the issuer salt file is empty", file=str(salt_file))
+        return salt
+    value = environ.get(SALT_ENV)
+    if not value:
+        raise InputError(
+            f"no issuer salt: give --issuer-salt-file FILE or set {SALT_ENV}", file="environment", field=SALT_ENV
+        )
+    return value.encode("utf-8")
+
+
+def salt_fingerprint(issuer_salt: bytes) -> str:
+    """A public fingerprint of the issuer salt (keccak of the domain-tagged salt) to recognise it again without
+    storing it: `0x` + 64 hex digits."""
+    return "0x" + keccak(SALT_FINGERPRINT_TAG + issuer_salt).hex()
 
 
 def investor_identity(issuer_salt: bytes, investor_id: str) -> str:
@@ -261,6 +305,16 @@ def parse_investors(path: str | Path, *, issuer_salt: bytes, now: int | datetime
                     file,
                     line,
                     "investor_id",
+                )
+            )
+        if row.tax_class.name.endswith("_individual") and row.category != InvestorCategory.INDIVIDUAL:
+            issues.append(
+                Issue(
+                    f"tax class {row.tax_class.name} is for individuals; a {row.category.name.lower()} "
+                    "investor needs its own class (e.g. jp_corporate, jp_exempt)",
+                    file,
+                    line,
+                    "tax_class",
                 )
             )
         for attr in ("country", "region", "category", "tax_class"):

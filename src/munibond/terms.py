@@ -484,6 +484,11 @@ def _pydantic_issues(error: ValidationError, doc: _Doc) -> None:
         doc.issue(path, message)
 
 
+# The largest issue size in currency minor units (2^96 - 1, about 7.9 × 10^28): far above any public bond, and
+# small enough that units × per-unit amounts stay well inside the contracts' 128-bit fractions and 256-bit sums.
+MAX_ISSUE_MINOR_UNITS = 2**96 - 1
+
+
 def _cross_checks(ts: TermSheet, doc: _Doc) -> None:
     """Checks that involve more than one field (each reported at the field to fix)."""
     cur = ts.currency_info
@@ -496,6 +501,12 @@ def _cross_checks(ts: TermSheet, doc: _Doc) -> None:
     size = to_fraction(ts.issue_size)
     if size <= 0 or (size / denom).denominator != 1:
         doc.issue(("issue_size",), f"must be a positive multiple of the denomination {ts.denomination}")
+    elif size * cur.scale > MAX_ISSUE_MINOR_UNITS:
+        doc.issue(
+            ("issue_size",),
+            f"{ts.issue_size} is beyond what munibond issues (at most {MAX_ISSUE_MINOR_UNITS:,} {cur.code} "
+            "minor units)",
+        )
     if ts.maturity_date <= ts.issue_date:
         doc.issue(("maturity_date",), f"must be after issue_date {ts.issue_date}")
         return

@@ -113,7 +113,9 @@ def test_deploy_onboard_issue_and_rerun_sends_nothing(node, workspace):
     assert nonces(web3, "issuer", "registrar", "agent") == before
     assert json.loads(manifest.read_text())["series"]["KNGW26"]["token"] == series["token"]
 
-    salt = ["--issuer-salt", "kanagawa"]
+    salt_file = _tmp / "issuer-salt"
+    salt_file.write_text("kanagawa\n")
+    salt = ["--issuer-salt-file", str(salt_file)]
     onboard = munibond(url, manifest, "investors", "import", str(EXAMPLES / "investors.csv"), *salt)
     assert onboard.returncode == 0, onboard.stderr
     assert "registered 7, updated 0, linked 1" in onboard.stdout
@@ -159,7 +161,10 @@ def test_bad_investor_row_stops_before_any_transaction(node, workspace, row, fie
     extra = "alias:investor_i,KNGW-0009,392,140007,individual,jp_individual,2099-12-31,R\n"
     csv_file.write_text(good + extra + row)
     before = nonces(web3, "registrar")
-    result = munibond(url, manifest, "investors", "import", str(csv_file), "--issuer-salt", "kanagawa", "--dry-run")
+    salt_file = tmp / "issuer-salt"
+    salt_file.write_text("kanagawa")
+    args = ("investors", "import", str(csv_file), "--issuer-salt-file", str(salt_file), "--dry-run")
+    result = munibond(url, manifest, *args)
     if field is None:
         assert result.returncode == 0, result.stderr
         assert "2 to register" in result.stdout and "dry run" in result.stdout

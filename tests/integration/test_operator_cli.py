@@ -130,7 +130,9 @@ def _status_rows(stdout: str) -> dict[str, list[str]]:
 def test_coupon_pay_refuses_an_unfunded_payer_then_fund_and_pay_with_periods_numbered_from_1(node, deployed):  # noqa: F811
     url, web3 = node
     manifest, shifted = deployed
-    salt = ["--issuer-salt", "kanagawa"]
+    salt_file = manifest.with_name("issuer-salt")
+    salt_file.write_text("kanagawa\n")
+    salt = ["--issuer-salt-file", str(salt_file)]
     onboard = munibond(url, manifest, "investors", "import", str(EXAMPLES / "investors.csv"), *salt)
     assert onboard.returncode == 0, onboard.stderr
     issued = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"))

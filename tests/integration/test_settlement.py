@@ -288,6 +288,12 @@ def test_the_redemption_preview_burns_and_pays_what_the_redemption_does(series):
     s, _token, agent, _cash = series
     final = workflows.final_period(s, SYMBOL)
     at_payment_date(s, agent, final - 1)
+    sent = nonce(s, "treasury")
+    with pytest.raises(InputError, match=f"periods 1, 2, .*, {final - 1} of {SYMBOL} are overdue and unpaid"):
+        workflows.redeem(s, SYMBOL, payer="treasury", batch_size=50)
+    assert nonce(s, "treasury") == sent
+    for period in range(1, final):
+        workflows.pay(s, SYMBOL, period, payer="treasury", batch_size=50)
     preview = workflows.preview_pay(s, SYMBOL, final)
     assert sum(e.units_retired for e in preview.pending) == sum(e.units for e in preview.pending) > 0
     run = workflows.redeem(s, SYMBOL, payer="treasury", batch_size=50)

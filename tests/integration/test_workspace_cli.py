@@ -106,7 +106,11 @@ def test_workspace_from_init_to_a_paid_coupon(tmp_path, home, node):
 
     # from a folder below the workspace: the workspace is found by walking up
     sheets = ws / "termsheets"
-    onboarded = munibond_cli(sheets, home, "investors", "import", "investors.csv", "--issuer-salt", "kanagawa-salt")
+    # the issuer salt from the file the workspace's munibond.yaml names (never the command line)
+    (ws / "issuer-salt").write_text("kanagawa-salt\n")
+    config = ws / "munibond.yaml"
+    config.write_text(config.read_text().replace("issuer_salt_file: null", "issuer_salt_file: issuer-salt"))
+    onboarded = munibond_cli(sheets, home, "investors", "import", "investors.csv")
     assert onboarded.returncode == 0, onboarded.stderr
     assert "registered 7" in onboarded.stdout
     issued = munibond_cli(sheets, home, "issue", "KNGW26", "allocations.csv")

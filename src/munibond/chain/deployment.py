@@ -15,9 +15,10 @@ from ethpm_types import ContractType
 
 from munibond.chain.events import logs_since
 from munibond.chain.manifest import ContractRecord, Manifest
-from munibond.chain.series import payment_agent_params, series_params
+from munibond.chain.series import PeriodOnChain, bond_terms, payment_agent_params, periods_on_chain, series_params
 from munibond.chain.signers import Signers
-from munibond.schedule import Schedule
+from munibond.errors import InputError, Issue
+from munibond.schedule import Schedule, build_schedule
 from munibond.terms import TermSheet
 
 # The manifest names ABIs shipped in munibond/abi (see Manifest.abi); a series' address answers to BondSeries.
@@ -103,6 +104,154 @@ def find_series(factory: Any, isin: str, start_block: int) -> tuple[str, str, in
     return None
 
 
+# The token's BondTerms fields and the term sheet fields they come from.
+BOND_TERM_FIELDS: dict[str, tuple[str, ...]] = {
+    "isin": ("isin",),
+    "denomination": ("denomination",),
+    "issueVolume": ("issue_size",),
+    "couponRate": ("coupon", "rate"),
+    "couponFrequency": ("coupon", "frequency"),
+    "couponType": ("coupon", "type"),
+    "issueDate": ("issue_date",),
+    "maturityDate": ("maturity_date",),
+    "dayCountBasis": ("coupon", "day_count"),
+}
+
+
+def _issue_at(terms: TermSheet, message: str, *path: str) -> Issue:
+    file, line = terms.locate(*path)
+    return Issue(message, file=file, line=line, field=".".join(path) or None)
+
+
+def deployed_differences(
+    project: Any, token_address: str, agent_address: str, terms: TermSheet, digest: bytes, start_block: int = 0
+) -> list[Issue]:
+    """Every way the term sheet `terms` (file digest `digest`) differs from the series deployed at `token_address`:
+    the token's name, symbol and BondTerms, the payment agent's term-sheet hash and schedule, one issue per
+    differing field, located in the file. The chain is the reference: an empty list means the file is the bond."""
+    agent = payment_agent(project, agent_address)
+    issues = token_differences(project, token_address, terms)
+    issues += schedule_differences(project, token_address, agent, terms, start_block)
+    deployed_hash = bytes(agent.termSheetHash())
+    if deployed_hash != digest:
+        issues.append(
+            Issue(
+                f"is not the term sheet the series holds (its hash 0x{deployed_hash.hex()}, "
+                f"this file's 0x{digest.hex()}); a corrected term sheet goes through `munibond amend`",
+                file=terms.source_file,
+                field="(file)",
+            )
+        )
+    return issues
+
+
+def term_sheet_period_count(agent: Any, start_block: int = 0) -> int:
+    """The payment agent's periods that came from the term sheet (calls scheduled later are appended after them)."""
+    return int(agent.periodCount()) - len(list(logs_since(agent.CallScheduled, start_block)))
+
+
+@dataclass(frozen=True)
+class TermDifference:
+    """One of the token's fixed terms that a term sheet would change: the view, its field in the file, both values."""
+
+    view: str
+    path: tuple[str, ...]
+    deployed: object
+    wanted: object
+
+
+def fixed_term_differences(project: Any, token_address: str, terms: TermSheet) -> list[TermDifference]:
+    """The token's fixed terms (name, symbol, BondTerms, payment token) that `terms` would change, read from chain."""
+    token = bond_token(project, token_address)
+    differences = [
+        TermDifference(view, (view,), str(getattr(token, view)()), getattr(terms, view))
+        for view in ("name", "symbol")
+        if str(getattr(token, view)()) != getattr(terms, view)
+    ]
+    on_chain = token.bondTerms()
+    currency = str(on_chain.currency)
+    wanted = bond_terms(terms, currency)
+    for view, path in BOND_TERM_FIELDS.items():
+        deployed = str(getattr(on_chain, view)) if view == "isin" else int(getattr(on_chain, view))
+        if deployed != wanted[view]:
+            differences.append(TermDifference(view, path, deployed, wanted[view]))
+    reference = terms.payment_token
+    if reference is not None and reference.startswith("0x") and reference.lower() != currency.lower():
+        differences.append(TermDifference("currency", ("payment_token",), currency, reference))
+    return differences
+
+
+def token_differences(project: Any, token_address: str, terms: TermSheet) -> list[Issue]:
+    """`fixed_term_differences` as issues located in the file, one per field."""
+    return [
+        _issue_at(
+            terms,
+            f"differs from the deployed series: the token's {d.view} is {d.deployed}, the file gives {d.wanted}",
+            *d.path,
+        )
+        for d in fixed_term_differences(project, token_address, terms)
+    ]
+
+
+def schedule_differences(
+    project: Any, token_address: str, agent: Any, terms: TermSheet, start_block: int = 0
+) -> list[Issue]:
+    """The term-sheet periods of the agent that the schedule of `terms` would change, one issue each."""
+    from munibond.chain.erc20 import payment_token_at
+
+    decimals = int(payment_token_at(str(bond_token(project, token_address).currency())).decimals())
+    desired = periods_on_chain(terms, build_schedule(terms), decimals)
+    count = term_sheet_period_count(agent, start_block)
+    if count != len(desired):
+        return [
+            _issue_at(terms, f"the schedule has {len(desired)} periods, the deployed series {count}", "maturity_date")
+        ]
+    issues = []
+    for index, want in enumerate(desired):
+        have = PeriodOnChain.from_agent(agent.periodTerms(index))
+        if not have.same_terms(want):
+            issues.append(
+                _issue_at(
+                    terms,
+                    f"period {index + 1} differs from the deployed series (record time {have.record_time} -> "
+                    f"{want.record_time}, payment time {have.payment_time} -> {want.payment_time}, coupon "
+                    f"{have.coupon} -> {want.coupon}, principal {have.principal} -> {want.principal} per unit)",
+                    "coupon",
+                )
+            )
+    return issues
+
+
+def check_matches_chain(project: Any, found: tuple[str, str, int], terms: TermSheet, digest: bytes) -> None:
+    """Refuse (one line per differing field) a term sheet that is not the deployed series' own; `found` is
+    (token, payment agent, deployment block) as `existing_series` returns it."""
+    issues = deployed_differences(project, found[0], found[1], terms, digest, found[2])
+    if issues:
+        raise InputError.from_issues(issues)
+
+
+def existing_series(project: Any, manifest: Manifest, factory: Any, terms: TermSheet) -> tuple[str, str, int] | None:
+    """(token, payment agent, block) of the deployed series of `terms` (by ISIN, from the factory's events), or None.
+
+    Refuses a symbol that names another ISIN in the manifest, and an ISIN already deployed under another symbol."""
+    entry = manifest.series.get(terms.symbol)
+    if entry is not None and entry.get("isin") != terms.isin:
+        raise terms.input_error(
+            f"symbol {terms.symbol} is already the series of ISIN {entry.get('isin')} in {manifest.path}", "isin"
+        )
+    found = find_series(factory, terms.isin, manifest.contracts["BondFactory"].block)
+    if found is None:
+        return None
+    deployed_symbol = str(bond_token(project, found[0]).symbol())
+    if deployed_symbol != terms.symbol:
+        raise terms.input_error(
+            f"ISIN {terms.isin} is already deployed as series {deployed_symbol} (token {found[0]}); "
+            "a new series needs its own ISIN",
+            "symbol",
+        )
+    return found
+
+
 @dataclass(frozen=True)
 class SeriesSpec:
     """One series to deploy: its validated terms, schedule and the digest of the term sheet as issued."""
@@ -150,27 +299,28 @@ def deploy_series(
     payment_token: str,
     payment_token_decimals: int,
     progress: Callable[[str], None] = lambda _msg: None,
+    project: Any = None,
 ) -> list[dict[str, Any]]:
     """Deploy the series of `specs` that do not exist yet — one `deploySeries`, or one `deploySerial`
     transaction for a serial issue (several maturities) — and return their manifest entries in order.
 
-    A series counts as existing when the manifest records it (with code on chain) or when the factory's
-    `SeriesDeployed` events name its ISIN (a run interrupted before the manifest write).
+    A series counts as existing when the factory's `SeriesDeployed` events name its ISIN (also after a run
+    interrupted before the manifest write). An existing series must be exactly the term sheet's (the chain is the
+    reference, see `deployed_differences`); its manifest entry is then left as it is (only `amend` changes the
+    term sheet a series points to).
     """
-    factory_block = manifest.contracts["BondFactory"].block
+    if project is None:
+        from ape import project
     found: dict[str, tuple[str, str, int]] = {}
     missing: list[SeriesSpec] = []
     for spec in specs:
-        entry = manifest.series.get(spec.terms.symbol)
-        if entry and _has_code(contracts.registry.provider, entry["token"]):
-            found[spec.terms.isin] = (entry["token"], entry["payment_agent"], int(entry["block"]))
-            progress(f"{spec.terms.symbol} already deployed at {entry['token']}")
-            continue
-        on_chain = find_series(contracts.factory, spec.terms.isin, factory_block)
-        if on_chain is not None:
-            found[spec.terms.isin] = on_chain
-        else:
+        on_chain = existing_series(project, manifest, contracts.factory, spec.terms)
+        if on_chain is None:
             missing.append(spec)
+            continue
+        check_matches_chain(project, on_chain, spec.terms, spec.digest)
+        found[spec.terms.isin] = on_chain
+        progress(f"{spec.terms.symbol} already deployed at {on_chain[0]}")
     if missing:
         params = [_params(spec, signers, payment_token, payment_token_decimals) for spec in missing]
         if len(params) == 1:
@@ -186,6 +336,10 @@ def deploy_series(
     entries = []
     for spec in specs:
         token, agent, block = found[spec.terms.isin]
+        kept = manifest.series.get(spec.terms.symbol)
+        if kept is not None and kept.get("token") == token and spec not in missing:
+            entries.append(kept)
+            continue
         entry = {
             "isin": spec.terms.isin,
             "token": token,

@@ -8,7 +8,17 @@ from munibond.chain.session import Session
 from munibond.errors import InputError
 
 
+def require_manifest_file(session: Session) -> None:
+    """A command that reads what was deployed needs the manifest file to exist (a mistyped `--manifest`)."""
+    if not session.manifest.path.exists():
+        raise InputError(
+            "the deployment manifest file does not exist (run `munibond deploy` first, or check --manifest)",
+            file=str(session.manifest.path),
+        )
+
+
 def series_entry(session: Session, symbol: str) -> dict[str, Any]:
+    require_manifest_file(session)
     entry = session.manifest.series.get(symbol)
     if entry is None:
         known = ", ".join(sorted(session.manifest.series)) or "none"
@@ -41,6 +51,7 @@ def terms_after_record(session: Session, agent: Any, period: int) -> Any:
 
 def investor_registry(session: Session) -> Any:
     """The shared InvestorRegistry of the manifest."""
+    require_manifest_file(session)
     record = session.manifest.contracts.get("InvestorRegistry")
     if record is None:
         raise InputError(

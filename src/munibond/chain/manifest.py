@@ -18,6 +18,7 @@ from typing import Any
 
 from munibond.abi_export import ABI_DIR, load_abi
 from munibond.workspace import as_stored_path
+from munibond.errors import InputError
 
 MANIFEST_VERSION = 1
 
@@ -61,14 +62,22 @@ class Manifest:
         base = root or Path.cwd()
         if not path.exists():
             return cls(path, network, chain_id, root=base)
-        data = json.loads(path.read_text())
-        if int(data["chain_id"]) != chain_id:
-            raise ValueError(
-                f"{path}: manifest is for chain id {data['chain_id']}, connected chain is {chain_id}; "
-                "use another --manifest or remove the stale file"
+        try:
+            data = json.loads(path.read_text())
+            manifest_chain = int(data["chain_id"])
+            contracts = {k: ContractRecord.from_json(v) for k, v in data.get("contracts", {}).items()}
+            series = dict(data.get("series", {}))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(
+                f"not a readable deployment manifest ({type(exc).__name__}: {exc})", file=str(path)
+            ) from None
+        if manifest_chain != chain_id:
+            raise InputError(
+                f"manifest is for chain id {manifest_chain}, connected chain is {chain_id}; "
+                "use another --manifest or remove the stale file",
+                file=str(path),
             )
-        contracts = {k: ContractRecord.from_json(v) for k, v in data.get("contracts", {}).items()}
-        return cls(path, data.get("network", network), chain_id, contracts, data.get("series", {}), base)
+        return cls(path, data.get("network", network), chain_id, contracts, series, base)
 
     def to_json(self) -> dict[str, Any]:
         return {

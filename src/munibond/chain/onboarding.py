@@ -7,11 +7,15 @@ updates records that differ and links extra wallets exactly once.
 
 from __future__ import annotations
 
+import json
+import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from munibond.errors import InputError
 from munibond.investors import InvestorRow
 
 DEFAULT_BATCH_SIZE = 50
@@ -25,6 +29,8 @@ class OnboardingPlan:
     update: list[InvestorRow] = field(default_factory=list)
     link: list[tuple[InvestorRow, InvestorRow]] = field(default_factory=list)  # (existing wallet, extra wallet)
     unchanged: list[InvestorRow] = field(default_factory=list)
+    reassigned: list[InvestorRow] = field(default_factory=list)  # registered under another identity than the row's
+    matching: int = 0  # registered wallets whose identity is the row's
 
     @property
     def is_empty(self) -> bool:
@@ -81,13 +87,27 @@ def plan_onboarding(registry: Any, rows: Sequence[InvestorRow]) -> OnboardingPla
             if current[0].lower() != wanted[0].lower():
                 # Registered under another identity: a deliberate re-assignment is an update of the identity.
                 plan.update.append(row)
-            elif current[1:6] != wanted[1:6]:
+                plan.reassigned.append(row)
+                continue
+            plan.matching += 1
+            if current[1:6] != wanted[1:6]:
                 plan.update.append(row)
             else:
                 plan.unchanged.append(row)
             if position > 0 and not current[6]:
                 plan.link.append((primary, row))
     return plan
+
+
+# Registry writes record the decision time (block.timestamp) beside the record: a gas estimate made in the block
+# of the previous write (same timestamp, the slot unchanged) prices that store lower than the next block pays.
+GAS_MARGIN_PERCENT = 130
+
+
+def _send(method: Any, *args: Any, sender: Any) -> Any:
+    """`method(*args)` with a gas limit of the estimate plus a margin (see GAS_MARGIN_PERCENT)."""
+    estimate = int(method.estimate_gas_cost(*args, sender=sender))
+    return method(*args, sender=sender, gas_limit=estimate * GAS_MARGIN_PERCENT // 100)
 
 
 def execute_onboarding(
@@ -104,23 +124,76 @@ def execute_onboarding(
         batch = plan.register[start : start + batch_size]
         wallets = [row.wallet for row in batch]
         words = [packed_record(row) for row in batch]
-        report.transactions.append(registry.batchRegisterPacked(wallets, words, sender=registrar))
+        report.transactions.append(_send(registry.batchRegisterPacked, wallets, words, sender=registrar))
         report.registered += len(batch)
         progress(f"registered {report.registered}/{len(plan.register)} wallets")
     for row in plan.update:
         identity, country, region, category, tax_class, kyc_expiry = row.record()
         current = registry.investorRecord(row.wallet)
         if str(current.identity).lower() != identity.lower():
-            report.transactions.append(registry.updateIdentity(row.wallet, identity, sender=registrar))
+            report.transactions.append(_send(registry.updateIdentity, row.wallet, identity, sender=registrar))
         report.transactions.append(
-            registry.updateInvestor(row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar)
+            _send(
+                registry.updateInvestor, row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar
+            )
         )
         report.updated += 1
         progress(f"updated {row.wallet}")
     for primary, extra in plan.link:
         if registry.investorRecord(extra.wallet).multiWallet:
             continue
-        report.transactions.append(registry.linkWallet(primary.wallet, extra.wallet, sender=registrar))
+        report.transactions.append(_send(registry.linkWallet, primary.wallet, extra.wallet, sender=registrar))
         report.linked += 1
         progress(f"linked {extra.wallet} to the investor of {primary.wallet}")
     return report
+
+
+def salt_record_path(manifest_path: Path) -> Path:
+    """Where the issuer-salt fingerprint of a deployment lives: beside its manifest (`<manifest>.issuer-salt.json`)."""
+    return manifest_path.with_name(manifest_path.stem + ".issuer-salt.json")
+
+
+def stored_fingerprint(path: Path, registry: str) -> str | None:
+    """The fingerprint recorded for `registry` in `path`, if any."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return str(data[registry.lower()]) if registry.lower() in data else None
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"not a readable issuer-salt record ({exc})", file=str(path)) from None
+
+
+def store_fingerprint(path: Path, registry: str, fingerprint: str) -> None:
+    data: dict[str, str] = {}
+    if path.exists():
+        data = json.loads(path.read_text())
+    data[registry.lower()] = fingerprint
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def check_issuer_salt(plan: OnboardingPlan, stored: str | None, fingerprint: str, *, record: Path, rekey: bool) -> None:
+    """Refuse, before anything is sent, a salt that is not the one the register was built with.
+
+    With a stored fingerprint it must match. Without one (the first import with this check, or a lost record), a
+    file whose wallets are registered but none under the identity this salt derives is refused too: a mistyped
+    salt would re-key every investor. `rekey` accepts the salt anyway (a deliberate change, or bringing a register
+    back after a mistaken import; see docs/operations.md)."""
+    if rekey:
+        return
+    if stored is not None and stored != fingerprint:
+        raise InputError(
+            "the issuer salt is not the one this register was built with (its fingerprint differs from the one "
+            "recorded at the first import): check --issuer-salt-file or $MUNIBOND_ISSUER_SALT; nothing was sent",
+            file=str(record),
+        )
+    if stored is None and plan.reassigned and plan.matching == 0:
+        raise InputError(
+            f"the issuer salt gives none of the {len(plan.reassigned)} registered wallets of this file the identity "
+            "it has on chain: a wrong salt would re-key every investor; check the salt (or pass --rekey to change "
+            "it on purpose); nothing was sent",
+            file="issuer salt",
+        )

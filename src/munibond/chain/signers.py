@@ -82,13 +82,29 @@ class Signers:
                 raise InputError("unknown account alias", file=self.book.source, field=reference)
             signer = self.accounts.test_accounts[self.book.indexes[reference]]
         else:
-            signer = self.accounts.load(reference)
+            try:
+                signer = self.accounts.load(reference)
+            except (KeyError, ValueError):
+                raise InputError(
+                    "no keyfile account with this alias (import it with `ape accounts import ALIAS`)",
+                    file="accounts",
+                    field=reference,
+                ) from None
             passphrase = os.environ.get(f"APE_ACCOUNTS_{reference}_PASSPHRASE")
             if passphrase is None:
                 raise InputError(
                     "passphrase is not set", file="environment", field=f"APE_ACCOUNTS_{reference}_PASSPHRASE"
                 )
-            signer.set_autosign(True, passphrase=passphrase)
+            try:
+                signer.set_autosign(True, passphrase=passphrase)
+            except Exception as exc:  # Ape's keyfile accounts raise their own error types
+                raise InputError(
+                    f"cannot unlock the keyfile account: {str(exc).splitlines()[0] or type(exc).__name__} "
+                    "(wrong passphrase?)",
+                    file="environment",
+                    field=f"APE_ACCOUNTS_{reference}_PASSPHRASE",
+                ) from None
+        _wait_for_pending(signer.address, reference)
         self._cache[reference] = signer
         return signer
 
@@ -100,3 +116,16 @@ class Signers:
 
     def _local_accounts(self) -> list[Any]:
         return list(self.accounts.test_accounts) if self.local else []
+
+
+def _wait_for_pending(address: str, alias: str) -> None:
+    """An account about to sign first lets its transactions still pending on the node be mined (see
+    `munibond.chain.preflight.wait_for_pending`); nothing to do without a connected node."""
+    from ape import networks
+
+    provider = networks.active_provider
+    if provider is None or not provider.is_connected:
+        return
+    from munibond.chain.preflight import wait_for_pending
+
+    wait_for_pending(provider.web3, address, alias=alias)

@@ -17,11 +17,14 @@ from typing import Any
 
 from munibond.allocations import Allocation, parse_allocations
 from munibond.call import CallTerms, call_price, call_terms, check_call_notice
+from munibond.chain import preflight
 from munibond.chain.deployment import (
     SeriesSpec,
     bond_token,
+    check_matches_chain,
     deploy_issuer,
     deploy_series,
+    existing_series,
     payment_agent,
     record_deployment,
 )
@@ -33,8 +36,12 @@ from munibond.chain.onboarding import (
     DEFAULT_BATCH_SIZE,
     OnboardingPlan,
     OnboardingReport,
+    check_issuer_salt,
     execute_onboarding,
     plan_onboarding,
+    salt_record_path,
+    store_fingerprint,
+    stored_fingerprint,
 )
 from munibond.chain.payment_record import PaymentLine, payment_lines
 from munibond.chain.register import RegisterLine, holder_register, with_payment_status
@@ -108,6 +115,25 @@ def check_serial_issue(items: list[DeploymentInput]) -> None:
                 )
 
 
+def check_against_deployed(session: Session, items: list[DeploymentInput]) -> list[DeploymentInput]:
+    """The items not deployed yet; every item whose ISIN the factory already deployed must be that series' own
+    term sheet (name, symbol, terms, schedule and file hash as on chain), else one issue per differing field.
+    Reads only: run before anything is sent."""
+    manifest = session.manifest
+    record = manifest.contracts.get("BondFactory")
+    if record is None or len(session.provider.get_code(record.address)) == 0:
+        return list(items)
+    factory = session.project.BondFactory.at(record.address)
+    pending = []
+    for item in items:
+        found = existing_series(session.project, manifest, factory, item.terms)
+        if found is None:
+            pending.append(item)
+        else:
+            check_matches_chain(session.project, found, item.terms, item.digest)
+    return pending
+
+
 def deploy(
     session: Session,
     items: list[DeploymentInput],
@@ -120,7 +146,8 @@ def deploy(
     """Deploy the issuer's shared contracts (once) and the series of `items` (once each; several term
     sheets are a serial issue deployed in one transaction)."""
     check_serial_issue(items)
-    for item in items:
+    pending = check_against_deployed(session, items)
+    for item in pending:
         check_schedule_ahead(item, session.now())
     data = items[0]
     terms = data.terms
@@ -146,6 +173,12 @@ def deploy(
             progress(f"test payment token deployed at {mock.address}")
         token_ref = manifest.contracts["MockPaymentToken"].address
     cash = signers.address(token_ref)
+    if len(session.provider.get_code(cash)) == 0:
+        raise InputError(
+            f"no contract at {cash} on this chain: not an ERC-20 payment token",
+            file=None if payment_token else str(data.path),
+            field="--payment-token" if payment_token else "payment_token",
+        )
     contracts = deploy_issuer(
         session.project,
         session.provider,
@@ -165,6 +198,7 @@ def deploy(
         payment_token=cash,
         payment_token_decimals=decimals,
         progress=progress,
+        project=session.project,
     )
     for item, entry in zip(items, entries, strict=True):
         documents = [Document(d.name, d.uri, d.sha256) for d in item.terms.documents]
@@ -207,12 +241,24 @@ def import_investors(
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
     progress: Progress = _quiet,
+    salt_fingerprint: str | None = None,
+    rekey: bool = False,
 ) -> tuple[OnboardingPlan, OnboardingReport | None]:
-    """Register what the registry does not hold yet; returns the plan and (unless dry-run) the report."""
+    """Register what the registry does not hold yet; returns the plan and (unless dry-run) the report.
+
+    `salt_fingerprint` (of the salt the rows' identities were derived with) is checked against the one recorded
+    beside the manifest at the first import, and recorded there (see `check_issuer_salt`); `rekey` accepts a
+    different salt on purpose."""
     resolved = resolve_wallets(rows, session.signers.address, file=str(path))
     registry = investor_registry(session)
     signer = session.signers.account(registrar)
     plan = plan_onboarding(registry, resolved)
+    if salt_fingerprint is not None:
+        record = salt_record_path(session.manifest.path)
+        stored = stored_fingerprint(record, registry.address)
+        check_issuer_salt(plan, stored, salt_fingerprint, record=record, rekey=rekey)
+        if not dry_run and stored != salt_fingerprint:
+            store_fingerprint(record, registry.address, salt_fingerprint)
     if dry_run or plan.is_empty:
         return plan, None
     return plan, execute_onboarding(registry, plan, signer, batch_size=batch_size, progress=progress)
@@ -259,17 +305,23 @@ def preview_pay(session: Session, symbol: str, period: int) -> PeriodPreview:
 def pay(
     session: Session, symbol: str, period: int, *, payer: str, batch_size: int, progress: Progress = _quiet
 ) -> PeriodRun:
-    """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders."""
+    """Fund the shortfall of `period` (1-based, as in the schedule) and push payments to its holders.
+
+    Checked before anything is sent (`munibond.chain.preflight`): the payer holds the payer role and the period's
+    payment date has come on the chain's clock (latest block)."""
     entry = series_entry(session, symbol)
-    agent = _payable_agent(session, entry, period)
+    agent = payment_agent(session.project, entry["payment_agent"])
     token = bond_token(session.project, entry["token"])
+    signer = session.signers.account(payer)
+    preflight.check_payer(token, signer.address, alias=payer, symbol=symbol)
+    preflight.check_payable(agent, period, preflight.chain_time(session))
     cash = payment_token_at(entry["payment_token"])
     return pay_period(
         agent,
         token,
         cash,
         period - 1,
-        session.signers.account(payer),
+        signer,
         start_block=int(entry["block"]),
         batch_size=batch_size,
         progress=progress,
@@ -303,9 +355,21 @@ def final_period(session: Session, symbol: str) -> int:
     return final
 
 
-def redeem(session: Session, symbol: str, *, payer: str, batch_size: int, progress: Progress = _quiet) -> PeriodRun:
-    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity."""
+def redeem(
+    session: Session,
+    symbol: str,
+    *,
+    payer: str,
+    batch_size: int,
+    progress: Progress = _quiet,
+    despite_overdue: bool = False,
+) -> PeriodRun:
+    """Pay the final period (coupon + principal, burning every unit): the redemption at maturity. Refused while an
+    earlier period is overdue and unpaid, unless `despite_overdue` (the issuer settles those periods otherwise)."""
     final = final_period(session, symbol)
+    if not despite_overdue:
+        agent = payment_agent(session.project, series_entry(session, symbol)["payment_agent"])
+        preflight.check_no_overdue(agent, final, preflight.chain_time(session), symbol=symbol)
     return pay(session, symbol, final, payer=payer, batch_size=batch_size, progress=progress)
 
 

@@ -119,12 +119,18 @@ def pay(
 @PAYER
 @BATCH_SIZE
 @DRY_RUN
+@click.option(
+    "--despite-overdue",
+    is_flag=True,
+    help="Redeem even though earlier periods are overdue and unpaid (they are settled otherwise).",
+)
 @network_options
 def redeem(
     symbol: str,
     payer: str,
     batch_size: int,
     dry_run: bool,
+    despite_overdue: bool,
     network: str,
     alias_book: Path | None,
     manifest: Path | None,
@@ -140,7 +146,9 @@ def redeem(
             _print_preview(workflows.preview_pay(session, symbol, final), final)
             return
         check_payer_funds(session, symbol, final, payer)
-        run = workflows.redeem(session, symbol, payer=payer, batch_size=batch_size, progress=click.echo)
+        run = workflows.redeem(
+            session, symbol, payer=payer, batch_size=batch_size, progress=click.echo, despite_overdue=despite_overdue
+        )
         burned = sum(p.units_redeemed for p in run.payments)
         principal = sum(p.principal_gross for p in run.payments)
         click.echo(

@@ -32,6 +32,7 @@ def holders(
     from munibond.chain.register import register_csv
     from munibond.chain.session import connect
     from munibond.console import make_console
+    from munibond.investors import category_word, tax_class_word
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         lines, when = workflows.register(session, symbol, period)
@@ -50,8 +51,8 @@ def holders(
             line.identity,
             str(line.country),
             str(line.region),
-            str(line.category),
-            str(line.tax_class),
+            category_word(line.category),
+            tax_class_word(line.tax_class),
             str(line.units),
             f"{line.face_value:,}",
             "yes" if line.frozen else "",

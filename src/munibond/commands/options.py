@@ -10,23 +10,27 @@ from typing import Any
 
 import click
 
+from munibond.chain.refusals import report
 from munibond.chain.session import default_network
-from munibond.errors import InputError
 
 INPUT_ERROR_EXIT = 2
 
 
 def _reporting_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Bad input ends the command with `error: FILE:LINE: FIELD: message` lines and exit status 2, also when the
-    command runs as an `ape run` script (outside the `munibond` group, which does the same)."""
+    """Bad input ends the command with `error: FILE:LINE: FIELD: message` lines and a refusal with one `error:` line
+    (`munibond.chain.refusals`), exit status 2, also when the command runs as an `ape run` script (outside the
+    `munibond` group, which does the same)."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except InputError as error:
-            for issue in error.issues:
-                click.echo(f"error: {issue}", err=True)
+        except Exception as error:
+            lines = report(error)
+            if lines is None:
+                raise
+            for line in lines:
+                click.echo(line, err=True)
             sys.exit(INPUT_ERROR_EXIT)
 
     return run
