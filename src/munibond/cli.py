@@ -23,6 +23,7 @@ import click
 
 from munibond import __version__
 from munibond.chain.refusals import report
+from munibond.errors import InputError
 
 COMMANDS: dict[str, str] = {
     "init": "munibond.commands.init:init",

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from munibond.abi_export import ABI_DIR, load_abi
-from munibond.workspace import as_stored_path
 from munibond.errors import InputError
+from munibond.workspace import as_stored_path
 
 MANIFEST_VERSION = 1
 

@@ -54,7 +54,6 @@ def import_(
     from munibond.chain import workflows
     from munibond.chain.session import connect
     from munibond.investors import read_issuer_salt, salt_fingerprint
-
     from munibond.workspace import current
 
     workspace = current()
