@@ -185,3 +185,28 @@ def test_the_examples_type_check_against_the_typed_abis():
         [node(), str(tsc), "-p", "jsconfig.json"], cwd=EXAMPLE, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_integration_guides_javascript_blocks_run_against_the_series(series):
+    """docs/integration.md's JavaScript blocks, in order, as one module beside the examples (so it resolves ethers
+    and @munibond/abi as they do); its last line must agree with the contracts."""
+    _s, token, _agent, manifest, url = series
+    guide = (ROOT / "docs" / "integration.md").read_text()
+    section = guide[guide.index("## JavaScript (ethers v6)") :]
+    blocks = [block.split("```", 1)[0] for block in section.split("```js\n")[1:]]
+    assert len(blocks) >= 3
+    module = EXAMPLE / "integration-guide.generated.mjs"
+    module.write_text("\n".join(blocks))
+    env = {**os.environ, "RPC": url, "MANIFEST": str(manifest), "SYMBOL": SYMBOL}
+    try:
+        result = subprocess.run(
+            [node(), module.name], cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=120
+        )
+    finally:
+        module.unlink()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[0] == token.isin()
+    summary = json.loads(lines[-1])
+    assert summary["code"] == token.detectTransferRestriction(summary["holder"], summary["other"], 1)
+    assert summary["payments"] == len(ISSUED)
