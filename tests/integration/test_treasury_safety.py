@@ -138,7 +138,7 @@ def test_a_second_term_sheet_for_a_deployed_bond_is_refused_field_by_field(node,
     other_rate = with_changes(terms, tmp / "rate-095.yaml", coupon__rate="0.0095")
     lines = refused(run(url, manifest, "deploy", str(other_rate), "--test-payment-token"))
     rate_line = next(line for line in lines if "coupon.rate" in line)
-    assert f"{other_rate}:" in rate_line and "couponRate is 85, the file gives 95" in rate_line
+    assert f"{other_rate}:" in rate_line and "couponRate is 850000, the file gives 950000" in rate_line
     assert sum("period" in line and "differs from the deployed series" in line for line in lines) == 10
     assert any("(file): is not the term sheet the series holds" in line for line in lines)
 
