@@ -29,15 +29,19 @@ SECRET_NAMES = re.compile(r"salt|secret|passphrase|password|mnemonic|private|key
 CONTEXT_NAMES = frozenset({"alias_book"})
 
 
-def log_path(manifest: Path | None) -> Path:
-    """`<workspace>/audit.log`, else `audit.log` beside the manifest (default: the `deployments` folder)."""
+def log_path(manifest: Path | None) -> Path | None:
+    """`<workspace>/audit.log`, else `audit.log` beside the manifest; without either (a run refused before it
+    knew its manifest), the default manifest folder `deployments` when it exists, else nowhere (no folder is made
+    for it)."""
     from munibond.workspace import current
 
     workspace = current()
     if workspace is not None:
         return workspace.root / LOG_NAME
-    folder = manifest.parent if manifest is not None else Path("deployments")
-    return folder / LOG_NAME
+    if manifest is not None:
+        return manifest.parent / LOG_NAME
+    default = Path("deployments")
+    return default / LOG_NAME if default.is_dir() else None
 
 
 def append_entry(path: Path, entry: Mapping[str, Any]) -> None:
@@ -95,6 +99,9 @@ class AuditRun:
             return
         self.manifest = manifest or self.manifest
         self.path = log_path(self.manifest)
+        self.started = True
+        if self.path is None:
+            return
         append_entry(
             self.path,
             self._entry(
@@ -106,7 +113,6 @@ class AuditRun:
                 manifest=None if self.manifest is None else str(self.manifest),
             ),
         )
-        self.started = True
 
     def sent(self, receipts: list[Any]) -> None:
         """Transaction hashes of `receipts` (Ape receipts, or hashes as text)."""
@@ -116,7 +122,8 @@ class AuditRun:
     def finish(self, outcome: str, message: str | None = None) -> None:
         if not self.started:
             self.begin(signer=None, chain_id=None, manifest=self.manifest)
-        assert self.path is not None
+        if self.path is None:
+            return
         fields: dict[str, Any] = {"outcome": outcome, "transactions": self.transactions, "totals": self.totals}
         if message is not None:
             fields["message"] = message
@@ -124,8 +131,13 @@ class AuditRun:
 
 
 def _first_line(error: BaseException) -> str:
+    """The refusal's first line; for a problem in an input file only where it is (file, line, field), since the
+    message may quote the file's content (an investor's data)."""
     from munibond.chain.refusals import report
+    from munibond.errors import InputError
 
+    if isinstance(error, InputError) and error.file is not None and error.line is not None:
+        return ": ".join(str(part) for part in (error.file, error.line, error.field) if part is not None)
     lines = report(error) if isinstance(error, Exception) else None
     text = lines[0] if lines else f"{type(error).__name__}: {error}"
     return text.removeprefix("error: ").splitlines()[0] if text else type(error).__name__

@@ -116,6 +116,25 @@ def test_audit_entries_are_appended_owner_only_and_leave_secrets_out(tmp_path, m
     assert public_arguments({"mnemonic": "m", "manifest": Path("a.json")}) == {"manifest": "a.json"}
 
 
+def test_a_bad_row_is_logged_by_its_place_not_its_content(tmp_path, monkeypatch):
+    monkeypatch.delenv("MUNIBOND_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    manifest = tmp_path / "m.json"
+    bad = InputError("must be a known name, got 'Yamada Taro'", file="investors.csv", line=3, field="name")
+    with pytest.raises(InputError), audited("investors import", {}, manifest=manifest):
+        raise bad
+    text = (tmp_path / "audit.log").read_text()
+    assert "Yamada" not in text and '"message": "investors.csv: 3: name"' in text
+
+
+def test_nothing_is_written_where_no_manifest_or_workspace_is_known(tmp_path, monkeypatch):
+    monkeypatch.delenv("MUNIBOND_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError), audited("issue", {}, manifest=None):
+        raise InputError("bad", file="a.csv", line=2, field="units")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_progress_counts_remaining_and_estimates():
     lines: list[str] = []
     progress = RunProgress(400, "holders", echo=lines.append, started=time.monotonic() - 10)
