@@ -294,24 +294,24 @@ class InvestorStore:
             # the driver's message may quote a row: only the kind of failure is reported
             raise InputError(f"investor database failed ({type(exc).__name__})", file=self.where) from None
 
-    def upsert(self, records: Iterable[InvestorRecord]) -> tuple[int, int]:
-        """Insert or replace investors (master data, category, identity, wallets); returns (added, updated).
-        A wallet moves to the investor that now names it."""
-        added = updated = 0
+    def upsert(self, records: Iterable[InvestorRecord]) -> tuple[int, int, int]:
+        """Insert or replace investors (master data, category, identity, wallets); returns (added, changed,
+        unchanged). A wallet moves to the investor that now names it; wallets are only added, never dropped."""
+        added = changed = unchanged = 0
         now = _now()
         with self._session() as session:
             for record in records:
                 row = session.get(InvestorModel, record.investor_id)
                 if row is None:
-                    row = InvestorModel(investor_id=record.investor_id, created_at=now)
+                    row = InvestorModel(investor_id=record.investor_id, created_at=now, updated_at=now)
                     session.add(row)
                     added += 1
+                    before = None
                 else:
-                    updated += 1
+                    before = _record(row)
                 _assign(row, record.master)
                 row.category = record.category or row.category
                 row.identity = record.identity or row.identity
-                row.updated_at = now
                 for address in record.wallets:
                     wallet = session.get(WalletModel, address)
                     if wallet is None:
@@ -319,7 +319,13 @@ class InvestorStore:
                     elif wallet.investor_id != record.investor_id:
                         wallet.investor = row
                 session.flush()
-        return added, updated
+                if before is not None:
+                    if _record(row) == before:
+                        unchanged += 1
+                        continue
+                    changed += 1
+                row.updated_at = now
+        return added, changed, unchanged
 
     def get(self, investor_id: str) -> InvestorRecord | None:
         with self._session() as session:

@@ -111,8 +111,8 @@ def import_(
         elif store is not None:
             resolved = resolve_wallets(rows, session.signers.address, file=str(csv_file))
             records = records_from_import(masters, rows, {row.line: row.wallet for row in resolved})
-            added, updated = store.upsert(records)
-            click.echo(f"master data: {added} added, {updated} updated in {store.where}")
+            added, changed, unchanged = store.upsert(records)
+            click.echo(f"master data: {added} added, {changed} changed, {unchanged} unchanged in {store.where}")
 
 
 @investors.command("list")
