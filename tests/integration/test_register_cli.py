@@ -173,6 +173,14 @@ def test_bad_master_data_stops_before_any_write_and_keeps_personal_data_out_of_t
     assert web3.eth.get_transaction_count(address_of(web3, "registrar")) == registrar
     assert not (tmp / "investors.db").exists()
 
+    good = tmp / "dry-run-investors.csv"
+    good.write_bytes(investors_csv().encode("cp932"))
+    dry = munibond(url, manifest, "investors", "import", str(good), "--issuer-salt-file", str(salt), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would record the master data of 6 investors (dry run: nothing written)" in dry.stdout
+    assert web3.eth.get_transaction_count(address_of(web3, "registrar")) == registrar
+    assert not (tmp / "investors.db").exists()
+
 
 def test_master_data_round_trip(node, series):  # noqa: F811
     url, _web3 = node
@@ -336,6 +344,10 @@ def test_register_at_a_record_date_a_past_date_and_now(node, series):  # noqa: F
     assert "KNGW-0001\t山田 太郎\t横浜市中区山下町1-1\t54 units\t540000 JPY" in now.stdout
     assert "-\tmissing master data\t" in now.stdout
 
+    future = munibond(url, manifest, "register", "KNGW26", "--date", "2099-01-01")
+    assert future.returncode == 2 and "2099-01-01 is after today" in future.stderr
+    both = munibond(url, manifest, "register", "KNGW26", "--date", _day(day_1), "--period", "1")
+    assert both.returncode == 2 and "give --date or --period, not both" in both.stderr
     wrong = munibond(url, manifest, "register", "KNGW26", "--period", "99")
     assert wrong.returncode == 2 and "period" in wrong.stderr and "山田" not in wrong.stderr
 

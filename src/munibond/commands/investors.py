@@ -85,7 +85,8 @@ def import_(
     salt = read_issuer_salt(issuer_salt_file, os.environ)
     workflows.load_investors(csv_file, salt)  # every row checked before any connection
     masters = master_rows(csv_file)
-    store = store_for(db, manifest) if masters else None  # an unusable database is refused before sending
+    # an unusable database is refused before sending; a dry run creates none
+    store = store_for(db, manifest) if masters and not dry_run else None
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         # again against the chain's clock: KYC expiries must lie in the chain's future
         rows = workflows.load_investors(csv_file, salt, now=session.now())
@@ -106,9 +107,9 @@ def import_(
         )
         if report is not None:
             click.echo(f"registered {report.registered}, updated {report.updated}, linked {report.linked}")
-        if store is not None and dry_run:
-            click.echo(f"would record the master data of {len(masters)} investors in {store.where}")
-        elif store is not None:
+        if masters and dry_run:
+            click.echo(f"would record the master data of {len(masters)} investors (dry run: nothing written)")
+        if store is not None:
             resolved = resolve_wallets(rows, session.signers.address, file=str(csv_file))
             records = records_from_import(masters, rows, {row.line: row.wallet for row in resolved})
             added, changed, unchanged = store.upsert(records)
