@@ -257,17 +257,17 @@ def register_html(register: BondholderRegister) -> str:
         _row("基準日", "As of", f"{register.as_of.isoformat()} ({bond.timezone}) — {register.basis}"),
     ]
     heads = [
-        ("投資家番号", "Investor id", ""),
-        ("氏名又は名称", "Name", ""),
-        ("住所", "Address", ""),
-        ("ウォレット", "Wallets", ""),
-        ("口数", "Units", "num"),
-        ("額面金額", "Face value", "num"),
-        ("取得日", "Acquired", ""),
+        ("投資家番号", "Investor id", False),
+        ("氏名又は名称", "Name", False),
+        ("住所", "Address", False),
+        ("ウォレット", "Wallets", False),
+        ("口数", "Units", True),
+        ("額面金額", "Face value", True),
+        ("取得日", "Acquired", False),
     ]
     head_cells = "".join(
-        f'<th class="{cls}">{html.escape(ja)}<br>{html.escape(en)}</th>' if cls else f"<th>{ja}<br>{en}</th>"
-        for ja, en, cls in heads
+        ('<th class="num">' if numeric else "<th>") + f"{html.escape(ja)}<br>{html.escape(en)}</th>"
+        for ja, en, numeric in heads
     )
     body = []
     for h in register.holdings:
