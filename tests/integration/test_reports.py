@@ -24,7 +24,7 @@ from munibond.chain.session import Session
 from munibond.chain.signers import AliasBook, Signers
 from munibond.demo import shift_dates, years_to_start_after
 from munibond.errors import InputError
-from munibond.reports.directory import CsvInvestorDirectory
+from munibond.reports.directory import COLUMNS, CsvInvestorDirectory
 from munibond.reports.html import payment_run_html
 from munibond.reports.payment_run import SeriesContext, payment_run, preview_run, report_csv
 from munibond.reports.reconcile import reconcile
@@ -33,7 +33,8 @@ from munibond.zengin import RECORD_LENGTH, parse_transfer_file
 from tests.integration.example_series import EXAMPLES, onboard_and_issue
 
 SYMBOL = "KNGW26"
-DIRECTORY = """wallet,investor_id,name,pay_by,bank_code,branch_code,account_type,account_number,account_name,bank_name,branch_name
+HEADER = ",".join(COLUMNS)
+DIRECTORY = f"""{HEADER}
 alias:investor_a,KNGW-0001,Aoki Ichiro,chain,,,,,,,
 alias:investor_b,KNGW-0002,Baba Jiro,chain,,,,,,,
 alias:investor_b2,KNGW-0002,Baba Jiro,chain,,,,,,,
@@ -125,7 +126,7 @@ def test_the_agent_sends_each_component_to_its_own_account(series):
 
 
 def test_preview_report_is_what_the_push_would_pay(series):
-    s, token, agent, *_ = series
+    s, _token, agent, *_ = series
     at_payment_date(s, agent, 0)
     report = preview_run(context(series), 1)
     assert report.preview and report.batches == [] and report.paid == 0
@@ -356,7 +357,7 @@ def test_directory_errors_name_file_line_and_field(series, tmp_path: Path):
     s, *_ = series
     bad = tmp_path / "directory.csv"
     bad.write_text(
-        DIRECTORY.splitlines()[0] + "\n"
+        HEADER + "\n"
         "alias:investor_c,KNGW-0003,C,bank,005,123,toza,765432,チバ,,\n"
         "alias:investor_d,KNGW-0004,D,bank,0001,001,futsu,1234567,土井,,\n"
         "alias:investor_a,KNGW-0001,A,cash,,,,,,,\n",
