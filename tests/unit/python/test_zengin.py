@@ -3,6 +3,8 @@
 half-width katakana or refused."""
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +135,22 @@ def test_amounts_fit_ten_digits_and_are_positive(amount):
 def test_an_empty_file_is_refused():
     with pytest.raises(ValueError, match="at least one transfer"):
         transfer_file(PAYER, dt.date(2027, 3, 25), [])
+
+
+def test_the_documented_layout_is_the_one_implemented():
+    """docs/bank-transfers.md: each table's positions and lengths are those of the layouts in code, in order."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "bank-transfers.md").read_text(encoding="utf-8")
+    sections = doc.split("### ")[1:]
+    tables = {}
+    for section in sections:
+        title = section.splitlines()[0]
+        rows = [re.match(r"\| (\d+(?:–\d+)?) \| (\d+) \|", line) for line in section.splitlines()]
+        tables[title] = [(m.group(1), int(m.group(2))) for m in rows if m]
+    expected = {"Header record": HEADER, "Data record": DATA, "Trailer record": TRAILER, "End record": END}
+    for prefix, layout in expected.items():
+        (title,) = [t for t in tables if t.startswith(prefix)]
+        start, want = 1, []
+        for _name, length, _kind in layout:
+            want.append((str(start) if length == 1 else f"{start}–{start + length - 1}", length))
+            start += length
+        assert tables[title] == want, title
