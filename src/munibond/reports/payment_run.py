@@ -280,7 +280,8 @@ def payment_run(context: SeriesContext, period: int) -> PaymentRunReport:
     components = [c for line in settled for c in context.components(line.tax_class)]
     report.components = _columns(report.lines, components)
     still_due = 0
-    if int(context.agent.periodTerms(period - 1).recordTime) < context.session.now():
+    recorded = int(context.agent.periodTerms(period - 1).recordTime) < context.session.now()
+    if recorded and not context.agent.periodState(period - 1).cancelled:
         from munibond.chain import workflows
 
         pending = workflows.preview_pay(context.session, context.symbol, period).pending
