@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "documents": "munibond.commands.documents:documents",
     "fund": "munibond.commands.fund:fund",
     "export": "munibond.commands.export:export",
+    "report": "munibond.commands.report:report",
+    "bank": "munibond.commands.bank:bank",
 }
 
 INPUT_ERROR_EXIT = 2

@@ -277,6 +277,7 @@ def _params(spec: SeriesSpec, signers: Signers, payment_token: str, payment_toke
     }
     treasury = signers.address(terms.roles.payer)
     tax_account = signers.address(terms.tax.account) if terms.tax else roles["admin"]
+    component_accounts = {name: signers.address(ref) for name, ref in terms.tax.components.items()} if terms.tax else {}
     agent_params = payment_agent_params(
         terms,
         spec.schedule,
@@ -285,6 +286,7 @@ def _params(spec: SeriesSpec, signers: Signers, payment_token: str, payment_toke
         payer=treasury,
         tax_account=tax_account,
         term_sheet_hash=spec.digest,
+        component_accounts=component_accounts,
     )
     return series_params(terms, spec.schedule, roles=roles, payment_token=payment_token, agent_params=agent_params)
 
