@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 from ape.exceptions import ContractLogicError
+from eth_abi import decode
 from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+from hexbytes import HexBytes
 
 ZERO = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
@@ -59,14 +62,31 @@ def typed_trade(settlement: Any, chain_id: int, trade: dict[str, Any]) -> Any:
     )
 
 
+def _decode_error(error: ContractLogicError, abi_sources: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """(name, inputs) of a custom error: as Ape decoded it, or from the raw revert data with the ABIs given."""
+    name = type(error).__name__
+    if name != "ContractLogicError":
+        return name, dict(getattr(error, "inputs", {}))
+    data = HexBytes(str(error.message)) if str(error.message).startswith("0x") else b""
+    for source in abi_sources:
+        for abi in source.contract_type.errors:
+            if keccak(text=abi.selector)[:4] == data[:4]:
+                types = [param.canonical_type for param in abi.inputs]
+                values = decode(types, data[4:])
+                return abi.name, {param.name: value for param, value in zip(abi.inputs, values, strict=True)}
+    return name, {}
+
+
 @contextmanager
-def reverts_with(name: str, **inputs: Any) -> Iterator[None]:
+def reverts_with(name: str, *abi_sources: Any, **inputs: Any) -> Iterator[None]:
     """Expects a revert with the custom error `name` and these inputs, whichever contract of the call raised it
-    (Ape names a nested contract's error by the called contract's ABI, so matching the class would not work)."""
+    (Ape decodes a nested contract's error only when it knows it: `abi_sources` give the ABIs to decode with)."""
     with pytest.raises(ContractLogicError) as info:
         yield
-    error = info.value
-    assert type(error).__name__ == name, f"reverted with {type(error).__name__}: {error}"
-    actual = getattr(error, "inputs", {})
+    actual_name, actual = _decode_error(info.value, abi_sources)
+    assert actual_name == name, f"reverted with {actual_name}: {info.value}"
     for key, value in inputs.items():
-        assert actual[key] == value, f"{name}.{key} = {actual[key]!r}, expected {value!r}"
+        got = actual[key]
+        if isinstance(got, str) and isinstance(value, str):
+            got, value = got.lower(), value.lower()
+        assert got == value, f"{name}.{key} = {got!r}, expected {value!r}"
