@@ -117,6 +117,17 @@ def test_a_replayed_agreement_is_refused(settlement, series, make_trade, agree, 
     assert series.getFrozenTokens(seller) == 40
 
 
+def test_signatures_for_another_settlement_contract_are_refused(
+    project, settlement, series, make_trade, sign, deployer, broker, seller, buyer
+):
+    other = deployer.deploy(project.TradeSettlement)
+    trade = make_trade(series)
+    # Signed for `settlement`: the domain names the verifying contract, so `other` sees another digest.
+    with ape.reverts(other.InvalidSignature, tradeId=other.tradeId(trade), signer=seller.address):
+        other.agree(trade, sign(seller, trade), sign(buyer, trade), sender=broker)
+    assert other.tradeId(trade) != settlement.tradeId(trade)
+
+
 def test_a_contract_wallet_signs_through_erc1271(
     project, settlement, series, make_trade, sign, onboard, minter, buyer, broker, accounts, fund_buyer, cash
 ):
