@@ -31,8 +31,11 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     /// @notice The series role whose holder approves trades (BondToken.TRANSFER_AGENT_ROLE).
     bytes32 public constant TRANSFER_AGENT_ROLE = keccak256("TRANSFER_AGENT_ROLE");
 
+    /// @notice Mode 0: the payment token moves from buyer to seller in the settlement transaction.
     uint8 public constant MODE_ONCHAIN = 0;
+    /// @notice Mode 1: the seller or its confirmer confirms receipt of a bank payment under a payment id.
     uint8 public constant MODE_OFFCHAIN = 1;
+    /// @notice Mode 2: the preimage of a SHA-256 hash lock delivers the units (cash on another ledger).
     uint8 public constant MODE_HASHLOCK = 2;
 
     uint8 private constant S_NONE = 0;
