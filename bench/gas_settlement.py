@@ -13,12 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from bench.gas_payments import lean_anvil
 from munibond.chain.series import compliance_struct
+from munibond.trades import Trade
 
 RESULTS = Path(__file__).with_name("results.json")
 JAPAN = 392
@@ -31,44 +30,6 @@ BASELINE_OF = {
     "dvp_settle": "erc20_swap_existing",
     "dvp_settle_new_buyer": "erc20_swap_new",
 }
-TRADE_FIELDS = [
-    ("series", "address"),
-    ("seller", "address"),
-    ("buyer", "address"),
-    ("units", "uint256"),
-    ("paymentToken", "address"),
-    ("price", "uint256"),
-    ("expiry", "uint64"),
-    ("mode", "uint8"),
-    ("paymentRef", "bytes32"),
-    ("confirmer", "address"),
-    ("nonce", "uint256"),
-]
-
-
-def sign_trade(key: Any, settlement: str, chain_id: int, trade: dict[str, Any]) -> bytes:
-    message = encode_typed_data(
-        full_message={
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Trade": [{"name": n, "type": t} for n, t in TRADE_FIELDS],
-            },
-            "primaryType": "Trade",
-            "domain": {
-                "name": "munibond TradeSettlement",
-                "version": "1",
-                "chainId": chain_id,
-                "verifyingContract": settlement,
-            },
-            "message": trade,
-        }
-    )
-    return bytes(Account.sign_message(message, key).signature)
 
 
 def series_params(admin: str, operator: str) -> dict[str, Any]:
@@ -134,35 +95,26 @@ def measure(project: Any, chain: Any, accounts: Any) -> dict[str, int]:
 
     results: dict[str, int] = {}
     chain_id = chain.chain_id
+    signatures: dict[int, list[bytes]] = {}
 
     def trade_for(wallet: Any, nonce: int) -> dict[str, Any]:
-        return {
-            "series": token.address,
-            "seller": seller.address,
-            "buyer": wallet.address,
-            "units": 10,
-            "paymentToken": cash.address,
-            "price": 100_000,
-            "expiry": chain.pending_timestamp + 86_400,
-            "mode": 0,
-            "paymentRef": b"\x00" * 32,
-            "confirmer": ZERO,
-            "nonce": nonce,
-        }
+        expiry = chain.pending_timestamp + 86_400
+        trade = Trade(token.address, seller.address, wallet.address, 10, cash.address, 100_000, expiry, nonce=nonce)
+        signatures[nonce] = [trade.sign(w.private_key, settlement.address, chain_id) for w in (seller, wallet)]
+        return trade.as_struct()
 
-    def agree(trade: dict[str, Any], wallet: Any) -> int:
-        signatures = (sign_trade(w.private_key, settlement.address, chain_id, trade) for w in (seller, wallet))
-        return settlement.agree(trade, *signatures, sender=broker).gas_used
+    def agree(trade: dict[str, Any]) -> int:
+        return settlement.agree(trade, *signatures[trade["nonce"]], sender=broker).gas_used
 
     # A warm-up trade (first use of the contract's slots by the seller), then the measured ones.
     warm = trade_for(buyer, 0)
-    agree(warm, buyer)
+    agree(warm)
     settlement.settle(warm, sender=broker)
     existing = trade_for(buyer, 1)
-    results["dvp_agree"] = agree(existing, buyer)
+    results["dvp_agree"] = agree(existing)
     results["dvp_settle"] = settlement.settle(existing, sender=broker).gas_used
     fresh = trade_for(new_buyer, 2)
-    agree(fresh, new_buyer)
+    agree(fresh)
     results["dvp_settle_new_buyer"] = settlement.settle(fresh, sender=broker).gas_used
 
     # Baseline: two plain OpenZeppelin ERC-20 transfers in one swap transaction, same shapes.

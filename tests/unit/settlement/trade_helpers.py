@@ -13,6 +13,8 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from hexbytes import HexBytes
 
+from munibond.trades import DOMAIN_NAME, DOMAIN_VERSION, TRADE_TYPES
+
 ZERO = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
 DAY = 86_400
@@ -21,20 +23,6 @@ ONCHAIN, OFFCHAIN, HASHLOCK = 0, 1, 2
 NONE, LOCKED, APPROVED, SETTLED, CANCELLED, RELEASED = range(6)
 # BondToken restriction codes (docs/architecture.md)
 C_PAUSED, C_SENDER_FROZEN, C_RECEIVER_FROZEN, C_BALANCE, C_SENDER_UNVERIFIED, C_RECEIVER_UNVERIFIED = 1, 2, 3, 4, 5, 6
-
-TRADE_TYPES = [
-    {"name": "series", "type": "address"},
-    {"name": "seller", "type": "address"},
-    {"name": "buyer", "type": "address"},
-    {"name": "units", "type": "uint256"},
-    {"name": "paymentToken", "type": "address"},
-    {"name": "price", "type": "uint256"},
-    {"name": "expiry", "type": "uint64"},
-    {"name": "mode", "type": "uint8"},
-    {"name": "paymentRef", "type": "bytes32"},
-    {"name": "confirmer", "type": "address"},
-    {"name": "nonce", "type": "uint256"},
-]
 
 
 def typed_trade(settlement: Any, chain_id: int, trade: dict[str, Any]) -> Any:
@@ -48,12 +36,12 @@ def typed_trade(settlement: Any, chain_id: int, trade: dict[str, Any]) -> Any:
                     {"name": "chainId", "type": "uint256"},
                     {"name": "verifyingContract", "type": "address"},
                 ],
-                "Trade": TRADE_TYPES,
+                **TRADE_TYPES,
             },
             "primaryType": "Trade",
             "domain": {
-                "name": "munibond TradeSettlement",
-                "version": "1",
+                "name": DOMAIN_NAME,
+                "version": DOMAIN_VERSION,
                 "chainId": chain_id,
                 "verifyingContract": settlement.address,
             },
