@@ -11,6 +11,7 @@ DEPLOYABLES = [
     "BondFactory",
     "PaymentAgent",
     "PaymentAgentAdmin",
+    "TradeSettlement",
     "BaselineERC20",
     "MockPaymentToken",
 ]
