@@ -11,6 +11,7 @@ DEPLOYABLES = [
     "BondFactory",
     "PaymentAgent",
     "PaymentAgentAdmin",
+    "SubscriptionBook",
     "BaselineERC20",
     "MockPaymentToken",
 ]
