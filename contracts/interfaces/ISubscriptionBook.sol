@@ -145,6 +145,8 @@ interface ISubscriptionBook {
     error OverAllotted(uint256 allotted, uint256 limit);
     /// @notice The allotment is not complete: `processed` of `investors` allotted, `allotted` of `required` units.
     error AllotmentIncomplete(uint256 processed, uint256 investors, uint256 allotted, uint256 required);
+    /// @notice Allotment at or after the settlement time (the book has lapsed: see `refund`).
+    error AllotmentDeadlinePassed(uint256 time, uint256 settlementTime);
     /// @notice Settlement before the settlement time.
     error SettlementNotDue(uint256 time, uint256 settlementTime);
     /// @notice Nothing for `investor` to claim.
@@ -160,9 +162,11 @@ interface ISubscriptionBook {
     /// @notice Reduces the caller's commitment by `units` (all of it withdraws) and returns `units * price` at
     ///         once. Only in the window; keeps the arrival order.
     function withdraw(uint256 units) external;
-    /// @notice Allots after the close (issuer role). The first call fixes the method; see the contract's rules.
+    /// @notice Allots in [closeTime, settlementTime) (issuer role). The first call fixes the method; see the rules
+    ///         above.
     function allot(Method method, address[] calldata investors, uint256[] calldata units) external;
-    /// @notice Completes the allotment (issuer role); checks the method's completeness rule.
+    /// @notice Completes the allotment (issuer role) before the settlement time; checks the method's completeness
+    ///         rule (PRO_RATA, FIRST_COME: every investor allotted, min(offered, committed) units in all).
     function finalizeAllotment() external;
     /// @notice Settles `investors` (issuer role) at or after the settlement time, while the series is not paused:
     ///         mints each allotment, pays the allotted cash to the treasury and refunds the rest. Investors
@@ -170,11 +174,12 @@ interface ISubscriptionBook {
     function settle(address[] calldata investors) external;
     /// @notice Cancels the subscription (issuer role), at any time before the first settlement.
     function cancel() external;
-    /// @notice After a cancellation, returns each listed investor's cash (anyone may call; idempotent). A refused
-    ///         transfer is held for the investor's claim.
+    /// @notice After a cancellation, or when the allotment was not final at the settlement time (the book lapsed),
+    ///         returns each listed investor's cash (anyone may call; idempotent). A refused transfer is held for the
+    ///         investor's claim.
     function refund(address[] calldata investors) external;
-    /// @notice Pays the caller's held refunds and, after a cancellation, its commitment's cash to `to` (another
-    ///         wallet of the investor's when the payment token blocks the first).
+    /// @notice Pays the caller's held refunds and, after a cancellation or a lapse, its commitment's cash to `to`
+    ///         (another wallet of the investor's when the payment token blocks the first).
     function claim(address to) external;
 
     /// @notice The offering's terms.
@@ -183,7 +188,7 @@ interface ISubscriptionBook {
     function commitmentOf(address investor) external view returns (Commitment memory);
     /// @notice Cash held for `investor` after a refused refund.
     function heldRefund(address investor) external view returns (uint256);
-    /// @notice The book's state.
+    /// @notice The book's state; `phase` is CANCELLED for a book that lapsed (not allotted by the settlement time).
     function state()
         external
         view

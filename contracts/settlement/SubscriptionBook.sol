@@ -24,6 +24,8 @@ import {ISubscriptionBook} from "../interfaces/ISubscriptionBook.sol";
 ///      A refund the payment token refuses (a blocklist) is held for the investor's `claim` and never blocks the
 ///      others. Cash comes in only by `commit`, whose balance delta must equal the price (fee-on-transfer tokens
 ///      are refused).
+///      The allotment must be final before the settlement time: a book still unallotted then has lapsed, and
+///      `refund` and `claim` return every commitment as after a cancellation (no issuer can hold the cash).
 contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -166,7 +168,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         onlyRole(ISSUER_ROLE)
         nonReentrant
     {
-        if (block.timestamp < _close) revert WindowNotClosed(block.timestamp, _close);
+        _allotmentTime();
         if (investors.length != units.length) revert LengthMismatch(investors.length, units.length);
         Book memory b = _book;
         if (b.phase == Phase.OPEN) {
@@ -191,7 +193,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ISubscriptionBook
     function finalizeAllotment() external onlyRole(ISSUER_ROLE) {
-        if (block.timestamp < _close) revert WindowNotClosed(block.timestamp, _close);
+        _allotmentTime();
         Book memory b = _book;
         Progress memory p = _progress;
         if (b.phase == Phase.OPEN && b.investors != 0) revert WrongPhase(b.phase);
@@ -258,7 +260,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ISubscriptionBook
     function refund(address[] calldata investors) external nonReentrant {
-        if (_book.phase != Phase.CANCELLED) revert WrongPhase(_book.phase);
+        if (!_cancelled()) revert WrongPhase(_book.phase);
         for (uint256 i; i < investors.length; ++i) {
             address investor = investors[i];
             Commitment storage s = _commitments[investor];
@@ -275,7 +277,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         uint256 cash = _held[msg.sender];
         Commitment storage s = _commitments[msg.sender];
         Commitment memory c = s;
-        if (_book.phase == Phase.CANCELLED && c.units != 0 && c.flags & REFUNDED_FLAG == 0) {
+        if (c.units != 0 && c.flags & REFUNDED_FLAG == 0 && _cancelled()) {
             s.flags = c.flags | REFUNDED_FLAG;
             cash += uint256(c.units) * _price;
         }
@@ -328,7 +330,8 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     {
         Book memory b = _book;
         Progress memory p = _progress;
-        return (b.phase, b.method, b.committedUnits, b.investors, p.allottedUnits, p.processed, p.settled);
+        Phase shown = _cancelled() ? Phase.CANCELLED : b.phase;
+        return (shown, b.method, b.committedUnits, b.investors, p.allottedUnits, p.processed, p.settled);
     }
 
     // ================================================================ internals
@@ -374,6 +377,19 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         s.allotted = uint96(u);
         s.flags = c.flags | ALLOTTED_FLAG;
         emit Allotted(investor, method, u, c.units);
+    }
+
+    /// Allotment runs in [closeTime, settlementTime).
+    function _allotmentTime() private view {
+        if (block.timestamp < _close) revert WindowNotClosed(block.timestamp, _close);
+        if (block.timestamp >= _settlementTime) revert AllotmentDeadlinePassed(block.timestamp, _settlementTime);
+    }
+
+    /// Cancelled by the issuer, or lapsed: the allotment was not final at the settlement time.
+    function _cancelled() private view returns (bool) {
+        Phase phase = _book.phase;
+        return phase == Phase.CANCELLED
+            || ((phase == Phase.OPEN || phase == Phase.ALLOTTING) && block.timestamp >= _settlementTime);
     }
 
     function _inWindow() private view {

@@ -5,6 +5,22 @@ export const iSubscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "time",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "settlementTime",
+        "type": "uint256"
+      }
+    ],
+    "name": "AllotmentDeadlinePassed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "processed",
         "type": "uint256"
       },

@@ -94,6 +94,22 @@ export const subscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "time",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "settlementTime",
+        "type": "uint256"
+      }
+    ],
+    "name": "AllotmentDeadlinePassed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "processed",
         "type": "uint256"
       },

@@ -511,3 +511,30 @@ def test_invalid_terms(project, deploy_series, admin, payment_token, treasury, c
         terms[index] = value
         with reverts(project.SubscriptionBook.InvalidTerm, which=which):
             admin.deploy(project.SubscriptionBook, tuple(terms), admin, admin)
+
+
+def test_book_not_allotted_by_the_settlement_time_lapses(
+    make_book, deploy_series, investors, payment_token, travel, issuer
+):
+    """No issuer can hold the cash: an allotment not final at the settlement time can no longer be made, and every
+    commitment comes back as after a cancellation."""
+    token = deploy_series()
+    book = make_book(token, offered=5)
+    a, b = investors(2)
+    start = [payment_token.balanceOf(w) for w in (a, b)]
+    commit(book, payment_token, a, 3)
+    commit(book, payment_token, b, 4)
+    travel(book.times[1])
+    book.allot(FIRST_COME, [a], [3], sender=issuer)
+    with reverts(book.WrongPhase, phase=ALLOTTING):
+        book.refund([a, b], sender=a)
+    travel(book.times[2])
+    with reverts(book.AllotmentDeadlinePassed):
+        book.allot(FIRST_COME, [b], [2], sender=issuer)
+    with reverts(book.AllotmentDeadlinePassed):
+        book.finalizeAllotment(sender=issuer)
+    assert book.state().phase == CANCELLED
+    book.refund([a], sender=b)
+    book.claim(b, sender=b)
+    assert [payment_token.balanceOf(w) for w in (a, b)] == start
+    assert payment_token.balanceOf(book) == 0
