@@ -192,7 +192,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ISubscriptionBook
-    function finalizeAllotment() external onlyRole(ISSUER_ROLE) {
+    function finalizeAllotment() external onlyRole(ISSUER_ROLE) nonReentrant {
         _allotmentTime();
         Book memory b = _book;
         Progress memory p = _progress;
@@ -250,7 +250,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ISubscriptionBook
-    function cancel() external onlyRole(ISSUER_ROLE) {
+    function cancel() external onlyRole(ISSUER_ROLE) nonReentrant {
         Book memory b = _book;
         if (b.phase != Phase.OPEN && b.phase != Phase.ALLOTTING && b.phase != Phase.ALLOTTED) revert WrongPhase(b.phase);
         b.phase = Phase.CANCELLED;
