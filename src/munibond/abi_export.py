@@ -44,6 +44,7 @@ DEPLOYABLES = (
     "BondToken",
     "BondFactory",
     "TradeSettlement",
+    "SubscriptionBook",
     TEST_PAYMENT_TOKEN,
 )
 SERIES_ABI = "BondSeries"

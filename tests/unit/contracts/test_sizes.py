@@ -12,6 +12,7 @@ DEPLOYABLES = [
     "PaymentAgent",
     "PaymentAgentAdmin",
     "TradeSettlement",
+    "SubscriptionBook",
     "BaselineERC20",
     "MockPaymentToken",
 ]
