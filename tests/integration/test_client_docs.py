@@ -121,3 +121,24 @@ def test_the_walkthrough_runs_in_a_process_of_its_own(lifecycle, tmp_path, pytho
     assert summary["balances"] == {w: token.balanceOf(w) for w in summary["balances"]}
     assert summary["methods"] == ["push", "push"]
     assert summary["handled"] == summary["events"] > 30
+
+
+def test_the_walkthrough_runs_with_only_web3_and_the_wheel(lifecycle, tmp_path, light_app):
+    """What an integrator installs: a fresh environment with web3 from the index and the munibond wheel, no Ape;
+    the walkthrough reads, pre-checks, transfers and replays there (its munibond is the wheel's, not this tree)."""
+    token = lifecycle.token
+    sender, receiver = lifecycle.wallets["a"], lifecycle.wallets["e"]
+    before = token.balanceOf(sender), token.balanceOf(receiver)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= walkthrough_env(lifecycle, tmp_path / "cursor.json")
+    python = str(light_app.python)
+    where = subprocess.run([python, "-c", "import munibond; print(munibond.__file__)"], env=env, capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    assert "site-packages" in where.stdout, where.stdout + where.stderr
+    run = subprocess.run([python, "-c", RUNNER, str(DOC)], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert not summary["ape_loaded"] and summary["status"] == 1
+    assert (token.balanceOf(sender), token.balanceOf(receiver)) == (before[0] - 10, before[1] + 10)
+    assert summary["balances"] == {w: token.balanceOf(w) for w in summary["balances"]}
+    assert summary["handled"] == summary["events"] > 30

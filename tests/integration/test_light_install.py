@@ -5,13 +5,8 @@ configured with (about a minute)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
+from tests.integration.light_install import ROOT, _ok, _run
 
-ROOT = Path(__file__).resolve().parents[2]
 CHECK = """
 import importlib.util, json
 import munibond, munibond.abi_export as shipped, munibond.workspace, munibond.terms, munibond.cli
@@ -32,37 +27,9 @@ print("ok")
 """
 
 
-def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MUNIBOND_WORKSPACE", "APE_DATA_FOLDER")}
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
-def _ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def test_wheel_installs_light_beside_an_applications_web3(tmp_path):
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(ROOT / name, tree / name)
-    shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    _ok(_run([*pip, "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(tree)], tmp_path))
-    (wheel,) = (tmp_path / "dist").glob("munibond-*.whl")
-
-    venv = tmp_path / "app"
-    _ok(_run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path))
-    python = venv / "bin" / "python"
-    app_pip = [*pip, "--python", str(python)]
-    version = [str(python), "-c", "import importlib.metadata as m; print(m.version('web3'))"]
-    _ok(_run([*app_pip, "install", "-q", "web3>=7,<9"], tmp_path))
-    web3_before = _ok(_run(version, tmp_path)).strip()
-    _ok(_run([*app_pip, "install", "-q", str(wheel)], tmp_path))
-    assert _ok(_run(version, tmp_path)).strip() == web3_before, "installing munibond changed the application's web3"
-    _ok(_run([*app_pip, "check"], tmp_path))
-
+def test_wheel_installs_light_beside_an_applications_web3(light_app, tmp_path):
+    assert light_app.web3_after == light_app.web3_before, "installing munibond changed the application's web3"
+    venv, python = light_app.folder, light_app.python
     client_in_tree = (ROOT / "src" / "munibond" / "client").is_dir()
     assert _ok(_run([str(python), "-c", f"CLIENT_IN_TREE = {client_in_tree}\n{CHECK}"], tmp_path)).strip() == "ok"
 

@@ -163,7 +163,7 @@ def test_bad_master_data_stops_before_any_write_and_keeps_personal_data_out_of_t
     path = tmp / "bad-investors.csv"
     path.write_bytes(bad.encode("cp932"))
     registrar = web3.eth.get_transaction_count(address_of(web3, "registrar"))
-    result = munibond(url, manifest, "investors", "import", str(path), "--issuer-salt-file", str(salt))
+    result = munibond(url, manifest, "investors", "import", str(path), "--issuer-salt-file", str(salt), "--yes")
     assert result.returncode == 2, result.stderr
     assert f"error: {path}:2: postal_code: must be a Japanese postal code" in result.stderr
     assert f"error: {path}:2: account_number: must be 7 digits" in result.stderr
@@ -189,7 +189,7 @@ def test_master_data_round_trip(node, series):  # noqa: F811
     path.write_bytes(investors_csv().encode("cp932"))
     with pytest.raises(UnicodeDecodeError):
         path.read_bytes().decode("utf-8")  # really Shift_JIS
-    imported = munibond(url, manifest, "investors", "import", str(path), "--issuer-salt-file", str(salt))
+    imported = munibond(url, manifest, "investors", "import", str(path), "--issuer-salt-file", str(salt), "--yes")
     assert imported.returncode == 0, imported.stderr
     assert "registered 7, updated 0, linked 1" in imported.stdout
     database = tmp / "investors.db"
@@ -243,7 +243,7 @@ def test_master_data_round_trip(node, series):  # noqa: F811
         assert sorted(wallets) == sorted([address_of(Web3(), "investor_b"), address_of(Web3(), "investor_b2")])
 
     # the same file again: nothing on chain changes, the master data is as the file has it (and says it changed)
-    again = munibond(url, manifest, "investors", "import", str(path), "--issuer-salt-file", str(salt))
+    again = munibond(url, manifest, "investors", "import", str(path), "--issuer-salt-file", str(salt), "--yes")
     assert again.returncode == 0, again.stderr
     assert "0 to register, 0 to update, 0 to link, 8 unchanged" in again.stdout
     assert "master data: 0 added, 1 changed, 5 unchanged" in again.stdout
@@ -269,7 +269,7 @@ def test_register_at_a_record_date_a_past_date_and_now(node, series):  # noqa: F
     tmp, terms, manifest, _salt = series
     if not (tmp / "investors.db").exists():
         pytest.fail("the import test must run first in this module")
-    issued = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"))
+    issued = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"), "--yes")
     assert issued.returncode == 0, issued.stderr
     deployed = json.loads(manifest.read_text())
     token = web3.eth.contract(address=deployed["series"]["KNGW26"]["token"], abi=TOKEN_ABI)

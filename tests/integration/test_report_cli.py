@@ -65,8 +65,8 @@ def issued(node, tmp_path_factory):
     salt.write_text("reports\n")
     for args in (
         ("deploy", str(terms), "--test-payment-token"),
-        ("investors", "import", str(EXAMPLES / "investors.csv"), "--issuer-salt-file", str(salt)),
-        ("issue", "KNGW26", str(EXAMPLES / "allocations.csv")),
+        ("investors", "import", str(EXAMPLES / "investors.csv"), "--issuer-salt-file", str(salt), "--yes"),
+        ("issue", "KNGW26", str(EXAMPLES / "allocations.csv"), "--yes"),
     ):
         done = run(url, manifest, *args)
         assert done.returncode == 0, done.stderr
@@ -137,7 +137,7 @@ def test_bank_export_record_pay_and_report(issued):
     assert again.returncode == 0 and "recorded 0 bank payments, 2 already recorded" in again.stdout
     assert nonces(web3, "treasury") == before
 
-    paid = run(url, manifest, "coupon", "pay", "KNGW26", "1")
+    paid = run(url, manifest, "coupon", "pay", "KNGW26", "1", "--yes")
     assert paid.returncode == 0, paid.stderr
     run_csv, run_html = tmp / "run-1.csv", tmp / "run-1.html"
     report = run(

@@ -148,7 +148,7 @@ def test_a_second_term_sheet_for_a_deployed_bond_is_refused_field_by_field(node,
 
     # amend compares with the chain: the wrong file is refused, the bond's own file amends nothing
     wrong = refused(run(url, manifest, "amend", "KNGW26", str(other_rate), "--dry-run"))
-    assert any("coupon.rate: would change the token's couponRate (85 -> 95)" in line for line in wrong)
+    assert any("coupon.rate: would change the token's couponRate (850000 -> 950000)" in line for line in wrong)
     own = run(url, manifest, "amend", "KNGW26", str(terms), "--dry-run")
     assert own.returncode == 0 and "would amend 0 periods" in own.stdout, own.stderr
 

@@ -347,9 +347,16 @@ def payments(
             str(line.units_redeemed),
         )
     make_console().print(table)
+    on_chain = [x for x in lines if x.kind != "offchain"]
+    by_bank = [x for x in lines if x.kind == "offchain"]
     click.echo(
-        f"{len(lines)} settlements: net {sum(x.net for x in lines):,}, withheld {sum(x.tax for x in lines):,}, "
-        f"escrowed {sum(x.coupon_gross + x.principal_gross for x in lines if x.kind == 'escrowed'):,}"
+        f"{len(lines)} settlements: net {sum(x.net for x in on_chain):,}, withheld {sum(x.tax for x in on_chain):,}, "
+        f"escrowed {sum(x.coupon_gross + x.principal_gross for x in on_chain if x.kind == 'escrowed'):,}"
+        + (
+            f"; by bank (recorded): net {sum(x.net for x in by_bank):,}, withheld {sum(x.tax for x in by_bank):,}"
+            if by_bank
+            else ""
+        )
     )
 
 

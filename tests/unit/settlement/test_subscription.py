@@ -37,12 +37,12 @@ def pro_rata(commitments: Sequence[int], offered: int) -> list[int]:
     return units
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def issuer(accounts):
     return accounts[15]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def treasury(accounts):
     return accounts[16]
 
