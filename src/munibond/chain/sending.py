@@ -3,8 +3,8 @@
 Ape's `contract.method(*args, sender=...)` estimates gas, rebuilds its network configuration several times and,
 after the receipt, fetches the transaction's trace (to show contract debug logs). For hundreds of batches that
 is most of the time. `Sender` prepares the first transaction of each *shape* (function and batch length) through
-Ape — which checks it by estimating its gas, so a refusal surfaces as Ape's decoded custom error before anything
-is sent, and sets the fees — and reuses that gas limit with a margin for every later transaction of the same shape.
+Ape — its gas estimated once, so a refusal surfaces as Ape's decoded custom error before anything is sent, and
+its fees set — and reuses that gas limit with a margin for every later transaction of the same shape.
 Each transaction is then signed by the Ape account and sent as a raw transaction through web3, and its receipt
 read with one request; no trace is fetched.
 
@@ -84,13 +84,15 @@ class Sender:
         return receipt
 
     def _prepare(self, contract: Any, name: str, args: tuple[Any, ...]) -> Any:
-        """Ape's transaction for this call (gas estimated, fees set), with the margin on its gas limit."""
-        prepared = getattr(contract, name).as_transaction(*args, sender=self.account)
+        """Ape's transaction for this call with the gas limit of its estimate plus the margin (capped at the block
+        gas limit) and the fees Ape sets; the estimate raises the contract's decoded refusal."""
+        method = getattr(contract, name)
+        estimate = int(method.estimate_gas_cost(*args, sender=self.account))
         self.estimates += 1
         if self._block_gas_limit is None:
             self._block_gas_limit = int(self.web3.eth.get_block("latest")["gasLimit"])
-        gas = min(int(prepared.gas_limit) * self.margin_percent // 100, self._block_gas_limit)
-        return prepared.model_copy(update={"gas_limit": gas})
+        gas = min(estimate * self.margin_percent // 100, self._block_gas_limit)
+        return method.as_transaction(*args, sender=self.account, gas_limit=gas)
 
     def _submit(self, template: Any, data: bytes) -> SentReceipt:
         nonce = int(self.web3.eth.get_transaction_count(self.account.address, "pending"))
