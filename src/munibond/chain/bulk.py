@@ -15,6 +15,7 @@ Event logs come from raw `eth_getLogs` requests over block ranges of at most `LO
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -60,12 +61,64 @@ def _plain(param: dict[str, Any], value: Any) -> Any:
 
 def _record_type(param: dict[str, Any]) -> Any:
     names = tuple(c.get("name") or f"field{i}" for i, c in enumerate(param["components"]))
-    return _named(str(param.get("internalType", "Record")).split(".")[-1].replace(" ", "_"), names)
+    name = re.sub(r"\W", "", str(param.get("internalType", "")).split(".")[-1].split("[")[0])
+    return _named(name if name.isidentifier() else "Record", names)
 
 
 @cache
 def _named(name: str, fields: tuple[str, ...]) -> Any:
     return namedtuple(name, fields)  # type: ignore[misc]
+
+
+def _is_word(kind: str) -> bool:
+    """A type encoded in one 32-byte word in place (no arrays, no dynamic data)."""
+    return kind in ("address", "bool", "bytes32") or (kind.startswith("uint") and kind[4:].isdigit())
+
+
+def _leaves(params: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parameters with tuples flattened into their components (a static struct is its words in order)."""
+    leaves: list[dict[str, Any]] = []
+    for param in params:
+        if param["type"] == "tuple":
+            leaves += _leaves(param["components"])
+        else:
+            leaves.append(param)
+    return leaves
+
+
+def _word(kind: str, value: Any) -> bytes:
+    if kind == "address":
+        text = str(value)
+        raw = bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
+        if len(raw) != 20:
+            raise ValueError(f"not an address: {value!r}")
+        return bytes(12) + raw
+    if kind == "bytes32":
+        raw = bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+        if len(raw) != 32:
+            raise ValueError(f"not 32 bytes: {value!r}")
+        return raw
+    number = int(value)
+    bits = 8 if kind == "bool" else int(kind[4:])
+    if number < 0 or number >= 1 << bits or (kind == "bool" and number > 1):
+        raise ValueError(f"{value!r} does not fit {kind}")
+    return number.to_bytes(32, "big")
+
+
+def _from_words(param: dict[str, Any], data: bytes, words: Iterator[int]) -> Any:
+    """One output read from the next word(s) of static return data, as `_plain` gives it."""
+    if param["type"] == "tuple":
+        fields = [_from_words(c, data, words) for c in param["components"]]
+        return _record_type(param)(*fields)
+    at = next(words)
+    word = data[at : at + 32]
+    kind = param["type"]
+    if kind == "address":
+        return to_checksum_address("0x" + word[12:].hex())
+    if kind == "bytes32":
+        return HexBytes(word)
+    number = int.from_bytes(word, "big")
+    return bool(number) if kind == "bool" else number
 
 
 def _encodable(kind: str, value: Any) -> Any:
@@ -117,15 +170,31 @@ class Function:
     def selector(self) -> bytes:
         return keccak(text=self.signature)[:4]
 
+    @cached_property
+    def _static_inputs(self) -> bool:
+        return all(_is_word(kind) for kind in self.input_types)
+
+    @cached_property
+    def _static_outputs(self) -> bool:
+        return all(_is_word(_canonical(leaf)) for leaf in _leaves(self.abi.get("outputs", [])))
+
     def encode(self, args: Sequence[Any]) -> bytes:
+        if self._static_inputs:  # one word per argument: built directly (eth_abi's checks cost more than the call)
+            return self.selector + b"".join(
+                _word(kind, value) for kind, value in zip(self.input_types, args, strict=True)
+            )
         values = [_encodable(kind, value) for kind, value in zip(self.input_types, args, strict=True)]
         return self.selector + encode(self.input_types, values)
 
     def decode(self, data: bytes) -> Any:
         """The return value: one output as itself, several as a tuple."""
         outputs = self.abi.get("outputs", [])
-        values = decode(self.output_types, data)
-        plain = tuple(_plain(p, v) for p, v in zip(outputs, values, strict=True))
+        if self._static_outputs and len(data) >= 32 * len(_leaves(outputs)):
+            words = iter(range(0, len(data), 32))
+            plain = tuple(_from_words(p, data, words) for p in outputs)
+        else:
+            values = decode(self.output_types, data)
+            plain = tuple(_plain(p, v) for p, v in zip(outputs, values, strict=True))
         return plain[0] if len(plain) == 1 else plain
 
 
