@@ -65,6 +65,9 @@ class Sender:
         self.margin_percent = margin_percent
         self._templates: dict[tuple[str, str, Any], Any] = {}
         self._block_gas_limit: int | None = None
+        self._nonce: int | None = None  # the next nonce, counted locally between reads from the node
+        # read once: Ape rebuilds the network's configuration on every access
+        self._confirmations = int(getattr(self.provider.network, "required_confirmations", 0) or 0)
         self.estimates = 0  # gas estimates made (for tests and profiles)
 
     def send(self, contract: Any, name: str, *args: Any, shape: Any = None) -> SentReceipt:
@@ -92,16 +95,24 @@ class Sender:
         if self._block_gas_limit is None:
             self._block_gas_limit = int(self.web3.eth.get_block("latest")["gasLimit"])
         gas = min(estimate * self.margin_percent // 100, self._block_gas_limit)
+        self._nonce = None  # read again from the node before the next transaction
         return method.as_transaction(*args, sender=self.account, gas_limit=gas)
 
     def _submit(self, template: Any, data: bytes) -> SentReceipt:
-        nonce = int(self.web3.eth.get_transaction_count(self.account.address, "pending"))
+        if self._nonce is None:
+            self._nonce = int(self.web3.eth.get_transaction_count(self.account.address, "pending"))
+        nonce = self._nonce
         transaction = template.model_copy(update={"data": data, "nonce": nonce})
         transaction.signature = None
         signed = self.account.sign_transaction(transaction)
         if signed is None or signed.signature is None:
             raise RuntimeError(f"{self.account.address} did not sign the transaction")
-        txn_hash = self.web3.eth.send_raw_transaction(signed.serialize_transaction())
+        try:
+            txn_hash = self.web3.eth.send_raw_transaction(signed.serialize_transaction())
+        except Exception:
+            self._nonce = None
+            raise
+        self._nonce = nonce + 1
         raw = self.web3.eth.wait_for_transaction_receipt(txn_hash, timeout=RECEIPT_TIMEOUT_S, poll_latency=POLL_S)
         self._await_confirmations(int(raw["blockNumber"]))
         return SentReceipt(
@@ -114,7 +125,7 @@ class Sender:
         )
 
     def _await_confirmations(self, block: int) -> None:
-        required = int(getattr(self.provider.network, "required_confirmations", 0) or 0)
+        required = self._confirmations
         deadline = time.monotonic() + RECEIPT_TIMEOUT_S
         while required and int(self.web3.eth.block_number) < block + required:
             if time.monotonic() > deadline:
