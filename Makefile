@@ -101,6 +101,8 @@ bench: $(STAMP_BUILD)
 	$(BIN)/ape run bench_payments
 	$(BIN)/ape run bench_example_bond
 	$(BIN)/ape run bench_registry
+	$(BIN)/ape run bench_settlement
+	$(BIN)/ape run bench_subscription
 	$(BIN)/ape run bench_throughput
 
 NODE_HARDFORK ?= paris

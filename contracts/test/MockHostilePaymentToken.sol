@@ -52,6 +52,18 @@ contract MockHostilePaymentToken is MockPaymentToken {
         return true;
     }
 
+    /// @notice ERC-20 transferFrom with the same misbehaviour as `transfer` (for cash pulled by a settlement).
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        if (refusedQuietly[to]) return false;
+        super.transferFrom(from, to, value);
+        if (noReturnData) {
+            assembly ("memory-safe") {
+                return(0, 0)
+            }
+        }
+        return true;
+    }
+
     function _update(address from, address to, uint256 value) internal override {
         if (paused) revert TokenPaused();
         if (blocked[from]) revert Blocked(from);

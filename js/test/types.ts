@@ -36,7 +36,7 @@ assertType<Equal<ContractFunctionArgs<typeof iPaymentAgentAbi, "view", "periodTe
 
 // events and custom errors carry typed fields
 type PaymentMade = AbiParametersToPrimitiveTypes<ExtractAbiEvent<typeof bondSeriesAbi, "PaymentMade">["inputs"]>;
-assertType<Equal<PaymentMade, readonly [bigint, Address, Address, bigint, bigint, readonly bigint[], bigint, bigint]>>();
+assertType<Equal<PaymentMade, readonly [bigint, Address, Address, bigint, bigint, number, readonly bigint[], bigint, bigint]>>();
 type TransferRestricted = ExtractAbiError<typeof bondSeriesAbi, "TransferRestricted">;
 assertType<Equal<AbiParametersToPrimitiveTypes<TransferRestricted["inputs"]>, readonly [number, Address, Address, bigint, bigint]>>();
 

@@ -30,6 +30,7 @@ EXPORTED_SOURCE_DIRS = (
     "contracts/token/",
     "contracts/payments/",
     "contracts/factory/",
+    "contracts/settlement/",
 )
 # The test deposit token `munibond deploy --test-payment-token` deploys on a development chain.
 TEST_PAYMENT_TOKEN = "MockPaymentToken"
@@ -42,6 +43,8 @@ DEPLOYABLES = (
     "BondTokenAdmin",
     "BondToken",
     "BondFactory",
+    "TradeSettlement",
+    "SubscriptionBook",
     TEST_PAYMENT_TOKEN,
 )
 SERIES_ABI = "BondSeries"

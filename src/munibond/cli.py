@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "issue": "munibond.commands.issue:issue",
     "coupon": "munibond.commands.coupon:coupon",
     "holders": "munibond.commands.holders:holders",
+    "register": "munibond.commands.register:register",
     "redeem": "munibond.commands.coupon:redeem",
     "transfers": "munibond.commands.transfers:transfers",
     "call": "munibond.commands.call:call",
@@ -40,11 +41,13 @@ COMMANDS: dict[str, str] = {
     "documents": "munibond.commands.documents:documents",
     "fund": "munibond.commands.fund:fund",
     "export": "munibond.commands.export:export",
+    "report": "munibond.commands.report:report",
+    "bank": "munibond.commands.bank:bank",
 }
 
 INPUT_ERROR_EXIT = 2
 # modules of the operator extra (`munibond[ops]`): a command that needs one says so instead of a traceback
-OPS_MODULES = frozenset({"ape", "ape_foundry", "ethpm_types", "QuantLib", "rich"})
+OPS_MODULES = frozenset({"ape", "ape_foundry", "ethpm_types", "QuantLib", "rich", "sqlalchemy"})
 
 
 class LazyGroup(click.Group):

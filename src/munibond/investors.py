@@ -1,7 +1,10 @@
 """Investor onboarding CSV: parse and validate every row before anything is returned.
 
 Columns (header on line 1, any order, `name_ref` optional):
-`wallet,investor_id,country,region,category,tax_class,kyc_expiry[,name_ref]`
+`wallet,investor_id,country,region,category,tax_class,kyc_expiry[,name_ref]`, plus the optional master-data
+columns `MASTER_COLUMNS` (name, address, bank account, contact: validated and stored off chain by
+`munibond.investor_db`, never sent). The file is UTF-8 (with or without BOM) or Shift_JIS (cp932), as Excel
+writes it.
 
 * wallet: a 0x address (EIP-55 checksum enforced when mixed case) or `alias:NAME`, an account alias the
   caller resolves (e.g. to an Ape test account) with `resolve_wallets` before sending anything.
@@ -41,7 +44,10 @@ from munibond.errors import InputError, Issue
 from munibond.money import TAX_CLASSES, TAX_CLASSES_BY_ID, TaxClass
 
 REQUIRED_COLUMNS = ("wallet", "investor_id", "country", "region", "category", "tax_class", "kyc_expiry")
-OPTIONAL_COLUMNS = ("name_ref",)
+BANK_FIELDS = ("bank_code", "branch_code", "account_type", "account_number", "account_holder")
+# optional master-data columns (personal data, kept off chain: see munibond.investor_db), in export order
+MASTER_COLUMNS = ("legal_name", "name_kana", "postal_code", "address", *BANK_FIELDS, "email", "phone")
+OPTIONAL_COLUMNS = ("name_ref", *MASTER_COLUMNS)
 IDENTITY_PREFIX = b"munibond.investor:"
 ALIAS_PREFIX = "alias:"
 _UINT32_MAX = 2**32 - 1
@@ -217,17 +223,30 @@ def _now(now: int | datetime | None) -> int:
     return int(now)
 
 
+def read_csv_text(path: str | Path) -> str:
+    """A CSV file's text as Excel writes it: UTF-8 (with or without BOM), else Shift_JIS (Windows code page 932)."""
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError("neither UTF-8 nor Shift_JIS (cp932) text", file=file, line=line) from None
+
+
 def parse_investors(path: str | Path, *, issuer_salt: bytes, now: int | datetime | None = None) -> list[InvestorRow]:
     """Validate the whole investor CSV; return its rows or raise one InputError listing every problem."""
     file = str(path)
     now_ts = _now(now)
     issues: list[Issue] = []
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 ({exc.reason})", file=file) from None
+    text = read_csv_text(path)
     try:
         rows = list(csv_rows(csv.reader(io.StringIO(text, newline=""))))
     except csv.Error as exc:

@@ -310,6 +310,8 @@ _TAX_CLASS_LIST: tuple[TaxClass, ...] = (
 )
 
 TAX_CLASSES: Mapping[str, TaxClass] = MappingProxyType({t.name: t for t in _TAX_CLASS_LIST})
+# Every withholding component name, in first-seen order (term sheets can route each to its own account).
+TAX_COMPONENT_NAMES: tuple[str, ...] = tuple(dict.fromkeys(c.name for t in _TAX_CLASS_LIST for c in t.components))
 TAX_CLASSES_BY_ID: Mapping[int, TaxClass] = MappingProxyType({t.id: t for t in _TAX_CLASS_LIST})
 
 

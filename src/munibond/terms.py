@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from munibond import clock
 from munibond.errors import AmountError, InputError, Issue
-from munibond.money import CURRENCIES, Currency, parse_decimal, to_fraction
+from munibond.money import CURRENCIES, TAX_COMPONENT_NAMES, Currency, parse_decimal, to_fraction
 
 DayCountName = Literal["ACT/360", "ACT/365F", "NL/365", "30/360", "30E/360", "ACT/ACT-ICMA", "ACT/ACT-ISDA"]
 CalendarName = Literal["JP", "CH", "US", "TARGET", "NONE"]
@@ -254,8 +254,27 @@ class Roles(_Model):
     payer: AccountRef
 
 
+def _tax_component_names(value: object) -> object:
+    """Component accounts are keyed by the withholding component names of `munibond.money` (jp_national, ...)."""
+    if isinstance(value, dict):
+        unknown = sorted(str(name) for name in value if name not in TAX_COMPONENT_NAMES)
+        if unknown:
+            raise ValueError(
+                f"unknown withholding component {', '.join(unknown)}: expected one of {', '.join(TAX_COMPONENT_NAMES)}"
+            )
+    return value
+
+
 class Tax(_Model):
+    """Where withheld tax goes: `account` by default, `components` per withholding component by name (e.g.
+    jp_national to the national tax office's account, jp_local to the municipality's own)."""
+
     account: AccountRef
+    components: Annotated[dict[str, AccountRef], BeforeValidator(_tax_component_names)] = {}
+
+    def account_of(self, component: str) -> str:
+        """The account (reference) receiving `component`: its own, else the default."""
+        return self.components.get(component, self.account)
 
 
 class Document(_Model):

@@ -133,9 +133,9 @@ def test_coupon_pay_refuses_an_unfunded_payer_then_fund_and_pay_with_periods_num
     salt_file = manifest.with_name("issuer-salt")
     salt_file.write_text("kanagawa\n")
     salt = ["--issuer-salt-file", str(salt_file)]
-    onboard = munibond(url, manifest, "investors", "import", str(EXAMPLES / "investors.csv"), *salt)
+    onboard = munibond(url, manifest, "investors", "import", str(EXAMPLES / "investors.csv"), *salt, "--yes")
     assert onboard.returncode == 0, onboard.stderr
-    issued = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"))
+    issued = munibond(url, manifest, "issue", "KNGW26", str(EXAMPLES / "allocations.csv"), "--yes")
     assert issued.returncode == 0, issued.stderr
 
     first = build_schedule(load_term_sheet(shifted)).periods[0]
@@ -145,7 +145,7 @@ def test_coupon_pay_refuses_an_unfunded_payer_then_fund_and_pay_with_periods_num
     web3.provider.make_request("evm_mine", [])
 
     before = nonces(web3, "treasury")
-    refused = munibond(url, manifest, "coupon", "pay", "KNGW26", "1")
+    refused = munibond(url, manifest, "coupon", "pay", "KNGW26", "1", "--yes")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert "Traceback" not in refused.stderr
@@ -169,7 +169,7 @@ def test_coupon_pay_refuses_an_unfunded_payer_then_fund_and_pay_with_periods_num
     amount = f"{int(hint.group(1)):,}"
     assert f"minted {amount} JPY of test payment token to treasury" in funded.stdout
 
-    paid = munibond(url, manifest, "coupon", "pay", "KNGW26", "1")
+    paid = munibond(url, manifest, "coupon", "pay", "KNGW26", "1", "--yes")
     assert paid.returncode == 0, paid.stderr
     assert "period 0" not in paid.stdout
     assert "period 1: funded" in paid.stdout and "period 1: settled 7/7 holders" in paid.stdout

@@ -110,10 +110,10 @@ def test_workspace_from_init_to_a_paid_coupon(tmp_path, home, node):
     (ws / "issuer-salt").write_text("kanagawa-salt\n")
     config = ws / "munibond.yaml"
     config.write_text(config.read_text().replace("issuer_salt_file: null", "issuer_salt_file: issuer-salt"))
-    onboarded = munibond_cli(sheets, home, "investors", "import", "investors.csv")
+    onboarded = munibond_cli(sheets, home, "investors", "import", "investors.csv", "--yes")
     assert onboarded.returncode == 0, onboarded.stderr
     assert "registered 7" in onboarded.stdout
-    issued = munibond_cli(sheets, home, "issue", "KNGW26", "allocations.csv")
+    issued = munibond_cli(sheets, home, "issue", "KNGW26", "allocations.csv", "--yes")
     assert issued.returncode == 0, issued.stderr
     allocated = sum(int(line.split(",")[1]) for line in (sheets / "allocations.csv").read_text().splitlines()[1:])
     assert f"minted {allocated} units" in issued.stdout
@@ -128,7 +128,7 @@ def test_workspace_from_init_to_a_paid_coupon(tmp_path, home, node):
     cash = web3.eth.contract(address=series["payment_token"], abi=load_abi("MockPaymentToken"))
     web3.eth.wait_for_transaction_receipt(cash.functions.mint(treasury, 10**9).transact({"from": treasury}))
 
-    paid = munibond_cli(ws, home, "coupon", "pay", "KNGW26", "1")
+    paid = munibond_cli(ws, home, "coupon", "pay", "KNGW26", "1", "--yes")
     assert paid.returncode == 0, paid.stderr
     assert "settled 7 holders" in paid.stdout
 

@@ -277,6 +277,7 @@ def _params(spec: SeriesSpec, signers: Signers, payment_token: str, payment_toke
     }
     treasury = signers.address(terms.roles.payer)
     tax_account = signers.address(terms.tax.account) if terms.tax else roles["admin"]
+    component_accounts = {name: signers.address(ref) for name, ref in terms.tax.components.items()} if terms.tax else {}
     agent_params = payment_agent_params(
         terms,
         spec.schedule,
@@ -285,6 +286,7 @@ def _params(spec: SeriesSpec, signers: Signers, payment_token: str, payment_toke
         payer=treasury,
         tax_account=tax_account,
         term_sheet_hash=spec.digest,
+        component_accounts=component_accounts,
     )
     return series_params(terms, spec.schedule, roles=roles, payment_token=payment_token, agent_params=agent_params)
 
@@ -361,12 +363,18 @@ def deploy_series(
 
 def bond_token(project: Any, address: str) -> Any:
     """A series token with its full ABI (token + admin extension; the series proxy is not resolved as a proxy)."""
-    return project.IBondToken.at(address, detect_proxy=False)
+    from ape import chain
+
+    # replace: never merged with a stale ABI Ape cached for the address (a development node restarted)
+    return chain.contracts.instance_at(
+        address, contract_type=project.IBondToken.contract_type, detect_proxy=False, replace=True
+    )
 
 
 def payments_contract_type(project: Any) -> ContractType:
     """The complete ABI of a series' payment code: PaymentAgent (money paths) and PaymentAgentAdmin (administration
-    and views, reached through PaymentAgent's fallback), every function, event and error once.
+    and views, reached through PaymentAgent's fallback), then the token's (IBondToken: the same address), every
+    function, event and error once.
 
     Built once per project, so every instance shares one contract type (Ape matches custom errors by it)."""
     key = id(project)
@@ -381,7 +389,7 @@ _PAYMENTS_TYPES: dict[int, ContractType] = {}
 def _merge_payment_abis(project: Any) -> ContractType:
     abi: list[Any] = []
     seen: set[tuple[str, str]] = set()
-    for name in ("PaymentAgent", "PaymentAgentAdmin"):
+    for name in ("PaymentAgent", "PaymentAgentAdmin", "IBondToken"):
         for item in getattr(project, name).contract_type.abi:
             if item.type in ("constructor", "fallback", "receive"):
                 continue
@@ -395,8 +403,11 @@ def _merge_payment_abis(project: Any) -> ContractType:
 def payment_agent(project: Any, address: str) -> Any:
     """A series' payment code at the series' own address (token and payments share it), with its complete ABI.
 
-    Through Ape's contract cache, which merges it with the token ABI already known at that address, as `.at` does.
+    The type replaces whatever Ape's contract cache holds for the address (a development node restarted at the
+    same addresses would otherwise merge a stale ABI from an earlier run into it).
     """
     from ape import chain
 
-    return chain.contracts.instance_at(address, contract_type=payments_contract_type(project), detect_proxy=False)
+    return chain.contracts.instance_at(
+        address, contract_type=payments_contract_type(project), detect_proxy=False, replace=True
+    )

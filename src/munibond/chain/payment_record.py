@@ -35,6 +35,7 @@ class PaymentLine:
     transaction: str
     block: int
     log_index: int
+    tax_class: int = 0  # the tax class the withholding used (its components name `taxes`); 0 for an escrow
 
     @property
     def tax(self) -> int:
@@ -46,7 +47,14 @@ def _hex(value: Any) -> str:
 
 
 def _line(
-    log: Any, kind: str, to: str, *, taxes: tuple[int, ...] = (), net: int = 0, reference: str = ""
+    log: Any,
+    kind: str,
+    to: str,
+    *,
+    taxes: tuple[int, ...] = (),
+    net: int = 0,
+    reference: str = "",
+    tax_class: int = 0,
 ) -> PaymentLine:
     """A settlement from one event log (the fields every settlement event carries, plus what `kind` adds)."""
     return PaymentLine(
@@ -63,6 +71,7 @@ def _line(
         _hex(log.transaction_hash),
         int(log.block_number),
         int(log.log_index),
+        tax_class,
     )
 
 
@@ -92,6 +101,7 @@ def settlement_lines(agent: Any, *, start_block: int, keep: Callable[[Any], bool
             str(log["to"]),
             taxes=tuple(int(t) for t in log["taxes"]),
             net=int(log["net"]),
+            tax_class=int(log["taxClass"]),
         )
         for log in kept(agent.PaymentMade)
     ]
@@ -104,6 +114,7 @@ def settlement_lines(agent: Any, *, start_block: int, keep: Callable[[Any], bool
             taxes=tuple(int(t) for t in log["taxes"]),
             net=int(log["net"]),
             reference=_hex(log["paymentReference"]),
+            tax_class=int(log["taxClass"]),
         )
         for log in kept(agent.OffchainPaymentRecorded)
     ]

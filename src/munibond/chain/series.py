@@ -6,6 +6,7 @@ Fractions) so that a bad term sheet fails before any transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -130,11 +131,15 @@ def periods_on_chain(terms: TermSheet, schedule: Schedule, payment_token_decimal
     return result
 
 
-def tax_class_configs(tax_account: str) -> list[tuple[int, list[tuple[int, str]]]]:
-    """Withholding per tax class id, in ppm, every component to `tax_account`."""
+def tax_class_configs(
+    tax_account: str, component_accounts: Mapping[str, str] | None = None
+) -> list[tuple[int, list[tuple[int, str]]]]:
+    """Withholding per tax class id, in ppm, each component to its account in `component_accounts` (by component
+    name, e.g. jp_local), else to `tax_account`."""
+    accounts = component_accounts or {}
     configs = []
     for class_id, tax_class in sorted(TAX_CLASSES_BY_ID.items()):
-        components = [(ppm, tax_account) for ppm in tax_class.rates_ppm]
+        components = [(c.rate_ppm, accounts.get(c.name, tax_account)) for c in tax_class.components]
         if components:
             configs.append((class_id, components))
     return configs
@@ -151,6 +156,7 @@ def payment_agent_params(
     term_sheet_hash: bytes,
     reclaim_delay: int = DEFAULT_RECLAIM_DELAY,
     call_notice: int = DEFAULT_CALL_NOTICE,
+    component_accounts: Mapping[str, str] | None = None,
 ) -> bytes:
     """`abi.encode(IPaymentAgent.InitParams)` for the factory to pass to the series' payment code."""
     periods = [p.as_tuple() for p in periods_on_chain(terms, schedule, payment_token_decimals)]
@@ -162,7 +168,7 @@ def payment_agent_params(
         reclaim_delay,
         call_notice,
         periods,
-        tax_class_configs(tax_account),
+        tax_class_configs(tax_account, component_accounts),
     )
     return encode([INIT_PARAMS_ABI], [value])
 

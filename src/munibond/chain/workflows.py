@@ -452,6 +452,7 @@ class ScheduledCall:
     terms: CallTerms
     period: int
     outcome: str  # SCHEDULED, ALREADY_SCHEDULED or DRY_RUN
+    transaction: str | None = None  # the hash of the scheduling transaction, when this call sent it
 
 
 SCHEDULED, ALREADY_SCHEDULED, DRY_RUN = "scheduled", "already scheduled (nothing sent)", "would be scheduled (dry run)"
@@ -503,8 +504,8 @@ def schedule_call(
         )
     if dry_run:
         return ScheduledCall(call, int(agent.periodCount()), DRY_RUN)
-    agent.scheduleCall(period.as_tuple(), sender=session.signers.account(admin))
-    return ScheduledCall(call, int(agent.periodCount()) - 1, SCHEDULED)
+    receipt = agent.scheduleCall(period.as_tuple(), sender=session.signers.account(admin))
+    return ScheduledCall(call, int(agent.periodCount()) - 1, SCHEDULED, str(receipt.txn_hash))
 
 
 def _live_period_with(agent: Any, wanted: PeriodOnChain) -> int | None:

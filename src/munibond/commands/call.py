@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from munibond.commands.options import network_options
+from munibond.confirmation import confirm_options
 from munibond.errors import InputError
 
 
@@ -42,7 +43,8 @@ def _fraction(text: str) -> Fraction:
     epilog="\b\nExamples:\n"
     "  munibond call KNGW26 2029-03-25 --dry-run                    # a call date of the term sheet\n"
     "  munibond call KNGW26 2029-03-25 --fraction 1/4                # pro rata: a quarter of every holding\n"
-    "  munibond call KNGW26 2029-06-01 --off-schedule --price 100.5",
+    "  munibond call KNGW26 2029-06-01 --off-schedule --price 100.5\n"
+    "  munibond call KNGW26 2029-03-25 --yes                         # in a script: no question",
 )
 @click.argument("symbol")
 @click.argument("date")
@@ -58,7 +60,7 @@ def _fraction(text: str) -> Fraction:
     help="Redeem early on a DATE that is not one of the term sheet's call options.",
 )
 @click.option("--admin", default="issuer", show_default=True, help="Account with the series' admin role.")
-@click.option("--dry-run", is_flag=True, help="Check and show the call; send nothing.")
+@confirm_options
 @network_options
 def call(
     symbol: str,
@@ -67,6 +69,7 @@ def call(
     fraction: str,
     off_schedule: bool,
     admin: str,
+    yes: bool,
     dry_run: bool,
     network: str,
     alias_book: Path | None,
@@ -75,27 +78,37 @@ def call(
     """Schedule an early redemption of SYMBOL on DATE (moved by the business-day convention); the coupon
     accrued to that date is paid with the principal. DATE must be a call date of the term sheet (its price
     and notice apply) unless --off-schedule. A full call cancels the later periods."""
+    from munibond.audit_log import audited
     from munibond.chain import workflows
+    from munibond.chain.preview import call_preview
     from munibond.chain.series_terms import issuer_zone
     from munibond.chain.session import connect
+    from munibond.confirmation import confirm
 
-    call_date, call_fraction = _date(date), _fraction(fraction)
-    call_price = None if price is None else _price(price)
-    with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        tz = issuer_zone(session, symbol)
-        scheduled = workflows.schedule_call(
-            session,
-            symbol,
-            call_date,
-            call_price,
-            call_fraction,
-            admin=admin,
-            off_schedule=off_schedule,
-            dry_run=dry_run,
+    arguments = {"symbol": symbol, "date": date, "price": price, "fraction": fraction, "off_schedule": off_schedule,
+                 "admin": admin, "yes": yes, "dry_run": dry_run, "network": network, "manifest": manifest}  # fmt: skip
+    with audited("call", arguments, manifest=manifest) as audit:
+        call_date, call_fraction = _date(date), _fraction(fraction)
+        call_price = None if price is None else _price(price)
+        with connect(network, alias_book=alias_book, manifest=manifest) as session:
+            signer = session.signers.address(admin)
+            audit.begin(signer=signer, chain_id=int(session.chain.chain_id), manifest=session.manifest.path)
+            tz = issuer_zone(session, symbol)
+            options = {"admin": admin, "off_schedule": off_schedule}
+            scheduled = workflows.schedule_call(
+                session, symbol, call_date, call_price, call_fraction, dry_run=True, **options
+            )
+            if confirm(call_preview(session, symbol, scheduled, admin=admin), yes=yes, dry_run=dry_run):
+                scheduled = workflows.schedule_call(session, symbol, call_date, call_price, call_fraction, **options)
+                if scheduled.transaction is not None:
+                    audit.sent([scheduled.transaction])
+            else:
+                audit.outcome = "dry run" if dry_run else "nothing to send"
+        audit.totals = {"period": scheduled.period + 1}
+        terms, status = scheduled.terms, scheduled.outcome
+        click.echo(
+            f"{symbol}: call {status} as period {scheduled.period + 1}: pays on {terms.payment_date} (record date "
+            f"{terms.record_date}; dates in {tz}) at {terms.price} % of face, accrued coupon "
+            f"{terms.accrued_per_unit} and principal {terms.principal_per_unit} per unit, retiring {terms.fraction} "
+            "of every holding"
         )
-    terms, status = scheduled.terms, scheduled.outcome
-    click.echo(
-        f"{symbol}: call {status} as period {scheduled.period + 1}: pays on {terms.payment_date} (record date "
-        f"{terms.record_date}; dates in {tz}) at {terms.price} % of face, accrued coupon {terms.accrued_per_unit} "
-        f"and principal {terms.principal_per_unit} per unit, retiring {terms.fraction} of every holding"
-    )

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 import click
 
 from munibond.commands.options import network_options
+from munibond.confirmation import confirm_options
 
 if TYPE_CHECKING:
+    from munibond.chain.preview import Money
     from munibond.chain.servicing import PeriodPreview
+    from munibond.chain.session import Session
 
 
 def _examples(*lines: str) -> str:
@@ -25,13 +28,10 @@ def coupon() -> None:
 
 PAYER = click.option("--payer", default="treasury", show_default=True, help="Account with the payer role.")
 BATCH_SIZE = click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 500))
-DRY_RUN = click.option(
-    "--dry-run", is_flag=True, help="Show the funding and every payment it would make; send nothing."
-)
 
 
 def _print_preview(preview: PeriodPreview, period: int) -> None:
-    """The payments a push would make now, computed off chain (see munibond.entitlement)."""
+    """Every payment a push would make now, holder by holder, computed off chain (see munibond.entitlement)."""
     from rich.table import Table
 
     from munibond.console import make_console
@@ -51,21 +51,112 @@ def _print_preview(preview: PeriodPreview, period: int) -> None:
             "escrow (frozen or unverified)" if e.escrowed else "",
         )
     make_console().print(table)
-    gross = sum(e.coupon_gross + e.principal_gross for e in preview.pending)
-    click.echo(
-        f"period {period} (dry run, nothing sent): would fund {preview.funding_shortfall:,}, settle "
-        f"{len(preview.pending)} holders (gross {gross:,}, withholding {sum(sum(e.taxes) for e in preview.pending):,}, "
-        f"net {sum(e.net for e in preview.pending):,}, escrow "
-        f"{sum(e.coupon_gross + e.principal_gross for e in preview.pending if e.escrowed):,}); "
-        f"{preview.already_settled} already settled"
+
+
+def _summary(session: Session, symbol: str, period: int, money: Money) -> str:
+    """What period `period` (1-based) has settled, read from the agent's events: the same line whether this run
+    paid it or an earlier (interrupted) one did, so a re-run prints it again without sending anything."""
+    from munibond.chain import workflows
+    from munibond.chain.payment_record import ESCROWED, OFFCHAIN
+
+    lines = workflows.payment_record(session, symbol, period)
+    escrowed = [x for x in lines if x.kind == ESCROWED]
+    by_bank = [x for x in lines if x.kind == OFFCHAIN]
+    principal = sum(x.principal_gross for x in lines)
+    return (
+        f"{symbol} period {period} settled so far: {len(lines)} holders ({len(by_bank)} by bank transfer, "
+        f"{len(escrowed)} escrowed), coupon {money(sum(x.coupon_gross for x in lines))}"
+        + (f", principal {money(principal)}" if principal else "")
+        + f", withholding {money(sum(x.tax for x in lines))}, net {money(sum(x.net for x in lines))}"
     )
+
+
+def _run_payment(
+    command: str,
+    arguments: dict[str, object],
+    symbol: str,
+    period: int | None,
+    *,
+    payer: str,
+    batch_size: int,
+    yes: bool,
+    dry_run: bool,
+    despite_overdue: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """`coupon pay` (a period) and `redeem` (period None: the final one): checks, preview, confirmation, the run
+    with its progress, and the settled summary from chain."""
+    from munibond.audit_log import audited
+    from munibond.chain import workflows
+    from munibond.chain.preview import payment_preview
+    from munibond.chain.session import connect
+    from munibond.confirmation import confirm
+    from munibond.progress import RunProgress, latest_hash
+
+    with audited(command, arguments, manifest=manifest) as audit:
+        click.echo(f"{command} {symbol}: checking roles, dates, balances and every holder at the record date …")
+        with connect(network, alias_book=alias_book, manifest=manifest) as session:
+            audit.begin(
+                signer=session.signers.address(payer),
+                chain_id=int(session.chain.chain_id),
+                manifest=session.manifest.path,
+            )
+            redemption = period is None
+            number = workflows.final_period(session, symbol) if period is None else period
+            plan = payment_preview(
+                session,
+                symbol,
+                number,
+                payer=payer,
+                batch_size=batch_size,
+                redemption=redemption,
+                despite_overdue=despite_overdue,
+            )
+            if dry_run:
+                _print_preview(plan.period, number)
+            if not confirm(plan.preview, yes=yes, dry_run=dry_run):
+                audit.outcome = "dry run" if dry_run else "nothing to send"
+                if not dry_run:
+                    click.echo(_summary(session, symbol, number, plan.money))
+                return
+            signer = session.signers.address(payer)
+            progress = RunProgress(len(plan.period.pending), "holders", last_hash=latest_hash(session.chain, signer))
+            if redemption:
+                run = workflows.redeem(
+                    session,
+                    symbol,
+                    payer=payer,
+                    batch_size=batch_size,
+                    progress=progress,
+                    despite_overdue=despite_overdue,
+                )
+            else:
+                run = workflows.pay(session, symbol, number, payer=payer, batch_size=batch_size, progress=progress)
+            audit.sent(run.transactions)
+            audit.totals = {
+                "period": number,
+                "funded": run.funded_now,
+                "settled": run.settled,
+                "already_settled": run.skipped,
+                "net": sum(p.net for p in run.payments),
+                "withholding": sum(sum(p.taxes) for p in run.payments),
+                "principal": sum(p.principal_gross for p in run.payments),
+            }
+            click.echo(
+                f"this run: funded {plan.money(run.funded_now)}, settled {run.settled} holders "
+                f"({run.skipped} already settled), {len(run.transactions)} transactions"
+            )
+            click.echo(_summary(session, symbol, number, plan.money))
 
 
 @coupon.command(
     "pay",
     epilog=_examples(
         "munibond coupon pay KNGW26 1 --dry-run           # what period 1 would fund and pay; sends nothing",
-        "munibond coupon pay KNGW26 1                     # fund the shortfall and pay every holder",
+        "munibond coupon pay KNGW26 1                     # shows the same preview, asks, then funds and pays",
+        "munibond coupon pay KNGW26 1 --yes               # in a script: no question",
         "munibond fund KNGW26 --amount 5000000            # dev chain: mint the test payment token first",
     ),
 )
@@ -73,13 +164,14 @@ def _print_preview(preview: PeriodPreview, period: int) -> None:
 @click.argument("period", type=int)
 @PAYER
 @BATCH_SIZE
-@DRY_RUN
+@confirm_options
 @network_options
 def pay(
     symbol: str,
     period: int,
     payer: str,
     batch_size: int,
+    yes: bool,
     dry_run: bool,
     network: str,
     alias_book: Path | None,
@@ -87,38 +179,48 @@ def pay(
 ) -> None:
     """Fund the shortfall of PERIOD (1-based) and push payments to every holder at its record date.
 
-    Idempotent: a re-run funds nothing more and pays nobody twice. On the final period the same step
-    pays principal and burns the redeemed units.
+    Every check runs first (payer role and balance, payment date, holders); then the preview (amounts in
+    currency units, holders, transactions, the payer's balance after) and a question (default No; --yes skips
+    it). Idempotent: a re-run funds nothing more, pays nobody twice and prints the period's summary again. On
+    the final period the same step pays principal and burns the redeemed units.
     """
-    from munibond.chain import workflows
-    from munibond.chain.funding import check_payer_funds
-    from munibond.chain.session import connect
-
-    with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        if dry_run:
-            _print_preview(workflows.preview_pay(session, symbol, period), period)
-            return
-        check_payer_funds(session, symbol, period, payer)
-        run = workflows.pay(session, symbol, period, payer=payer, batch_size=batch_size, progress=click.echo)
-        click.echo(
-            f"period {period}: funded {run.funded_now} now, settled {run.settled} holders, "
-            f"{run.skipped} already settled"
-        )
-        for p in run.payments:
-            click.echo(
-                f"  {p.holder}: coupon {p.coupon_gross} principal {p.principal_gross} "
-                f"tax {sum(p.taxes)} net {p.net}" + (" (escrowed)" if p.escrowed else "")
-            )
+    _run_payment(
+        "coupon pay",
+        {
+            "symbol": symbol,
+            "period": period,
+            "payer": payer,
+            "batch_size": batch_size,
+            "yes": yes,
+            "dry_run": dry_run,
+            "network": network,
+            "manifest": manifest,
+        },
+        symbol,
+        period,
+        payer=payer,
+        batch_size=batch_size,
+        yes=yes,
+        dry_run=dry_run,
+        despite_overdue=False,
+        network=network,
+        alias_book=alias_book,
+        manifest=manifest,
+    )
 
 
 @click.command(
     "redeem",
-    epilog=_examples("munibond redeem KNGW26 --dry-run", "munibond redeem KNGW26 --payer treasury --batch-size 200"),
+    epilog=_examples(
+        "munibond redeem KNGW26 --dry-run",
+        "munibond redeem KNGW26 --payer treasury --batch-size 200",
+        "munibond redeem KNGW26 --yes                     # in a script: no question",
+    ),
 )
 @click.argument("symbol")
 @PAYER
 @BATCH_SIZE
-@DRY_RUN
+@confirm_options
 @click.option(
     "--despite-overdue",
     is_flag=True,
@@ -129,32 +231,39 @@ def redeem(
     symbol: str,
     payer: str,
     batch_size: int,
+    yes: bool,
     dry_run: bool,
     despite_overdue: bool,
     network: str,
     alias_book: Path | None,
     manifest: Path | None,
 ) -> None:
-    """Redeem series SYMBOL at maturity: pay the final coupon and principal and burn every unit (idempotent)."""
-    from munibond.chain import workflows
-    from munibond.chain.funding import check_payer_funds
-    from munibond.chain.session import connect
+    """Redeem series SYMBOL at maturity: pay the final coupon and principal and burn every unit (idempotent).
 
-    with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        final = workflows.final_period(session, symbol)
-        if dry_run:
-            _print_preview(workflows.preview_pay(session, symbol, final), final)
-            return
-        check_payer_funds(session, symbol, final, payer)
-        run = workflows.redeem(
-            session, symbol, payer=payer, batch_size=batch_size, progress=click.echo, despite_overdue=despite_overdue
-        )
-        burned = sum(p.units_redeemed for p in run.payments)
-        principal = sum(p.principal_gross for p in run.payments)
-        click.echo(
-            f"redemption: funded {run.funded_now} now, {run.settled} holders paid {principal} principal, "
-            f"{burned} units burned, {run.skipped} already settled"
-        )
+    Checks, preview and question as for `coupon pay`; refused while earlier periods are overdue and unpaid."""
+    _run_payment(
+        "redeem",
+        {
+            "symbol": symbol,
+            "payer": payer,
+            "batch_size": batch_size,
+            "yes": yes,
+            "dry_run": dry_run,
+            "despite_overdue": despite_overdue,
+            "network": network,
+            "manifest": manifest,
+        },
+        symbol,
+        None,
+        payer=payer,
+        batch_size=batch_size,
+        yes=yes,
+        dry_run=dry_run,
+        despite_overdue=despite_overdue,
+        network=network,
+        alias_book=alias_book,
+        manifest=manifest,
+    )
 
 
 @coupon.command(

@@ -11,6 +11,8 @@ DEPLOYABLES = [
     "BondFactory",
     "PaymentAgent",
     "PaymentAgentAdmin",
+    "TradeSettlement",
+    "SubscriptionBook",
     "BaselineERC20",
     "MockPaymentToken",
 ]

@@ -1,0 +1,190 @@
+"""Investor master data (SQLite through SQLAlchemy) and the bondholder register's pure parts: FIFO acquisition,
+CSV and HTML output."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+
+from munibond.bondholder_register import (
+    BondClass,
+    BondholderRegister,
+    Holding,
+    Movement,
+    amount_text,
+    oldest_held_block,
+    register_csv,
+    register_html,
+)
+from munibond.errors import InputError
+from munibond.investor_db import InvestorRecord, MasterData, master_rows, open_store, records_from_import
+from munibond.investors import parse_investors, read_csv_text
+
+SALT = b"kanagawa"
+HEADER = (
+    "wallet,investor_id,country,region,category,tax_class,kyc_expiry,legal_name,name_kana,postal_code,address,"
+    "bank_code,branch_code,account_type,account_number,account_holder,email,phone\r\n"
+)
+A = "0x1111111111111111111111111111111111111111"
+B = "0x2222222222222222222222222222222222222222"
+C = "0x3333333333333333333333333333333333333333"
+ROW_A = (
+    f"{A},K-1,392,140007,individual,jp_individual,2035-12-31,山田 太郎,ヤマダ タロウ,231-0023,横浜市中区山下町1,"
+    "0001,001,ordinary,1234567,ﾔﾏﾀﾞ ﾀﾛｳ,t@example.jp,045-000-0000\r\n"
+)
+ROW_B = f"{B},K-1,392,140007,individual,jp_individual,2035-12-31,,,,,,,,,,,\r\n"
+ROW_C = f"{C},K-2,392,140007,corporate,jp_corporate,2035-12-31,,,,,,,,,,,\r\n"
+
+
+def test_cp932_file_with_japanese_names_is_read_and_grouped_per_investor(tmp_path):
+    path = tmp_path / "investors.csv"
+    path.write_bytes((HEADER + ROW_A + ROW_B + ROW_C).encode("cp932"))
+    assert read_csv_text(path).startswith("wallet,")
+    rows = parse_investors(path, issuer_salt=SALT)
+    (master,) = master_rows(path)
+    assert master.investor_id == "K-1" and master.master.legal_name == "山田 太郎"
+    assert [line for line, _ in master.wallets] == [2, 3]
+    (record,) = records_from_import([master], rows, {row.line: row.wallet for row in rows})
+    assert record.wallets == (A, B) and record.category == "individual" and record.identity == rows[0].identity
+
+
+def test_utf8_with_bom_is_read(tmp_path):
+    path = tmp_path / "investors.csv"
+    path.write_bytes((HEADER + ROW_A).encode("utf-8-sig"))
+    assert master_rows(path)[0].master.address == "横浜市中区山下町1"
+
+
+def test_neither_utf8_nor_cp932_names_the_line(tmp_path):
+    path = tmp_path / "investors.csv"
+    path.write_bytes(HEADER.encode() + b"\x81\x7f\r\n")  # not a valid cp932 pair, not UTF-8
+    with pytest.raises(InputError) as caught:
+        read_csv_text(path)
+    assert caught.value.line == 2 and "neither UTF-8 nor Shift_JIS" in caught.value.message
+
+
+def test_bad_master_cells_name_line_and_field_but_never_the_value(tmp_path):
+    bad = ROW_A.replace("0001,001,ordinary", "001,0011,checking").replace("t@example.jp", "山田@")
+    path = tmp_path / "investors.csv"
+    path.write_text(HEADER + bad + ROW_C.replace(",,,,,,,,,,,", ",,,,,0001,,,,,,"))
+    with pytest.raises(InputError) as caught:
+        master_rows(path)
+    issues = {(issue.line, issue.field) for issue in caught.value.issues}
+    assert issues == {
+        (2, "bank_code"),
+        (2, "branch_code"),
+        (2, "account_type"),
+        (2, "email"),
+        (3, "legal_name"),
+        (3, "address"),
+        (3, "branch_code"),
+    }
+    text = " ".join(str(issue) for issue in caught.value.issues)
+    assert "山田" not in text and "checking" not in text and "横浜" not in text
+
+
+def test_two_rows_of_one_investor_with_different_master_data_are_refused(tmp_path):
+    path = tmp_path / "investors.csv"
+    path.write_text(HEADER + ROW_A + ROW_A.replace(A, B).replace("山下町1", "山下町2"))
+    with pytest.raises(InputError) as caught:
+        master_rows(path)
+    assert caught.value.line == 3 and "other master data on line 2" in caught.value.message
+
+
+def test_without_master_columns_nothing_is_read(tmp_path):
+    path = tmp_path / "investors.csv"
+    path.write_text(
+        "wallet,investor_id,country,region,category,tax_class,kyc_expiry\n"
+        + f"{A},K-1,392,0,0,jp_individual,2035-12-31\n"
+    )
+    assert master_rows(path) == []
+
+
+def test_database_file_is_created_owner_only_and_an_open_one_is_refused(tmp_path):
+    path = tmp_path / "sub" / "investors.db"
+    store = open_store(f"sqlite:///{path}")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    master = MasterData(legal_name="山田 太郎", address="横浜市")
+    assert store.upsert([InvestorRecord("K-1", master, "individual", None, (A,))]) == (1, 0, 0)
+    assert store.upsert([InvestorRecord("K-1", master, "individual", None, (A,))]) == (0, 0, 1)
+    assert store.upsert([InvestorRecord("K-2", master, "corporate", None, (A,))]) == (1, 0, 0)
+    assert store.get("K-1").wallets == () and store.get("K-2").wallets == (A,)  # the wallet moved
+    os.chmod(path, 0o644)
+    with pytest.raises(InputError) as caught:
+        open_store(f"sqlite:///{path}")
+    assert "may be read by others (mode 0644)" in caught.value.message
+
+
+def test_update_validates_the_whole_record_and_remove_deletes_wallets(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    store.upsert([InvestorRecord("K-1", MasterData(legal_name="山田 太郎", address="横浜市"), None, None, (A, B))])
+    with pytest.raises(InputError) as caught:
+        store.update("K-1", {"bank_code": "0001"})
+    assert "a bank account needs every bank field" in caught.value.message
+    bank = {"bank_code": "0001", "branch_code": "001", "account_type": "ordinary", "account_number": "0000001",
+            "account_holder": "ﾔﾏﾀﾞ ﾀﾛｳ"}  # fmt: skip
+    assert store.update("K-1", bank) == list(bank)
+    assert store.get("K-1").has_bank_account
+    assert store.update("K-1", {"category": "individual"}) == ["category"]
+    with pytest.raises(InputError):
+        store.update("K-1", {"category": "retail"})
+    assert store.remove("K-1") and not store.remove("K-1")
+    assert store.by_wallet() == {}
+
+
+def test_fifo_acquisition():
+    zero = "0x" + "0" * 40
+    a, b = A.lower(), B.lower()
+    moves = [
+        Movement(10, zero, a, 40),  # issue
+        Movement(20, C, a, 20),  # bought
+        Movement(30, a, B, 5),  # moved to its own second wallet: nothing changes
+        Movement(40, a, C, 45),  # sold: the 40 issued and 5 bought
+    ]
+    assert oldest_held_block(moves, {a, b}, 15) == 20
+    assert oldest_held_block(moves[:3], {a, b}, 60) == 10
+    assert oldest_held_block(moves, {a, b}, 0) is None
+    assert oldest_held_block(moves[:2], {a}, 20) == 20  # 40 more on the events than held (a retirement)
+
+
+class _Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._open = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("td", "th"):
+            self._open = True
+            self.cells.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._open = False
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self.cells[-1] += data
+
+
+def test_register_outputs_are_exact_and_escaped():
+    dates = (date(2025, 1, 1), date(2030, 1, 1), (date(2026, 1, 1),))
+    bond = BondClass("ZRH30", "Zurich 2030", "City", "CH0", "CHF", 2, 500000, 10**11, "1.25 %", *dates, "bullet", "UTC")
+    who = InvestorRecord("Z-1", MasterData(legal_name="<b>A & B AG</b>", address="Bahnhofstrasse 1"), None, None, (A,))
+    holdings = (
+        Holding(A, (A,), 3, 3 * 500000, date(2025, 1, 1), who),
+        Holding(C, (C,), 1, 500000, None, None),
+    )
+    register = BondholderRegister(bond, date(2026, 1, 1), "now", holdings)
+    text = register_csv(register)
+    assert "Z-1,<b>A & B AG</b>,,Bahnhofstrasse 1,," in text and ",3,15000.00,CHF,2025-01-01" in text
+    assert ",missing," in text and ",1,5000.00,CHF," in text
+    page = register_html(register)
+    assert "<b>A" not in page and "&lt;b&gt;A &amp; B AG&lt;/b&gt;" in page
+    parser = _Cells()
+    parser.feed(page)
+    assert "20,000.00 CHF" in parser.cells and "4" in parser.cells  # totals row
+    assert amount_text(1234550, 2) == "12345.50" and amount_text(7, 0) == "7"
