@@ -55,6 +55,14 @@ class TransactionFailed(RuntimeError):
         )
 
 
+_LAST_SENT: dict[str, str] = {}  # address -> hash of the latest transaction it sent in this process
+
+
+def last_sent(address: str) -> str | None:
+    """The hash of the latest transaction `address` sent through a Sender in this process, if any."""
+    return _LAST_SENT.get(address)
+
+
 class Sender:
     """Sends transactions of `account` (an Ape account) straight through web3 (see the module docstring)."""
 
@@ -113,6 +121,7 @@ class Sender:
             self._nonce = None
             raise
         self._nonce = nonce + 1
+        _LAST_SENT[self.account.address] = "0x" + bytes(txn_hash).hex()
         raw = self.web3.eth.wait_for_transaction_receipt(txn_hash, timeout=RECEIPT_TIMEOUT_S, poll_latency=POLL_S)
         self._await_confirmations(int(raw["blockNumber"]))
         return SentReceipt(
