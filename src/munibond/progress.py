@@ -3,7 +3,8 @@ time left and the hash of the transaction just mined.
 
 The workflows report progress as text (`settled 300/2000 holders`, `registered 50/400 wallets`, `minted 900 units
 to 30 wallets`); `RunProgress` reads the count done from that text with the caller's pattern, knows the total from
-the preview, and adds the rest. The hash is that of the signer's latest transaction this session (Ape's history).
+the preview, and adds the rest. The hash is that of the signer's latest transaction this session
+(`munibond.chain.sending`, else Ape's history).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def latest_hash(chain: Any, address: str) -> Callable[[], str | None]:
     """A function giving the hash of `address`'s latest transaction sent in this session, if Ape recorded one."""
 
     def read() -> str | None:
+        from munibond.chain.sending import last_sent
+
+        sent = last_sent(address)  # transactions munibond sends itself (chain.sending) are not in Ape's history
+        if sent is not None:
+            return sent
         try:
             sessional = chain.history[address].sessional
         except Exception:  # history is a convenience: no hash is shown rather than the run stopped

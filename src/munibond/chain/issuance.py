@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from munibond.allocations import Allocation
-from munibond.chain.events import logs_since
+from munibond.chain.bulk import transfers
+from munibond.chain.sending import Sender
 
 ZERO_ADDRESS = "0x" + "00" * 20
 DEFAULT_BATCH_SIZE = 50
@@ -28,9 +29,9 @@ class IssuanceReport:
 
 def minted_so_far(token: Any, start_block: int) -> Counter[str]:
     minted: Counter[str] = Counter()
-    for log in logs_since(token.Transfer, start_block):
-        if int(str(log["from"]), 16) == 0:
-            minted[str(log["to"])] += int(log["value"])
+    for sender, to, value in transfers(token.provider.web3, str(token.address), start_block):
+        if int(sender, 16) == 0:
+            minted[to] += value
     return minted
 
 
@@ -70,11 +71,12 @@ def issue(
     if dry_run:
         report.minted = dict(missing)
         return report
+    sender = Sender(minter)
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
         wallets = [wallet for wallet, _ in batch]
         amounts = [units for _, units in batch]
-        report.transactions.append(token.batchMint(wallets, amounts, sender=minter))
+        report.transactions.append(sender.send(token, "batchMint", wallets, amounts, shape=len(batch)))
         for wallet, units in batch:
             report.minted[wallet] = units
         progress(f"minted {sum(report.minted.values())} units to {len(report.minted)} wallets")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from munibond.chain.bulk import BulkReader
+from munibond.chain.sending import Sender
 from munibond.errors import InputError
 from munibond.investors import InvestorRow
 
@@ -52,8 +54,7 @@ def packed_record(row: InvestorRow) -> int:
     return int(identity, 16) | country << 160 | region << 176 | category << 200 | tax_class << 208 | kyc_expiry << 216
 
 
-def _on_chain(registry: Any, wallet: str) -> tuple[Any, ...] | None:
-    record = registry.investorRecord(wallet)
+def _on_chain(record: Any) -> tuple[Any, ...] | None:
     if int(str(record.identity), 16) == 0:
         return None
     return (
@@ -73,10 +74,18 @@ def plan_onboarding(registry: Any, rows: Sequence[InvestorRow]) -> OnboardingPla
     by_identity: dict[str, list[InvestorRow]] = defaultdict(list)
     for row in rows:
         by_identity[row.identity].append(row)
+    reader = BulkReader.pinned(registry.provider.web3)
+    records = dict(
+        zip(
+            (row.wallet for row in rows),
+            reader.map(registry, "investorRecord", [(row.wallet,) for row in rows]),
+            strict=True,
+        )
+    )
     for wallets in by_identity.values():
         primary = wallets[0]
         for position, row in enumerate(wallets):
-            current = _on_chain(registry, row.wallet)
+            current = _on_chain(records[row.wallet])
             wanted = row.record()
             if current is None:
                 if position == 0:
@@ -99,17 +108,6 @@ def plan_onboarding(registry: Any, rows: Sequence[InvestorRow]) -> OnboardingPla
     return plan
 
 
-# Registry writes record the decision time (block.timestamp) beside the record: a gas estimate made in the block
-# of the previous write (same timestamp, the slot unchanged) prices that store lower than the next block pays.
-GAS_MARGIN_PERCENT = 130
-
-
-def _send(method: Any, *args: Any, sender: Any) -> Any:
-    """`method(*args)` with a gas limit of the estimate plus a margin (see GAS_MARGIN_PERCENT)."""
-    estimate = int(method.estimate_gas_cost(*args, sender=sender))
-    return method(*args, sender=sender, gas_limit=estimate * GAS_MARGIN_PERCENT // 100)
-
-
 def execute_onboarding(
     registry: Any,
     plan: OnboardingPlan,
@@ -120,29 +118,28 @@ def execute_onboarding(
 ) -> OnboardingReport:
     """Send the plan: batched registrations, then updates, then wallet links."""
     report = OnboardingReport(unchanged=len(plan.unchanged))
+    sender = Sender(registrar)
     for start in range(0, len(plan.register), batch_size):
         batch = plan.register[start : start + batch_size]
         wallets = [row.wallet for row in batch]
         words = [packed_record(row) for row in batch]
-        report.transactions.append(_send(registry.batchRegisterPacked, wallets, words, sender=registrar))
+        report.transactions.append(sender.send(registry, "batchRegisterPacked", wallets, words, shape=len(batch)))
         report.registered += len(batch)
         progress(f"registered {report.registered}/{len(plan.register)} wallets")
     for row in plan.update:
         identity, country, region, category, tax_class, kyc_expiry = row.record()
         current = registry.investorRecord(row.wallet)
         if str(current.identity).lower() != identity.lower():
-            report.transactions.append(_send(registry.updateIdentity, row.wallet, identity, sender=registrar))
+            report.transactions.append(sender.send(registry, "updateIdentity", row.wallet, identity))
         report.transactions.append(
-            _send(
-                registry.updateInvestor, row.wallet, country, region, category, tax_class, kyc_expiry, sender=registrar
-            )
+            sender.send(registry, "updateInvestor", row.wallet, country, region, category, tax_class, kyc_expiry)
         )
         report.updated += 1
         progress(f"updated {row.wallet}")
     for primary, extra in plan.link:
         if registry.investorRecord(extra.wallet).multiWallet:
             continue
-        report.transactions.append(_send(registry.linkWallet, primary.wallet, extra.wallet, sender=registrar))
+        report.transactions.append(sender.send(registry, "linkWallet", primary.wallet, extra.wallet))
         report.linked += 1
         progress(f"linked {extra.wallet} to the investor of {primary.wallet}")
     return report

@@ -11,7 +11,8 @@ import io
 from dataclasses import dataclass, replace
 from typing import Any
 
-from munibond.chain.servicing import candidate_holders
+from munibond.chain.bulk import BulkReader
+from munibond.chain.servicing import candidate_holders, settled_flags, web3_of
 
 
 @dataclass(frozen=True)
@@ -37,38 +38,44 @@ def holder_register(
     Now means the units the wallet still owns: units a passed record time retired (a call, an amortization, the
     final redemption) are left out even while the token still shows them until its next balance change."""
     denomination = int(token.denomination())
-    lines = []
-    for wallet in candidate_holders(token, start_block):
-        if record_time is None:
-            units = int(token.balanceOf(wallet)) - int(token.pendingRetirement(wallet))
-        else:
-            units = int(token.balanceOfAt(wallet, record_time))
-        if not units:
-            continue
-        record = registry.investorRecord(wallet)
-        lines.append(
-            RegisterLine(
-                wallet,
-                str(record.identity),
-                int(record.country),
-                int(record.region),
-                int(record.category),
-                int(record.taxClass),
-                units,
-                units * denomination,
-                bool(token.isFrozen(wallet)),
-            )
+    reader = BulkReader.pinned(web3_of(token))
+    wallets = candidate_holders(token, start_block)
+    one = [(wallet,) for wallet in wallets]
+    if record_time is None:
+        balances = reader.map(token, "balanceOf", one)
+        retiring = reader.map(token, "pendingRetirement", one)
+        held = [int(b) - int(r) for b, r in zip(balances, retiring, strict=True)]
+    else:
+        held = [int(n) for n in reader.map(token, "balanceOfAt", [(wallet, record_time) for wallet in wallets])]
+    holding = [(wallet, units) for wallet, units in zip(wallets, held, strict=True) if units]
+    one = [(wallet,) for wallet, _ in holding]
+    records = reader.map(registry, "investorRecord", one)
+    frozen = reader.map(token, "isFrozen", one)
+    return [
+        RegisterLine(
+            wallet,
+            str(record.identity),
+            int(record.country),
+            int(record.region),
+            int(record.category),
+            int(record.taxClass),
+            units,
+            units * denomination,
+            bool(is_frozen),
         )
-    return lines
+        for (wallet, units), record, is_frozen in zip(holding, records, frozen, strict=True)
+    ]
 
 
 def with_payment_status(lines: list[RegisterLine], agent: Any, period: int) -> list[RegisterLine]:
     """The register at the record date of `period` (0-based) with each wallet's payment status for it."""
+    reader = BulkReader.pinned(web3_of(agent))
+    wallets = [line.wallet for line in lines]
+    settled = settled_flags(agent, period, wallets, reader)
+    escrowed = reader.map(agent, "escrowOf", [(period, wallet) for wallet in wallets])
     return [
-        replace(
-            line, settled=bool(agent.isSettled(period, line.wallet)), escrowed=int(agent.escrowOf(period, line.wallet))
-        )
-        for line in lines
+        replace(line, settled=done, escrowed=int(held))
+        for line, done, held in zip(lines, settled, escrowed, strict=True)
     ]
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from munibond.chain.events import logs_since
+from munibond.chain.bulk import BulkReader, Event, transfers
+from munibond.chain.sending import Sender
 from munibond.entitlement import Entitlement, entitlement
 
 DEFAULT_BATCH_SIZE = 100
@@ -43,35 +44,48 @@ class PeriodRun:
     transactions: list[Any] = field(default_factory=list)
 
 
+def web3_of(contract: Any) -> Any:
+    """The web3 of the provider an Ape contract instance talks to (reads go straight through it)."""
+    return contract.provider.web3
+
+
 def candidate_holders(token: Any, start_block: int) -> list[str]:
     """Every wallet that ever received units of the series, in first-seen order."""
     seen: dict[str, None] = {}
-    for log in logs_since(token.Transfer, start_block):
-        to = str(log["to"])
+    for _from, to, _value in transfers(web3_of(token), str(token.address), start_block):
         if int(to, 16) != 0:
             seen.setdefault(to, None)
     return list(seen)
 
 
-def holders_at_record(token: Any, record_time: int, start_block: int) -> dict[str, int]:
+def holders_at_record(
+    token: Any, record_time: int, start_block: int, reader: BulkReader | None = None
+) -> dict[str, int]:
     """wallet -> units held at `record_time` (which must have passed), for wallets holding any."""
-    holdings = {}
-    for wallet in candidate_holders(token, start_block):
-        units = int(token.balanceOfAt(wallet, record_time))
-        if units:
-            holdings[wallet] = units
-    return holdings
+    reader = reader or BulkReader.pinned(web3_of(token))
+    wallets = candidate_holders(token, start_block)
+    units = reader.map(token, "balanceOfAt", [(wallet, record_time) for wallet in wallets])
+    return {wallet: int(n) for wallet, n in zip(wallets, units, strict=True) if n}
 
 
-def fund_period(agent: Any, payment_token: Any, period: int, payer: Any) -> tuple[int, list[Any]]:
+def settled_flags(agent: Any, period: int, wallets: list[str], reader: BulkReader | None = None) -> list[bool]:
+    """`agent.isSettled(period, wallet)` for every wallet, read in bulk."""
+    reader = reader or BulkReader.pinned(web3_of(agent))
+    return [bool(flag) for flag in reader.map(agent, "isSettled", [(period, wallet) for wallet in wallets])]
+
+
+def fund_period(
+    agent: Any, payment_token: Any, period: int, payer: Any, sender: Sender | None = None
+) -> tuple[int, list[Any]]:
     """Fund what `period` still lacks (nothing when already covered); returns (amount, transactions)."""
     shortfall = int(agent.fundingShortfall(period))
     if shortfall == 0:
         return 0, []
+    sender = sender or Sender(payer)
     transactions = []
     if int(payment_token.allowance(payer.address, agent.address)) < shortfall:
-        transactions.append(payment_token.approve(agent.address, shortfall, sender=payer))
-    transactions.append(agent.fund(period, shortfall, sender=payer))
+        transactions.append(sender.send(payment_token, "approve", agent.address, shortfall))
+    transactions.append(sender.send(agent, "fund", period, shortfall))
     return shortfall, transactions
 
 
@@ -92,9 +106,12 @@ def claimable_periods(agent: Any, wallet: str, now: int) -> list[int]:
 
 
 def payments_in(receipts: Iterable[Any], agent: Any, period: int) -> list[HolderPayment]:
+    """The payments and escrows of `period` in the receipts (Ape's or `SentReceipt`s), in order, decoded without Ape."""
     payments: list[HolderPayment] = []
+    made, escrowed = Event.of(agent, "PaymentMade"), Event.of(agent, "PaymentEscrowed")
+    address = str(agent.address)
     for receipt in receipts:
-        for log in agent.PaymentMade.from_receipt(receipt):
+        for log in made.logs_in(receipt.logs, address):
             if int(log["period"]) != period:
                 continue
             payments.append(
@@ -109,7 +126,7 @@ def payments_in(receipts: Iterable[Any], agent: Any, period: int) -> list[Holder
                     int(log["unitsRedeemed"]),
                 )
             )
-        for log in agent.PaymentEscrowed.from_receipt(receipt):
+        for log in escrowed.logs_in(receipt.logs, address):
             if int(log["period"]) != period:
                 continue
             payments.append(
@@ -144,17 +161,20 @@ def pay_period(
     On a redemption period the same push pays principal and burns the retired units.
     """
     run = PeriodRun(period)
-    run.funded_now, funding_txs = fund_period(agent, payment_token, period, payer)
+    sender = Sender(payer)
+    run.funded_now, funding_txs = fund_period(agent, payment_token, period, payer, sender)
     run.transactions.extend(funding_txs)
     if run.funded_now:
         progress(f"period {period + 1}: funded {run.funded_now}")
     record_time = int(agent.periodTerms(period).recordTime)
-    holders = holders_at_record(token, record_time, start_block)
-    pending = [wallet for wallet in holders if not agent.isSettled(period, wallet)]
+    reader = BulkReader.pinned(web3_of(agent))
+    holders = list(holders_at_record(token, record_time, start_block, reader))
+    settled = settled_flags(agent, period, holders, reader)
+    pending = [wallet for wallet, done in zip(holders, settled, strict=True) if not done]
     run.skipped = len(holders) - len(pending)
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
-        receipt = agent.pushPayments(period, batch, sender=payer)
+        receipt = sender.send(agent, "pushPayments", period, batch, shape=len(batch))
         run.transactions.append(receipt)
         run.settled += len(batch)
         progress(f"period {period + 1}: settled {run.settled}/{len(pending)} holders")
@@ -193,22 +213,30 @@ def preview_period(agent: Any, token: Any, registry: Any, period: int, *, start_
     coupon = Fraction(int(terms.couponNum), int(terms.couponDen))
     principal = Fraction(int(terms.principalNum), int(terms.principalDen))
     redeemed = Fraction(int(terms.redeemNum), int(terms.redeemDen) or 1)
-    for wallet, units in holders_at_record(token, int(terms.recordTime), start_block).items():
-        if agent.isSettled(period, wallet):
-            preview.already_settled += 1
-            continue
-        tax_class = int(registry.investorRecord(wallet).taxClass)
+    reader = BulkReader.pinned(web3_of(agent))
+    holdings = holders_at_record(token, int(terms.recordTime), start_block, reader)
+    wallets = list(holdings)
+    settled = settled_flags(agent, period, wallets, reader)
+    pending = [wallet for wallet, done in zip(wallets, settled, strict=True) if not done]
+    preview.already_settled = len(wallets) - len(pending)
+    one = [(wallet,) for wallet in pending]
+    records = reader.map(registry, "investorRecord", one)
+    frozen = reader.map(token, "isFrozen", one)
+    verified = reader.map(registry, "isVerified", one)
+    held_now = reader.map(token, "balanceOf", one)
+    for i, wallet in enumerate(pending):
+        tax_class = int(records[i].taxClass)
         if tax_class not in rates:
             rates[tax_class] = tuple(int(c.ratePpm) for c in agent.taxComponents(tax_class))
         due = entitlement(
             wallet,
-            units,
+            holdings[wallet],
             coupon=coupon,
             principal=principal,
             redeemed=redeemed,
             rates_ppm=rates[tax_class],
-            escrowed=bool(token.isFrozen(wallet)) or not registry.isVerified(wallet),
-            held_now=int(token.balanceOf(wallet)),
+            escrowed=bool(frozen[i]) or not verified[i],
+            held_now=int(held_now[i]),
         )
         if due.coupon_gross or due.principal_gross or due.units_retired:
             preview.pending.append(due)
