@@ -60,10 +60,8 @@ def merge_abis(parts: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 def series_abi() -> list[dict[str, Any]]:
-    """What one series address answers: the shipped BondSeries ABI if present, else the merge of its four parts."""
-    if has_abi(SERIES_MERGED):
-        return load_abi(SERIES_MERGED)
-    return merge_abis([load_abi(name) for name in SERIES_PARTS])
+    """What one series address answers: the shipped BondSeries ABI (the merge of SERIES_PARTS, `make abi`)."""
+    return load_abi(SERIES_MERGED)
 
 
 def registry_abi() -> list[dict[str, Any]]:
