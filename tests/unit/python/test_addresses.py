@@ -37,3 +37,12 @@ def test_keccak_is_ethereums_and_digests_take_their_last_twenty_bytes():
     assert keccak256(b"") == keccak(b"")
     digest = keccak(b"munibond")
     assert address_of_digest(digest) == to_checksum_address(digest[-20:])
+
+
+def test_both_keccak_implementations_agree(monkeypatch):
+    import munibond.addresses as addresses
+
+    digest = keccak256(b"record date")
+    monkeypatch.setattr(addresses, "_keccak_256", None)  # as in the light install, without safe-pysha3
+    assert addresses.keccak256(b"record date") == digest == keccak(b"record date")
+    assert addresses.checksum_address(VECTORS[0][2:].lower()) == VECTORS[0]
