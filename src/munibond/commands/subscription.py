@@ -473,8 +473,19 @@ def allot(
             phase = book.phase()
             entries = book.entries()
             offered = int(book.terms().offeredUnits)
+            if phase not in (sub.Phase.OPEN, sub.Phase.ALLOTTING, sub.Phase.ALLOTTED):
+                raise InputError(
+                    f"the book is {offering.PHASE_WORDS[phase]}: there is nothing to allot; nothing was sent",
+                    field="phase",
+                )
             if phase in (sub.Phase.OPEN, sub.Phase.ALLOTTING):
                 offering.check_allotment_time(book, session.now())
+            fixed = sub.Method(int(book.contract.state().method))
+            if phase == sub.Phase.ALLOTTING and fixed != method:
+                raise InputError(
+                    f"the allotment was begun {offering.METHOD_WORDS[fixed]}: finish it the same way; nothing was sent",
+                    field="method",
+                )
             explicit = None
             if rows is not None and allotment_file is not None:
                 explicit = offering.explicit_allotment(rows, allotment_file, entries, offered, session.signers.address)
@@ -483,7 +494,8 @@ def allot(
                 if phase in (sub.Phase.OPEN, sub.Phase.ALLOTTING)
                 else []
             )
-            pending = [(inv, u) for inv, u in plan if not any(c.investor == inv and c.is_allotted for c in entries)]
+            allotted = {c.investor for c in entries if c.is_allotted}
+            pending = [(inv, u) for inv, u in plan if inv not in allotted]
             price, money = int(book.terms().price), book.money
             if dry_run:
                 committed = {c.investor: c.units for c in entries}
@@ -492,7 +504,7 @@ def allot(
                         f"  {investor}: committed {committed[investor]:,}, allotted {units:,}, refund "
                         f"{money((committed[investor] - units) * price)}"
                     )
-            units_total = sum(u for _, u in plan)
+            units_total = sum(u for _, u in plan) if plan else int(book.contract.state().allottedUnits)
             committed_total = sum(c.units for c in entries)
             final = 1 if phase in (sub.Phase.OPEN, sub.Phase.ALLOTTING) else 0
             preview = Preview(
