@@ -97,7 +97,8 @@ class SubscriptionReport:
             f"  proceeds    {m.show(self.total('paid'))} (paid to the treasury: {m.show(self.proceeds_paid)})",
             f"  refunds     {m.show(self.total('refunded'))} (held for claims: {m.show(self.total('held'))})",
             f"  outstanding {m.show(self.outstanding)} (the book holds {m.show(self.book_balance)})",
-            f"proceeds + refunds + outstanding = committed: {state}",
+            f"proceeds + refunds + outstanding = committed: {state}"
+            + ("" if not self.finished else " (complete: proceeds + refunds = committed)"),
         ]
 
 
