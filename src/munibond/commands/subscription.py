@@ -173,7 +173,8 @@ def open_(
                 close_time=_moment(closes, zone, "--closes"),
                 settlement_time=int(token.issueDate()) if settles is None else _moment(settles, zone, "--settles"),
             )
-            if terms.close_time <= max(terms.open_time, now):
+            existing = offering.same_book(session, symbol, terms, any_open_time=opens is None)
+            if existing is None and terms.close_time <= max(terms.open_time, now):
                 raise InputError("the window must close after it opens and after now", field="--closes")
             if terms.settlement_time < terms.close_time:
                 raise InputError(
@@ -181,7 +182,6 @@ def open_(
                     "close",
                     field="--settles",
                 )
-            existing = offering.same_book(session, symbol, terms, any_open_time=opens is None)
             reopening = existing is not None
             preview = Preview(
                 f"{symbol}: open a subscription book" + (" (finishing the latest, same terms)" if reopening else ""),
