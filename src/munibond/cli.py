@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "export": "munibond.commands.export:export",
     "report": "munibond.commands.report:report",
     "bank": "munibond.commands.bank:bank",
+    "subscription": "munibond.commands.subscription:subscription",
 }
 
 INPUT_ERROR_EXIT = 2

@@ -1,5 +1,6 @@
 """`munibond report`: reports staff file — the payment run of a period (CSV and HTML), the withholding remittance,
-the annual withholding summary per investor, and the reconciliation of the series' payment-token balance."""
+the annual withholding summary per investor, the reconciliation of the series' payment-token balance, and the
+proceeds and refunds of a subscription book."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def _write(path: Path | None, text: str, what: str) -> None:
 
 @click.group("report")
 def report() -> None:
-    """Reports to file: payment runs, withholding remittance, annual withholding, reconciliation."""
+    """Reports to file: payment runs, withholding remittance, annual withholding, reconciliation, subscriptions."""
 
 
 def _context(session: Session, symbol: str, investors_csv: Path | None) -> SeriesContext:
@@ -222,6 +223,49 @@ def reconcile(symbol: str, network: str, alias_book: Path | None, manifest: Path
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         result = reconcile_series(_context(session, symbol, None))
     for line in result.lines():
+        click.echo(line)
+    if not result.ok:
+        sys.exit(1)
+
+
+@report.command(
+    "subscription",
+    epilog=_examples(
+        "munibond report subscription KNGW26 --csv subscription.csv",
+        "munibond report subscription KNGW26 --book 1 --investors investors-directory.csv --csv book-1.csv",
+    ),
+)
+@click.argument("symbol")
+@click.option("--book", "book_number", type=click.IntRange(1), default=None, help="Book number (default: the latest).")
+@INVESTORS
+@CSV_OUT
+@network_options
+def subscription(
+    symbol: str,
+    book_number: int | None,
+    investors_csv: Path | None,
+    csv_path: Path | None,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Proceeds and refunds of SYMBOL's subscription book per investor: committed, allotted and issued units, paid
+    to the issuer, refunded, and the transaction, in currency units; then whether proceeds + refunds + what is
+    still outstanding equal the cash committed, against the treasury's proceeds and the book's balance.
+
+    Exit status 1 when they do not reconcile."""
+    from munibond.chain.offering import find_book
+    from munibond.chain.session import connect
+    from munibond.reports.directory import CsvInvestorDirectory
+    from munibond.reports.subscription import report_csv, subscription_report
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        directory = None
+        if investors_csv is not None:
+            directory = CsvInvestorDirectory(investors_csv, session.signers.address)
+        result = subscription_report(find_book(session, symbol, book_number), directory)
+    _write(csv_path, report_csv(result), "the CSV")
+    for line in result.lines_text():
         click.echo(line)
     if not result.ok:
         sys.exit(1)
