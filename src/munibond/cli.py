@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "export": "munibond.commands.export:export",
     "report": "munibond.commands.report:report",
     "bank": "munibond.commands.bank:bank",
+    "trade": "munibond.commands.trade:trade",
 }
 
 INPUT_ERROR_EXIT = 2
