@@ -250,3 +250,22 @@ def test_help_shows_examples():
         )
         assert shown.returncode == 0, shown.stderr
         assert "Examples:" in shown.stdout and f"munibond trade {command}" in shown.stdout
+
+
+def test_terms_that_need_no_chain_are_refused_before_connecting():
+    from click.testing import CliRunner
+
+    from munibond.cli import main
+
+    unreachable = ["--network", "http://127.0.0.1:9"]
+    base = ["trade", "agree", "KNGW26", "--seller", "investor_c", "--buyer", "investor_h"]
+    for extra, message in (
+        (["--units", "0", "--price", "1"], "--units: must be a positive number of units, got 0"),
+        (["--units", "5"], "--price: give the trade's total --price or its --unit-price (one of them)"),
+        (["--units", "5", "--price", "1", "--unit-price", "1"], "give the trade's total --price or its --unit-price"),
+        (["--units", "5", "--price", "1", "--payment-id", "X"], "--payment-id is for a trade paid by bank transfer"),
+    ):
+        result = CliRunner(mix_stderr=False).invoke(main, [*base, *extra, *unreachable])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().startswith("error: ") and message in result.stderr
+        assert "cannot reach the node" not in result.stderr

@@ -180,7 +180,16 @@ def agree(
     import secrets
 
     from munibond.chain import trade_settlement as ts
+    from munibond.errors import InputError
 
+    # what needs no chain is refused before connecting
+    if units <= 0:
+        raise InputError(f"must be a positive number of units, got {units}", field="--units")
+    if (price is None) == (unit_price is None):
+        raise InputError("give the trade's total --price or its --unit-price (one of them)", field="--price")
+    if not bank and (payment_id is not None or confirmer is not None):
+        option = "--payment-id" if payment_id is not None else "--confirmer"
+        raise InputError(f"{option} is for a trade paid by bank transfer (--bank)", field=option)
     chosen_nonce = secrets.randbits(63) if nonce is None else nonce
     arguments = {"symbol": symbol, "units": units, "price": price, "unit_price": unit_price, "expires": expires,
                  "bank": bank, "nonce": chosen_nonce, "by": submitter, "yes": yes, "dry_run": dry_run,
