@@ -300,11 +300,12 @@ class Walkthrough:
             book.commit.call(5, sender=outsider)  # simulated: the book's refusal, without a transaction
             raise AssertionError("the book accepted a commitment from a non-resident")
         except ContractLogicError as refused:
-            error = (describe(refused) or type(refused).__name__).split("(")[0]
+            error = (describe(refused) or "").split("(")[0]
+            named = f" ({error})" if error.isidentifier() else ""  # the custom error, when the node's answer names it
             code = int(token.detectTransferRestriction(ZERO_ADDRESS, outsider.address, 5))
             self.say(
-                f"[red]✘[/] investor_f commits 5 units — refused by the book ({error}), code {code}: "
-                f"[bold]{token.messageForTransferRestriction(code)}[/]"
+                f"[red]✘[/] investor_f commits 5 units — refused by the book, code {code}: "
+                f"[bold]{token.messageForTransferRestriction(code)}[/]{named}"
             )
         before = {alias: int(token.balanceOf(self.signers.address(alias))) for alias, _ in COMMITMENTS}
         for alias, units in COMMITMENTS:

@@ -11,7 +11,7 @@ def assert_demo_outcomes(out: str) -> None:
     assert "investor_e was frozen at payment, its ¥1,275 is held in escrow" in out
     assert "payer released the escrow to investor_e: gross ¥1,275, tax ¥258, net ¥1,017" in out
     # primary subscription: oversubscribed, pro rata, cash to the issuer, the unallotted cash refunded
-    assert "investor_f commits 5 units — refused by the book (NotEligible), code 8" in out
+    assert "investor_f commits 5 units — refused by the book, code 8: REGION_NOT_ALLOWED" in out
     assert "book closed: 70 units committed for 20 offered (oversubscribed)" in out
     assert "allotted pro rata (floor, the remainder to the earliest): investor_h 18 of 60, investor_g 2 of 10" in out
     assert "settled at the issue date in 1 transaction(s): 20 units minted (investor_h 18, investor_g 2)" in out
