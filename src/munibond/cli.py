@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "report": "munibond.commands.report:report",
     "bank": "munibond.commands.bank:bank",
     "subscription": "munibond.commands.subscription:subscription",
+    "trade": "munibond.commands.trade:trade",
 }
 
 INPUT_ERROR_EXIT = 2

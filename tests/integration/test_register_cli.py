@@ -273,7 +273,10 @@ def test_register_at_a_record_date_a_past_date_and_now(node, series):  # noqa: F
     assert issued.returncode == 0, issued.stderr
     deployed = json.loads(manifest.read_text())
     token = web3.eth.contract(address=deployed["series"]["KNGW26"]["token"], abi=TOKEN_ABI)
-    issue_day = _day(web3.eth.get_block("latest")["timestamp"])
+    # units issued from an allocation file are acquired at the issue price (par) on the issue date (paid in then),
+    # which lies after the mint on this chain's clock
+    issue_day = yaml.safe_load(terms.read_text())["issue_date"].isoformat()
+    assert issue_day > _day(web3.eth.get_block("latest")["timestamp"])
 
     # investor_e's 20 units go to investor_a a day later; five come back the day after
     day_1 = _move(web3, token, "investor_e", "investor_a", 20, days=1)
@@ -306,6 +309,9 @@ def test_register_at_a_record_date_a_past_date_and_now(node, series):  # noqa: F
     assert by_id["KNGW-0001"]["legal_name"] == "山田 太郎" and by_id["KNGW-0001"]["units"] == "55"
     assert by_id["KNGW-0001"]["address"] == "横浜市中区山下町1-1"
     assert by_id["KNGW-0001"]["acquired"] == issue_day  # the five sent back came out of the oldest lot
+    assert (by_id["KNGW-0001"]["acquisition_price"], by_id["KNGW-0001"]["acquired_by"]) == ("10000", "issue")
+    # investor_e's oldest lot still held came by a plain transfer: no price recorded
+    assert (by_id["KNGW-0005"]["acquisition_price"], by_id["KNGW-0005"]["acquired_by"]) == ("", "transfer")
     assert by_id["KNGW-0005"]["units"] == "5" and by_id["KNGW-0005"]["acquired"] == _day(day_2)
     assert by_id["KNGW-0002"]["units"] == "90" and len(by_id["KNGW-0002"]["wallets"].split(";")) == 2
     (missing,) = (row for row in rows if row["master_data"] == "missing")

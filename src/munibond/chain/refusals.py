@@ -119,6 +119,8 @@ MEANINGS: dict[str, str] = {
 }
 
 _HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{64})*\b")
+# Ape's text for a custom error it could not decode in a simulated call (`method.call`): selector, then arguments
+_CUSTOM_ERROR = re.compile(r"custom error 0x([0-9a-fA-F]{8}):\s*((?:[0-9a-fA-F]{64})*)\b")
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _revert_data(exc: BaseException) -> bytes | None:
+    if match := _CUSTOM_ERROR.search(str(exc)):
+        return bytes.fromhex(match.group(1) + match.group(2))
     for attribute in ("revert_message", "data", "message"):
         value = getattr(exc, attribute, None)
         if isinstance(value, bytes) and len(value) >= 4:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from datetime import date
+from fractions import Fraction
 from html.parser import HTMLParser
 
 import pytest
@@ -17,6 +18,8 @@ from munibond.bondholder_register import (
     Movement,
     amount_text,
     oldest_held_block,
+    oldest_held_lot,
+    price_text,
     register_csv,
     register_html,
 )
@@ -150,6 +153,27 @@ def test_fifo_acquisition():
     assert oldest_held_block(moves[:2], {a}, 20) == 20  # 40 more on the events than held (a retirement)
 
 
+def test_the_acquisition_price_is_that_of_the_oldest_lot_still_held():
+    zero = "0x" + "0" * 40
+    a = A.lower()
+    issued = Movement(10, zero, a, 40, Fraction(10_000), date(2026, 4, 1), "issue")
+    bought = Movement(20, C, a, 25, Fraction(253_125, 25), date(2026, 5, 2), "trade")
+    gift = Movement(30, C, a, 5)
+    moves = [issued, bought, gift, Movement(40, a, C, 40)]  # the issued 40 sold: the trade's lot is the oldest held
+    assert oldest_held_lot(moves[:3], {a}, 70) is issued
+    lot = oldest_held_lot(moves, {a}, 30)
+    assert lot is bought and (lot.price, lot.day, lot.kind) == (Fraction(10_125), date(2026, 5, 2), "trade")
+    assert oldest_held_lot(moves, {a}, 5) is gift and gift.price is None  # a plain transfer has no price
+    assert oldest_held_block(moves, {a}, 30) == 20
+
+
+def test_price_text_is_exact():
+    assert price_text(Fraction(10_125), 0) == "10125"
+    assert price_text(Fraction(101_225, 10), 0) == "10122.5"
+    assert price_text(Fraction(1_012_345, 100), 2) == "101.2345"
+    assert price_text(Fraction(10_000, 3), 0) == "3333 + 1/3 minor units"
+
+
 class _Cells(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -175,16 +199,17 @@ def test_register_outputs_are_exact_and_escaped():
     bond = BondClass("ZRH30", "Zurich 2030", "City", "CH0", "CHF", 2, 500000, 10**11, "1.25 %", *dates, "bullet", "UTC")
     who = InvestorRecord("Z-1", MasterData(legal_name="<b>A & B AG</b>", address="Bahnhofstrasse 1"), None, None, (A,))
     holdings = (
-        Holding(A, (A,), 3, 3 * 500000, date(2025, 1, 1), who),
+        Holding(A, (A,), 3, 3 * 500000, date(2025, 1, 1), who, Fraction(1_012_345, 2), "trade"),
         Holding(C, (C,), 1, 500000, None, None),
     )
     register = BondholderRegister(bond, date(2026, 1, 1), "now", holdings)
     text = register_csv(register)
-    assert "Z-1,<b>A & B AG</b>,,Bahnhofstrasse 1,," in text and ",3,15000.00,CHF,2025-01-01" in text
+    assert "Z-1,<b>A & B AG</b>,,Bahnhofstrasse 1,," in text and ",3,15000.00,CHF,2025-01-01,5061.725,trade" in text
     assert ",missing," in text and ",1,5000.00,CHF," in text
     page = register_html(register)
     assert "<b>A" not in page and "&lt;b&gt;A &amp; B AG&lt;/b&gt;" in page
     parser = _Cells()
     parser.feed(page)
     assert "20,000.00 CHF" in parser.cells and "4" in parser.cells  # totals row
+    assert "5061.725 CHF (trade)" in parser.cells and "—" in parser.cells  # a price per unit, or none
     assert amount_text(1234550, 2) == "12345.50" and amount_text(7, 0) == "7"
