@@ -147,6 +147,14 @@ def issue_preview(session: Session, symbol: str, report: IssuanceReport, *, mint
         raise InputError(
             f"{minter} ({minter_address}) does not have the minter role of {symbol}: nothing was sent", field="--minter"
         )
+    terms = series_term_sheet(session, symbol)
+    issued, units = int(token.totalSupply()), sum(report.minted.values())
+    if issued + units > terms.total_units:
+        raise InputError(
+            f"would mint {units:,} units to {issued:,} issued: beyond the issue size of {terms.total_units:,} units; "
+            "nothing was sent",
+            field="allocations",
+        )
     refused = []
     for wallet, units in report.minted.items():
         code = int(token.detectTransferRestriction(ZERO_ADDRESS, wallet, units))
@@ -158,7 +166,6 @@ def issue_preview(session: Session, symbol: str, report: IssuanceReport, *, mint
             f"the token would refuse {len(refused)} mint(s): {'; '.join(refused[:LISTED])}{more}; nothing was sent",
             field="allocations",
         )
-    terms = series_term_sheet(session, symbol)
     units = sum(report.minted.values())
     face = currency_text(units * terms.denomination_minor, terms.minor_units, terms.minor_units)
     lines = [
