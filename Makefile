@@ -18,10 +18,21 @@ STAMP_BUILD := .build/.compiled
 STAMP_JS := js/node_modules/.installed
 STAMP_JS_BUILD := js/dist/.built
 STAMP_ETHERS := examples/ethers/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: install test test-paris test-current fuzz demo bench lint slither compile abi workspace-template node clean distclean
 
-install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER) $(STAMP_JS_BUILD) $(STAMP_ETHERS)
+install: $(STAMP_PY) $(STAMP_NODE) $(ADAPTER) $(STAMP_JS_BUILD) $(STAMP_ETHERS) $(CHROMIUM)
+
+# Headless Chromium (Debian's `chromium`, $(CHROMIUM)) renders the HTML reports in the tests. Installed with
+# apt-get when missing, as root (CI runs as root on a fresh machine); nothing happens once the binary is there.
+# Without root, the command to run is printed and the install goes on (the rendering tests then say what is missing).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	else \
+	  echo "$@ is missing: as root, run apt-get install -y --no-install-recommends chromium" >&2; \
+	fi
 
 $(STAMP_PY): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -47,7 +47,12 @@ from munibond.money import TAX_CLASSES, TAX_CLASSES_BY_ID, TaxClass
 REQUIRED_COLUMNS = ("wallet", "investor_id", "country", "region", "category", "tax_class", "kyc_expiry")
 BANK_FIELDS = ("bank_code", "branch_code", "account_type", "account_number", "account_holder")
 # optional master-data columns (personal data, kept off chain: see munibond.investor_db), in export order
-MASTER_COLUMNS = ("legal_name", "name_kana", "postal_code", "address", *BANK_FIELDS, "email", "phone")
+# bank_name, branch_name: the bank's and branch's names in kana (optional in a Zengin file); pay_by: `bank` for a
+# holder paid by bank transfer in yen (`munibond bank export`), `chain` or empty for the payment token
+MASTER_COLUMNS = (
+    "legal_name", "name_kana", "postal_code", "address", *BANK_FIELDS, "email", "phone", "bank_name", "branch_name",
+    "pay_by",
+)  # fmt: skip
 OPTIONAL_COLUMNS = ("name_ref", *MASTER_COLUMNS)
 IDENTITY_PREFIX = b"munibond.investor:"
 ALIAS_PREFIX = "alias:"

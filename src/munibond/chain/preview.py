@@ -148,13 +148,21 @@ def issue_preview(session: Session, symbol: str, report: IssuanceReport, *, mint
         raise InputError(
             f"{minter} ({minter_address}) does not have the minter role of {symbol}: nothing was sent", field="--minter"
         )
+    terms = series_term_sheet(session, symbol)
+    issued, units = int(token.totalSupply()), sum(report.minted.values())
+    if issued + units > terms.total_units:
+        raise InputError(
+            f"would mint {units:,} units to {issued:,} issued: beyond the issue size of {terms.total_units:,} units; "
+            "nothing was sent",
+            field="allocations",
+        )
     mints = list(report.minted.items())
     codes = BulkReader.pinned(web3_of(token)).map(
-        token, "detectTransferRestriction", [(ZERO_ADDRESS, wallet, units) for wallet, units in mints]
+        token, "detectTransferRestriction", [(ZERO_ADDRESS, wallet, minted) for wallet, minted in mints]
     )
     refused = [
-        f"{units:,} units to {wallet}: {_restriction_message(int(code))}"
-        for (wallet, units), code in zip(mints, codes, strict=True)
+        f"{minted:,} units to {wallet}: {_restriction_message(int(code))}"
+        for (wallet, minted), code in zip(mints, codes, strict=True)
         if int(code) != 0
     ]
     if refused:
@@ -163,8 +171,6 @@ def issue_preview(session: Session, symbol: str, report: IssuanceReport, *, mint
             f"the token would refuse {len(refused)} mint(s): {'; '.join(refused[:LISTED])}{more}; nothing was sent",
             field="allocations",
         )
-    terms = series_term_sheet(session, symbol)
-    units = sum(report.minted.values())
     face = currency_text(units * terms.denomination_minor, terms.minor_units, terms.minor_units)
     lines = [
         ("wallets to mint to", f"{len(report.minted):,}"),

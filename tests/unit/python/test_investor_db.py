@@ -213,3 +213,93 @@ def test_register_outputs_are_exact_and_escaped():
     assert "20,000.00 CHF" in parser.cells and "4" in parser.cells  # totals row
     assert "5061.725 CHF (trade)" in parser.cells and "—" in parser.cells  # a price per unit, or none
     assert amount_text(1234550, 2) == "12345.50" and amount_text(7, 0) == "7"
+
+
+BANK = {"bank_code": "0005", "branch_code": "123", "account_type": "current", "account_number": "0765432",
+        "account_holder": "チバショウジ（カ", "bank_name": "ミツビシ", "branch_name": "ヨコハマ"}  # fmt: skip
+
+
+def test_paid_by_bank_needs_a_bank_account_and_is_one_of_two_words(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    store.upsert([InvestorRecord("K-3", MasterData(legal_name="千葉商事株式会社", address="横浜市"), None, None, (C,))])
+    with pytest.raises(InputError) as caught:
+        store.update("K-3", {"pay_by": "bank"})
+    assert str(caught.value).startswith("pay_by: paid by bank needs a bank account")
+    with pytest.raises(InputError) as caught:
+        store.update("K-3", {"pay_by": "cash"})
+    assert str(caught.value) == "pay_by: must be one of chain | bank"
+    with pytest.raises(InputError) as caught:
+        store.update("K-3", {**BANK, "bank_name": "三菱UFJ銀行"})
+    assert str(caught.value) == "bank_name: must be kana, at most 15 half-width characters"
+    assert store.update("K-3", {**BANK, "pay_by": "bank"}) == [*BANK, "pay_by"]
+    assert store.get("K-3").master.paid_by_bank
+    assert store.update("K-3", {"pay_by": ""}) == ["pay_by"] and not store.get("K-3").master.paid_by_bank
+
+
+def test_a_database_of_the_earlier_schema_gets_the_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "investors.db"
+    store = open_store(f"sqlite:///{path}")
+    store.upsert([InvestorRecord("K-1", MasterData(legal_name="山田 太郎", address="横浜市"), None, None, (A,))])
+    store.engine.dispose()
+    with sqlite3.connect(path) as db:  # as an earlier version left it: without the bank names and pay_by
+        for column in ("bank_name", "branch_name", "pay_by"):
+            db.execute(f"ALTER TABLE investors DROP COLUMN {column}")
+    reopened = open_store(f"sqlite:///{path}")
+    assert reopened.get("K-1").master.legal_name == "山田 太郎" and reopened.get("K-1").master.pay_by is None
+    assert reopened.update("K-1", {**BANK, "pay_by": "bank"})
+    assert reopened.get("K-1").master.bank_name == "ミツビシ"
+
+
+def test_the_database_directory_pays_by_bank_only_whom_it_marks(tmp_path):
+    from munibond.reports.directory import DatabaseDirectory
+    from munibond.zengin import BankAccount
+
+    store = open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    chiba = MasterData(legal_name="千葉商事株式会社", address="横浜市", **BANK, pay_by="bank")
+    yamada = MasterData(legal_name="山田 太郎", address="横浜市", **{**BANK, "account_holder": "ﾔﾏﾀﾞ ﾀﾛｳ"})
+    store.upsert([InvestorRecord("K-3", chiba, None, None, (C,)), InvestorRecord("K-1", yamada, None, None, (A, B))])
+    directory = DatabaseDirectory(store)
+    (wallet,) = directory.bank_paid()
+    contact = directory.bank_paid()[wallet]
+    assert wallet == C and contact.investor_id == "K-3" and contact.name == "千葉商事株式会社"
+    assert contact.bank_account == BankAccount(
+        "0005", "123", "2", "0765432", "チバショウジ（カ", "ミツビシ", "ヨコハマ"
+    )
+    assert directory.lookup(B.upper().replace("0X", "0x")).investor_id == "K-1"  # any spelling of the address
+    assert not directory.lookup(A).paid_by_bank and directory.lookup("0x" + "4" * 40) is None
+
+
+def test_a_stored_account_zengin_cannot_hold_is_refused_by_investor_and_field(tmp_path):
+    from munibond.reports.directory import DatabaseDirectory
+
+    store = open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    stored = MasterData(
+        legal_name="千葉商事", address="横浜市", **{**BANK, "account_holder": "千葉商事"}, pay_by="bank"
+    )
+    store.upsert([InvestorRecord("K-3", stored, None, None, (C,))])  # written by other means than the validation
+    with pytest.raises(InputError) as caught:
+        DatabaseDirectory(store)
+    assert str(caught.value) == "account_name: investor K-3: cannot go into a Zengin file"
+
+
+def test_which_directory_a_command_reads(tmp_path):
+    from munibond.reports.directory import CsvInvestorDirectory, DatabaseDirectory, EmptyDirectory, investor_directory
+
+    manifest = tmp_path / "manifest.json"
+    resolve = str
+    choose = {"db": None, "manifest": manifest, "resolve": resolve}
+    assert isinstance(investor_directory(None, **choose, required=False), EmptyDirectory)
+    with pytest.raises(InputError) as caught:
+        investor_directory(None, **choose, required=True)
+    assert "no investor database" in caught.value.message
+    assert not (tmp_path / "investors.db").exists()  # a report creates no database
+    open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    assert isinstance(investor_directory(None, **choose, required=True), DatabaseDirectory)
+    directory_csv = tmp_path / "directory.csv"
+    directory_csv.write_text(
+        "wallet,investor_id,name,pay_by,bank_code,branch_code,account_type,account_number,account_name,bank_name,"
+        f"branch_name\n{A},K-1,Yamada,chain,,,,,,,\n"
+    )
+    assert isinstance(investor_directory(directory_csv, **choose, required=True), CsvInvestorDirectory)
