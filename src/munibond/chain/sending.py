@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from munibond.chain.bulk import Function
+from munibond.chain.bulk import Function, to_checksum_address
 
 # Registry writes record the decision time (block.timestamp) beside the record: an estimate made in the block of
 # the previous write prices that store lower than the next block pays; batches of one shape vary in which paths
@@ -39,7 +39,7 @@ class SentReceipt:
     gas_used: int
     gas_limit: int
     status: int
-    logs: list[Any] = field(repr=False)
+    logs: list[Any] = field(repr=False)  # as the node sent them, addresses checksummed (Ape decodes them too)
 
     @property
     def failed(self) -> bool:
@@ -130,7 +130,7 @@ class Sender:
             int(raw["gasUsed"], 16),
             int(transaction.gas_limit),
             int(raw["status"], 16),
-            list(raw["logs"]),
+            [dict(log, address=to_checksum_address(log["address"])) for log in raw["logs"]],
         )
 
     def _receipt(self, txn_hash: str) -> dict[str, Any]:
