@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import yaml
@@ -345,3 +346,119 @@ def test_network_settings_are_checked_before_connecting(free_gas_node, bond, tmp
     refused = run(proxy, {"workspace": tmp_path, "manifest": bond["manifest"]}, "holders", "KNGW26")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "networks.1.gas.max_fee: unknown setting" in refused.stderr
+
+
+def safe_transactions(path: Path, safe: str) -> list[dict]:
+    """The transactions of a Safe Transaction Builder batch file, after checking its envelope."""
+    batch = json.loads(path.read_text())
+    assert batch["version"] == "1.0" and batch["chainId"] == "31337" and isinstance(batch["createdAt"], int)
+    assert batch["meta"]["createdFromSafeAddress"] == safe and batch["meta"]["name"].startswith("KNGW26: ")
+    for tx in batch["transactions"]:
+        assert set(tx) <= {"to", "value", "data", "contractMethod", "contractInputsValues"} and tx["value"] == "0"
+    return batch["transactions"]
+
+
+def execute_as(web3: Web3, safe: str, transactions: list[dict]) -> None:
+    """What the Safe does once its owners have signed: each call from the Safe's address."""
+    web3.provider.make_request("anvil_impersonateAccount", [safe])
+    try:
+        for tx in transactions:
+            sent = web3.eth.send_transaction(
+                {"from": safe, "to": tx["to"], "value": int(tx["value"]), "data": tx["data"], "gasPrice": 0}
+            )
+            assert web3.eth.wait_for_transaction_receipt(sent)["status"] == 1
+    finally:
+        web3.provider.make_request("anvil_stopImpersonatingAccount", [safe])
+
+
+def test_admin_operations_are_proposed_to_a_safe_as_a_transaction_builder_file(free_gas_node, bond):
+    from eth_account import Account
+
+    proxy, web3 = free_gas_node
+    token = bond["token"]
+    safe = Account.create().address
+    issuer = address_of(web3, "issuer")
+    for role in ("FREEZER_ROLE", "DOCUMENT_ROLE"):
+        granted = token.functions.grantRole(getattr(token.functions, role)().call(), safe).transact({"from": issuer})
+        assert web3.eth.wait_for_transaction_receipt(granted)["status"] == 1
+    everyone = {alias: web3.eth.get_transaction_count(address_of(web3, alias)) for alias in ("issuer", "agent")}
+
+    suspend = bond["workspace"] / "suspend.json"
+    proposed = run(proxy, bond, "transfers", "suspend", "KNGW26", "--freezer", safe, "--propose-safe", str(suspend))
+    assert proposed.returncode == 0, proposed.stderr
+    assert f"wrote 1 transaction(s) for the Safe {safe}" in proposed.stdout
+    (pause,) = safe_transactions(suspend, safe)
+    function, arguments = token.decode_function_input(pause["data"])
+    assert pause["to"] == token.address and function.fn_name == "pause" and arguments == {}
+    assert pause["contractMethod"] == {"inputs": [], "name": "pause", "payable": False}
+
+    digest = "0x" + "ab" * 32
+    publish = bond["workspace"] / "document.json"
+    args = ("documents", "set", "KNGW26", "annual_report_2027", "ipfs://report-2027", "--sha256", digest)
+    proposed = run(proxy, bond, *args, "--manager", safe, "--propose-safe", str(publish))
+    assert proposed.returncode == 0, proposed.stderr
+    (document,) = safe_transactions(publish, safe)
+    function, arguments = token.decode_function_input(document["data"])
+    assert function.fn_name == "setDocument"
+    key = b"annual_report_2027".ljust(32, b"\0")
+    assert list(arguments.values()) == [key, "ipfs://report-2027", bytes.fromhex(digest[2:])]
+    assert document["contractMethod"]["name"] == "setDocument"
+    shown = document["contractInputsValues"]
+    assert list(shown) == [item["name"] for item in document["contractMethod"]["inputs"]]
+    assert list(shown.values()) == ["0x" + key.hex(), "ipfs://report-2027", digest]
+
+    # nothing was sent: the token is open and has no such document; no account signed anything
+    assert not token.functions.paused().call()
+    assert {alias: web3.eth.get_transaction_count(address_of(web3, alias)) for alias in everyone} == everyone
+
+    execute_as(web3, safe, [pause, document])
+    assert token.functions.paused().call()
+    listed = run(proxy, bond, "documents", "list", "KNGW26")
+    assert listed.returncode == 0 and "ipfs://report-2027" in listed.stdout, listed.stderr
+
+    # done by the Safe: a second proposal has nothing to propose and writes no file
+    again = bond["workspace"] / "again.json"
+    proposed = run(proxy, bond, "transfers", "suspend", "KNGW26", "--freezer", safe, "--propose-safe", str(again))
+    assert proposed.returncode == 0 and "nothing to propose" in proposed.stdout and not again.exists()
+
+    resume = bond["workspace"] / "resume.json"
+    proposed = run(proxy, bond, "transfers", "resume", "KNGW26", "--freezer", safe, "--propose-safe", str(resume))
+    assert proposed.returncode == 0, proposed.stderr
+    execute_as(web3, safe, safe_transactions(resume, safe))
+    assert not token.functions.paused().call()
+
+
+def test_a_call_by_a_safe_admin_is_proposed_with_its_calldata(free_gas_node, bond):
+    """`scheduleCall` takes a struct: the batch carries its calldata only (the app shows raw data)."""
+    from eth_account import Account
+
+    from munibond.schedule import build_schedule
+    from munibond.terms import load_term_sheet
+
+    proxy, web3 = free_gas_node
+    token, agent = bond["token"], bond["agent"]
+    safe = Account.create().address
+    issuer = address_of(web3, "issuer")
+    for contract in {token.address: token, agent.address: agent}.values():
+        admin_role = contract.functions.DEFAULT_ADMIN_ROLE().call()
+        granted = contract.functions.grantRole(admin_role, safe).transact({"from": issuer})
+        assert web3.eth.wait_for_transaction_receipt(granted)["status"] == 1
+    periods = build_schedule(load_term_sheet(bond["terms"])).periods
+    call_date = periods[7].accrual_end.isoformat()
+    count = agent.functions.periodCount().call()
+
+    target = bond["workspace"] / "call.json"
+    args = ("call", "KNGW26", call_date, "--off-schedule", "--admin", safe, "--propose-safe", str(target), "--yes")
+    proposed = run(proxy, bond, *args)
+    assert proposed.returncode == 0, proposed.stderr
+    assert "proposed to the Safe (nothing sent)" in proposed.stdout and agent.functions.periodCount().call() == count
+    (scheduled,) = safe_transactions(target, safe)
+    assert "contractMethod" not in scheduled and scheduled["to"] == agent.address
+    function, arguments = agent.decode_function_input(scheduled["data"])
+    assert function.fn_name == "scheduleCall"
+
+    execute_as(web3, safe, [scheduled])
+    assert agent.functions.periodCount().call() == count + 1
+    assert tuple(agent.functions.periodTerms(count).call()) == tuple(arguments["terms"].values())
+    again = run(proxy, bond, "call", "KNGW26", call_date, "--off-schedule", "--admin", safe, "--yes")
+    assert again.returncode == 0 and "already scheduled (nothing sent)" in again.stdout, again.stderr

@@ -43,6 +43,8 @@ class Session:
     signers: Signers
     manifest: Manifest
     settings: NetworkSettings = DEFAULT_SETTINGS
+    # set by `munibond.chain.safe.start_proposal`: admin operations are collected for a Safe batch file, not sent
+    proposal: Any = None
 
     @property
     def is_dev_chain(self) -> bool:

@@ -42,6 +42,18 @@ def _keep_confirmations(ctx: click.Context, _param: click.Parameter, value: int 
     return value
 
 
+def safe_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--propose-safe FILE: write the admin transactions as a Safe Transaction Builder batch instead of sending."""
+    return click.option(
+        "--propose-safe",
+        "propose_safe",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Send nothing: write the transactions to FILE as a Safe{Wallet} Transaction Builder batch, for the "
+        "Safe multisig given as the signing role (its address) to sign and execute.",
+    )(command)
+
+
 def network_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--network, --accounts, --manifest and --confirmations, and input errors reported as such."""
     command = _reporting_input_errors(command)
