@@ -378,6 +378,11 @@ def test_admin_operations_are_proposed_to_a_safe_as_a_transaction_builder_file(f
     token = bond["token"]
     safe = Account.create().address
     issuer = address_of(web3, "issuer")
+    # checked before anything is written: the Safe must hold the role
+    early = bond["workspace"] / "early.json"
+    refused = run(proxy, bond, "transfers", "suspend", "KNGW26", "--freezer", safe, "--propose-safe", str(early))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr and not early.exists()
+    assert f"the Safe {safe} does not have the freezer role of KNGW26: nothing written" in refused.stderr
     for role in ("FREEZER_ROLE", "DOCUMENT_ROLE"):
         granted = token.functions.grantRole(getattr(token.functions, role)().call(), safe).transact({"from": issuer})
         assert web3.eth.wait_for_transaction_receipt(granted)["status"] == 1

@@ -21,12 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_utils import keccak
+
 from munibond import __version__
 from munibond.chain.bulk import Function
 from munibond.errors import InputError
 
 BATCH_VERSION = "1.0"
 TX_BUILDER_VERSION = "1.18.0"
+ADMIN_ROLE = b"\x00" * 32  # OpenZeppelin's DEFAULT_ADMIN_ROLE: the series admin
 
 
 def _plain(kind: str) -> bool:
@@ -115,13 +118,21 @@ def send_or_propose(session: Any, role: str, contract: Any, method: str, *args: 
     return None
 
 
-def start_proposal(session: Any, role: str, name: str, description: str = "") -> SafeProposal:
-    """Make `session` propose to the Safe that `role` names (its address) instead of sending."""
+def start_proposal(session: Any, role: str, name: str, *, symbol: str, role_name: str) -> SafeProposal:
+    """Make `session` propose to the Safe that `role` names (its address) instead of sending, once the Safe holds
+    `role_name` (e.g. `FREEZER_ROLE`) on the series `symbol`."""
+    from munibond.chain.deployment import bond_token
+    from munibond.chain.lookup import series_entry
+
     safe = session.signers.address(role)
-    code = session.provider.web3.eth.get_code(safe)
-    if not session.is_dev_chain and not bytes(code):
-        raise InputError(f"{safe} has no contract code: a Safe multisig is a contract", field=role)
-    session.proposal = SafeProposal(safe, int(session.chain.chain_id), name, description)
+    if not session.is_dev_chain and not bytes(session.provider.web3.eth.get_code(safe)):
+        raise InputError(f"{safe} has no contract code: a Safe multisig is a contract; nothing written", field=role)
+    token = bond_token(session.project, series_entry(session, symbol)["token"])
+    role_id = ADMIN_ROLE if role_name == "DEFAULT_ADMIN_ROLE" else keccak(text=role_name)
+    if not token.hasRole(role_id, safe):
+        words = role_name.removesuffix("_ROLE").lower().replace("default_", "")
+        raise InputError(f"the Safe {safe} does not have the {words} role of {symbol}: nothing written", field=role)
+    session.proposal = SafeProposal(safe, int(session.chain.chain_id), name)
     return session.proposal
 
 

@@ -48,7 +48,8 @@ def amend(
     tz = load_term_sheet(terms).timezone  # a malformed file stops here, before any connection
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         if propose_safe is not None and not dry_run:
-            start_proposal(session, admin, f"{symbol}: amend the schedule to {terms.name}")
+            title = f"{symbol}: amend the schedule to {terms.name}"
+            start_proposal(session, admin, title, symbol=symbol, role_name="DEFAULT_ADMIN_ROLE")
         report = amend_terms(session, symbol, terms, admin=admin, dry_run=dry_run)
         proposed = finish_proposal(session, propose_safe) if propose_safe is not None else None
     verb = "would amend" if dry_run or proposed is not None else "amended"

@@ -103,7 +103,8 @@ def call(
             )
             if confirm(call_preview(session, symbol, scheduled, admin=admin), yes=yes, dry_run=dry_run):
                 if propose_safe is not None:
-                    start_proposal(session, admin, f"{symbol}: call on {call_date}")
+                    title = f"{symbol}: call on {call_date}"
+                    start_proposal(session, admin, title, symbol=symbol, role_name="DEFAULT_ADMIN_ROLE")
                 scheduled = workflows.schedule_call(session, symbol, call_date, call_price, call_fraction, **options)
                 if propose_safe is not None:
                     click.echo(finish_proposal(session, propose_safe))

@@ -68,7 +68,8 @@ def set_document(
     document_key(name)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         if propose_safe is not None:
-            start_proposal(session, manager, f"{symbol}: publish document {name}")
+            title = f"{symbol}: publish document {name}"
+            start_proposal(session, manager, title, symbol=symbol, role_name="DOCUMENT_ROLE")
         document, sent = workflows.set_document(session, symbol, name, uri, sha256, manager=manager)
         proposed = finish_proposal(session, propose_safe) if propose_safe is not None else None
     if proposed is not None:

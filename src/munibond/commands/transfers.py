@@ -29,7 +29,8 @@ def _set_paused(
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         if propose_safe is not None:
-            start_proposal(session, freezer, f"{symbol}: {'suspend' if paused else 'resume'} transfers")
+            action = "suspend" if paused else "resume"
+            start_proposal(session, freezer, f"{symbol}: {action} transfers", symbol=symbol, role_name="FREEZER_ROLE")
         changed = workflows.set_transfers_suspended(session, symbol, paused, freezer=freezer)
         proposed = finish_proposal(session, propose_safe) if propose_safe is not None else None
     state = "suspended" if paused else "open"
