@@ -157,6 +157,7 @@ def install_retries(web3: Any, policy: RetryPolicy) -> RetryingRequests | None:
     if not isinstance(provider, HTTPProvider):
         return None
     if isinstance(getattr(provider, "make_request", None), _Bound):
+        provider.make_request.retrying.policy = policy  # a later session of the same process: its own policy
         return provider.make_request.retrying
     provider.exception_retry_configuration = None
     retrying = RetryingRequests(provider, policy)
