@@ -259,6 +259,7 @@ def test_transient_node_errors_are_retried_and_every_holder_is_paid_once(free_ga
         "eth_call": ["503", "ok", "drop", "ok", "503"],
         "eth_getTransactionReceipt": ["drop"],
         "eth_getTransactionCount": ["503"],
+        "batch": ["drop", "ok", "503"],
         "eth_sendRawTransaction": ["lost", "drop", "ok", "503"],
     }
     try:

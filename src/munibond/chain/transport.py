@@ -163,7 +163,9 @@ def install_retries(web3: Any, policy: RetryPolicy) -> RetryingRequests | None:
     retrying = RetryingRequests(provider, policy)
     provider.make_request = _Bound(retrying, retrying.make_request)
     provider.make_batch_request = retrying.make_batch_request
-    provider._request_func_cache = (None, None)  # web3 caches the request function built over make_request
+    # web3 caches the request functions it built over make_request and make_batch_request
+    provider._request_func_cache = (None, None)
+    provider._batch_request_func_cache = (None, None)
     return retrying
 
 
