@@ -434,6 +434,53 @@ def test_admin_operations_are_proposed_to_a_safe_as_a_transaction_builder_file(f
     assert not token.functions.paused().call()
 
 
+def test_an_amendment_by_a_safe_admin_is_proposed_and_recorded_once_executed(free_gas_node, bond):
+    """The redemption price corrected (only the last period changes): two admin calls for the Safe; the manifest
+    follows once the Safe has executed them and `amend` runs again."""
+    from eth_account import Account
+
+    from munibond.terms import term_sheet_hash
+
+    proxy, web3 = free_gas_node
+    agent = bond["agent"]
+    safe = Account.create().address
+    granted = agent.functions.grantRole(b"\0" * 32, safe).transact({"from": address_of(web3, "issuer")})
+    assert web3.eth.wait_for_transaction_receipt(granted)["status"] == 1
+    raw = yaml.safe_load(bond["terms"].read_text())
+    raw["redemption"]["price"] = "100.5"
+    corrected = bond["workspace"] / "corrected.yaml"
+    corrected.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    last = agent.functions.periodCount().call() - 1
+    before = agent.functions.periodTerms(last).call()
+
+    target = bond["workspace"] / "amend.json"
+    proposed = run(proxy, bond, "amend", "KNGW26", str(corrected), "--admin", safe, "--propose-safe", str(target))
+    assert proposed.returncode == 0, proposed.stderr
+    assert "would amend 1 periods; term-sheet hash would be updated" in proposed.stdout
+    assert "wrote 2 transaction(s)" in proposed.stdout
+    assert agent.functions.periodTerms(last).call() == before
+    manifest = json.loads(bond["manifest"].read_text())
+    assert manifest["series"]["KNGW26"]["term_sheet"] != "corrected.yaml"
+
+    amend_period, set_hash = safe_transactions(target, safe)
+    function, arguments = agent.decode_function_input(amend_period["data"])
+    assert function.fn_name == "amendPeriod" and "contractMethod" not in amend_period
+    assert next(iter(arguments.values())) == last
+    function, arguments = agent.decode_function_input(set_hash["data"])
+    assert function.fn_name == "setTermSheetHash" and list(arguments.values()) == [term_sheet_hash(corrected)]
+    assert list(set_hash["contractInputsValues"].values()) == ["0x" + term_sheet_hash(corrected).hex()]
+
+    execute_as(web3, safe, [amend_period, set_hash])
+    after = agent.functions.periodTerms(last).call()
+    assert after[6] * 200 == before[6] * 201  # the principal per unit at 100.5 % instead of 100 %
+    assert agent.functions.termSheetHash().call() == term_sheet_hash(corrected)
+
+    recorded = run(proxy, bond, "amend", "KNGW26", str(corrected), "--admin", safe)
+    assert recorded.returncode == 0 and "amended 0 periods" in recorded.stdout, recorded.stderr
+    manifest = json.loads(bond["manifest"].read_text())
+    assert (bond["workspace"] / manifest["series"]["KNGW26"]["term_sheet"]).resolve() == corrected.resolve()
+
+
 def test_a_call_by_a_safe_admin_is_proposed_with_its_calldata(free_gas_node, bond):
     """`scheduleCall` takes a struct: the batch carries its calldata only (the app shows raw data)."""
     from eth_account import Account
