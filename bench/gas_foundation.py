@@ -210,10 +210,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += ["", "| contract | runtime bytes | limit |", "|---|---:|---:|"]
         lines += [f"| {name} | {sizes[name]:,} | 24,576 |" for name in sorted(sizes)]
     from bench.gas_example_bond import render_markdown as example_markdown
+    from bench.gas_settlement import render_markdown as settlement_markdown
     from bench.throughput import render_markdown as throughput_markdown
 
     throughput = throughput_markdown(results) if "throughput" in results else ""
-    return "\n".join(lines) + "\n" + example_markdown(results) + throughput
+    return "\n".join(lines) + "\n" + example_markdown(results) + settlement_markdown(results) + throughput
 
 
 def main() -> None:

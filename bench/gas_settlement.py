@@ -146,10 +146,60 @@ def main() -> None:
 
     with lean_anvil() as uri, networks.parse_network_choice(f"ethereum:local:{uri}"):
         figures = measure(project, chain, accounts.test_accounts)
-    merge_results(figures)
+    results = merge_results(figures)
+    from bench import gas_foundation as foundation
+
+    foundation.RESULTS_MD.write_text(foundation.render_markdown(results))
     for key, value in sorted(figures.items()):
         target = TARGETS.get(key)
         base = figures.get(BASELINE_OF.get(key, ""))
         ratio = f" x{value / base:.2f} of {BASELINE_OF[key]}" if base else ""
         verdict = "" if target is None else (" ok" if value <= target else f" OVER target {target}")
         print(f"{key:28s} {value:>10,}{ratio}{verdict}")
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    """The settlement section of bench/RESULTS.md: trades (`settlement`) and the subscription book
+    (`subscription`), each figure beside the plain OpenZeppelin ERC-20 figure it compares with, from the same run."""
+    trades: dict[str, int] = results.get("settlement", {})
+    book: dict[str, Any] = results.get("subscription", {})
+    if not trades and not book:
+        return ""
+    lines = [
+        "",
+        "## Settlement",
+        "",
+        "`ape run bench_settlement` and `ape run bench_subscription`: TradeSettlement and SubscriptionBook against",
+        "real series (factory, registry, residents-only rules) and the test payment token. Trades compare with",
+        "`BaselineSwap` (two plain ERC-20 transferFroms in one transaction); the subscription with plain ERC-20",
+        f"transfers of the same run. Per-investor settlement figures are averages over batches of "
+        f"{book.get('batch_investors', '?')} investors.",
+        "",
+        "| key | gasUsed | compared with | x | target |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for key, value in sorted(trades.items()):
+        if key.startswith("erc20_"):
+            continue
+        base_key = BASELINE_OF.get(key, "erc20_swap_existing")
+        base = trades.get(base_key)
+        ratio = f"{value / base:.2f}" if base else "-"
+        target = TARGETS.get(key)
+        lines.append(f"| {key} | {value:,} | {base_key} | {ratio} | {f'{target:,}' if target else '-'} |")
+    gas: dict[str, int] = book.get("gas", {})
+    targets: dict[str, int] = book.get("targets", {})
+    for key, value in sorted(gas.items()):
+        if key.startswith("erc20_"):
+            continue
+        base_key = "erc20_transfer_from_existing" if "commit" in key else "erc20_transfer_existing"
+        base = gas.get(base_key)
+        ratio = f"{value / base:.2f}" if base else "-"
+        target = targets.get(key)
+        lines.append(f"| {key} | {value:,} | {base_key} | {ratio} | {f'{target:,}' if target else '-'} |")
+    baselines = {
+        **{k: v for k, v in trades.items() if k.startswith("erc20_")},
+        **{k: v for k, v in gas.items() if k.startswith("erc20_")},
+    }
+    lines += ["", "| plain ERC-20 baseline | gasUsed |", "|---|---:|"]
+    lines += [f"| {key} | {value:,} |" for key, value in sorted(baselines.items())]
+    return "\n".join(lines) + "\n"

@@ -139,7 +139,10 @@ def main() -> None:
 
     with lean_anvil() as uri, networks.parse_network_choice(f"ethereum:local:{uri}"):
         figures = measure(project, chain, accounts.test_accounts)
-    merge_results(figures)
+    results = merge_results(figures)
+    from bench import gas_foundation as foundation
+
+    foundation.RESULTS_MD.write_text(foundation.render_markdown(results))
     for key, value in sorted(figures.items()):
         target = TARGETS.get(key)
         verdict = "" if target is None else (" ok" if value <= target else f" OVER target {target}")

@@ -47,6 +47,9 @@ DEPLOYABLES = (
     "SubscriptionBook",
     TEST_PAYMENT_TOKEN,
 )
+# Creation code the tools run through `eth_call` without deploying it (see munibond.chain.bulk).
+READ_ONLY_CODE = ("BatchCallReader",)
+SHIPPED_ARTIFACTS = DEPLOYABLES + READ_ONLY_CODE
 SERIES_ABI = "BondSeries"
 # The code reachable at one series address: the token proxy delegates to BondToken, which falls back to
 # BondTokenAdmin, whose fallback reaches PaymentAgent, which falls back to PaymentAgentAdmin.
@@ -98,10 +101,10 @@ def series_abi(parts: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 def compiled_artifacts(build_manifest: Path) -> dict[str, dict[str, Any]]:
-    """ABI, creation and runtime bytecode of each deployable contract."""
+    """ABI, creation and runtime bytecode of each deployable contract and of the read-only creation code."""
     types = _contract_types(build_manifest)
     artifacts = {}
-    for name in DEPLOYABLES:
+    for name in SHIPPED_ARTIFACTS:
         ct = types[name]
         creation = (ct.get("deploymentBytecode") or {}).get("bytecode") or ""
         runtime = (ct.get("runtimeBytecode") or {}).get("bytecode") or ""
@@ -159,7 +162,7 @@ def load_artifact(contract_name: str) -> dict[str, Any]:
     """The shipped artifact of one deployable contract: `abi`, `bytecode` (creation) and `deployedBytecode`."""
     path = ARTIFACT_DIR / f"{contract_name}.json"
     if not path.exists():
-        raise KeyError(f"no shipped artifact {contract_name!r}; deployable: {', '.join(DEPLOYABLES)}")
+        raise KeyError(f"no shipped artifact {contract_name!r}; shipped: {', '.join(SHIPPED_ARTIFACTS)}")
     return json.loads(path.read_text())
 
 

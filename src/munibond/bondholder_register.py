@@ -17,6 +17,15 @@ out over its transfers: units received from outside the investor (issue or trans
 sent out of the investor (transfer or burn) take the oldest lots first; moves between the investor's own
 wallets change nothing. Units the register no longer counts but the events still show (a retirement not yet
 burnt) are taken from the oldest lots too.
+
+Acquisition price (per unit, currency units, exact) of that same lot, where the chain records one:
+* a secondary trade settled by the workspace's TradeSettlement: its `TradeSettled` price over its units, on the
+  settlement day;
+* a primary subscription settled by a SubscriptionBook: the book's `Settled` cash over the units minted, on the
+  settlement day;
+* any other issue (a mint from an allocation file): the issue price, par (the denomination; term sheets name no
+  other), on the issue date (the paid-in date) when it was minted before it;
+* a plain transfer between investors carries no price (shown empty).
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import Any
+
+from eth_utils import keccak
 
 from munibond.investor_db import InvestorRecord
 from munibond.money import format_minor
@@ -70,6 +81,8 @@ class Holding:
     face_value: int  # minor units
     acquired: date | None
     investor: InvestorRecord | None  # master data, None when the database has none
+    acquisition_price: Fraction | None = None  # per unit, currency minor units (of the lot `acquired` dates)
+    acquired_by: str = ""  # "trade", "subscription", "issue", "transfer" (empty without units)
 
     @property
     def missing_master_data(self) -> bool:
@@ -98,12 +111,16 @@ class BondholderRegister:
 
 @dataclass(frozen=True)
 class Movement:
-    """A Transfer event: `units` from `sender` to `receiver` (the zero address for issue and burn)."""
+    """A Transfer event: `units` from `sender` to `receiver` (the zero address for issue and burn); for a
+    settlement, its price per unit (currency minor units), the settlement's day and how the units were acquired."""
 
     block: int
     sender: str
     receiver: str
     units: int
+    price: Fraction | None = None
+    day: date | None = None
+    kind: str = "transfer"
 
 
 def amount_text(minor: int, minor_units: int) -> str:
@@ -112,10 +129,29 @@ def amount_text(minor: int, minor_units: int) -> str:
     return f"{whole}" + (f".{rest:0{minor_units}d}" if minor_units else "")
 
 
-def oldest_held_block(movements: Iterable[Movement], wallets: set[str], units: int) -> int | None:
-    """The block of the earliest acquisition still held, first in first out (see the module docstring), by the
-    investor owning `wallets` (lower-case) and holding `units` at the end of `movements`."""
-    lots: list[list[int]] = []  # [units, block], oldest first
+def price_text(minor: Fraction, minor_units: int) -> str:
+    """A per-unit price in currency units: exact when it is a whole number of minor units, else the exact decimal
+    when it terminates, else the fraction of minor units spelled out (e.g. "10125", "1012.25", "3333 1/3 minor")."""
+    if minor.denominator == 1:
+        return amount_text(int(minor), minor_units)
+    denominator, twos, fives = minor.denominator, 0, 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    if denominator == 1:
+        places = max(twos, fives)
+        scaled = minor * 10**places
+        return amount_text(int(scaled), minor_units + places)
+    whole = minor.numerator // minor.denominator
+    rest = minor - whole
+    return f"{amount_text(whole, minor_units)} + {rest.numerator}/{rest.denominator} minor units"
+
+
+def oldest_held_lot(movements: Iterable[Movement], wallets: set[str], units: int) -> Movement | None:
+    """The movement that brought the earliest acquisition still held, first in first out (see the module
+    docstring), by the investor owning `wallets` (lower-case) and holding `units` at the end of `movements`."""
+    lots: list[list[Any]] = []  # [units, movement], oldest first
 
     def take(amount: int) -> None:
         while amount > 0 and lots:
@@ -129,11 +165,17 @@ def oldest_held_block(movements: Iterable[Movement], wallets: set[str], units: i
         inside_from = move.sender.lower() in wallets
         inside_to = move.receiver.lower() in wallets
         if inside_to and not inside_from:
-            lots.append([move.units, move.block])
+            lots.append([move.units, move])
         elif inside_from and not inside_to:
             take(move.units)
     take(sum(lot[0] for lot in lots) - units)
     return lots[0][1] if lots else None
+
+
+def oldest_held_block(movements: Iterable[Movement], wallets: set[str], units: int) -> int | None:
+    """The block of `oldest_held_lot`."""
+    lot = oldest_held_lot(movements, wallets, units)
+    return None if lot is None else lot.block
 
 
 def group_holdings(
@@ -161,9 +203,21 @@ def group_holdings(
             (by_wallet[w.lower()] for w in wallets if w.lower() in by_wallet), None
         )
         family = {w.lower() for w in wallets} | {w.lower() for w in (record.wallets if record else ())}
-        block = oldest_held_block(movements, family, units)
+        lot = oldest_held_lot(movements, family, units)
+        if lot is None:
+            holdings.append(Holding(key, wallets, units, units * denomination, None, record))
+            continue
         holdings.append(
-            Holding(key, wallets, units, units * denomination, None if block is None else block_date(block), record)
+            Holding(
+                key,
+                wallets,
+                units,
+                units * denomination,
+                lot.day or block_date(lot.block),
+                record,
+                lot.price,
+                lot.kind,
+            )
         )
     holdings.sort(key=lambda h: (h.investor is None, h.investor.investor_id if h.investor else h.key))
     return holdings
@@ -184,6 +238,8 @@ CSV_HEADER = (
     "face_value",
     "currency",
     "acquired",
+    "acquisition_price",
+    "acquired_by",
 )
 
 
@@ -209,6 +265,8 @@ def register_csv(register: BondholderRegister) -> str:
                 amount_text(h.face_value, bond.minor_units),
                 bond.currency,
                 h.acquired.isoformat() if h.acquired else "",
+                "" if h.acquisition_price is None else price_text(h.acquisition_price, bond.minor_units),
+                h.acquired_by,
             ]
         )
     return out.getvalue()
@@ -264,6 +322,7 @@ def register_html(register: BondholderRegister) -> str:
         ("口数", "Units", True),
         ("額面金額", "Face value", True),
         ("取得日", "Acquired", False),
+        ("取得価額（1口）", "Acquisition price per unit", True),
     ]
     head_cells = "".join(
         ('<th class="num">' if numeric else "<th>") + f"{html.escape(ja)}<br>{html.escape(en)}</th>"
@@ -282,12 +341,19 @@ def register_html(register: BondholderRegister) -> str:
         cells.append(f'<td class="num">{h.units:,}</td>')
         cells.append(f'<td class="num">{html.escape(money(h.face_value))}</td>')
         cells.append(f"<td>{h.acquired.isoformat() if h.acquired else '—'}</td>")
+        price = (
+            "—"
+            if h.acquisition_price is None
+            else f"{price_text(h.acquisition_price, bond.minor_units)} {bond.currency}"
+        )
+        how = f" ({h.acquired_by})" if h.acquisition_price is not None else ""
+        cells.append(f'<td class="num">{html.escape(price + how)}</td>')
         css = ' class="missing"' if record is None else ""
         body.append(f"<tr{css}>{''.join(cells)}</tr>")
     total = (
         f'<tr><td colspan="4">合計 / Total ({len(register.holdings)} holdings)</td>'
         f'<td class="num">{register.total_units:,}</td>'
-        f'<td class="num">{html.escape(money(register.total_face_value))}</td><td></td></tr>'
+        f'<td class="num">{html.escape(money(register.total_face_value))}</td><td></td><td></td></tr>'
     )
     title = f"社債原簿 / Bondholder register — {bond.name} ({bond.symbol}) — {register.as_of.isoformat()}"
     return "\n".join(
@@ -407,13 +473,32 @@ def build_register(
         basis = "now, units each wallet owns / 現在"
         until = int(web3.eth.block_number)
 
+    days: dict[int, date] = {}
+
+    def block_date(block: int) -> date:
+        if block not in days:
+            days[block] = clock.local_date(int(web3.eth.get_block(block)["timestamp"]), tz)
+        return days[block]
+
+    denomination = int(token.denomination())
+    issue_day = clock.local_date(int(token.bondTerms().issueDate), tz)
     movements = []
     if until is not None:
+        priced = settlement_prices(session, token, start, until, currency.minor_units, tz)
         for log in logs_since(token.Transfer, start):
-            if int(log.block_number) > until:
+            block = int(log.block_number)
+            if block > until:
                 break
-            movements.append(Movement(int(log.block_number), str(log["from"]), str(log["to"]), int(log["value"])))
-    denomination = int(token.denomination())
+            sender, receiver, units = str(log["from"]), str(log["to"]), int(log["value"])
+            key = (_hex(log.transaction_hash), sender.lower(), receiver.lower(), units)
+            if key in priced:
+                price, day, kind = priced[key]
+                movements.append(Movement(block, sender, receiver, units, price, day, kind))
+            elif int(sender, 16) == 0:  # issued otherwise: at the issue price (par), paid in on the issue date
+                day = max(block_date(block), issue_day)
+                movements.append(Movement(block, sender, receiver, units, Fraction(denomination), day, "issue"))
+            else:
+                movements.append(Movement(block, sender, receiver, units))
     if from_events:
         balances: dict[str, int] = {}
         for move in movements:
@@ -429,13 +514,6 @@ def build_register(
     else:
         lines = holder_register(token, registry, start_block=start, record_time=record_time)
         positions = [(line.wallet, line.identity, line.units) for line in lines]
-
-    days: dict[int, date] = {}
-
-    def block_date(block: int) -> date:
-        if block not in days:
-            days[block] = clock.local_date(int(web3.eth.get_block(block)["timestamp"]), tz)
-        return days[block]
 
     on_chain = token.bondTerms()
     coupon_type = next(name for name, code in COUPON_TYPE.items() if code == int(on_chain.couponType))
@@ -463,3 +541,77 @@ def build_register(
     )
     holdings = group_holdings(positions, movements, denomination=denomination, block_date=block_date, records=records)
     return BondholderRegister(bond, as_of, basis, tuple(holdings))
+
+
+SUBSCRIPTION_SETTLED = keccak(text="Settled(address,uint256,uint256,uint256,uint256,uint256)")
+
+
+def _hex(value: Any) -> str:
+    text = value.hex() if isinstance(value, bytes | bytearray) else str(value)
+    return (text if text.startswith("0x") else "0x" + text).lower()
+
+
+def _per_unit_minor(cash: int, units: int, token_decimals: int, minor_units: int) -> Fraction:
+    """`cash` (payment-token base units) for `units` as currency minor units per unit, exact."""
+    return Fraction(cash * 10**minor_units, units * 10**token_decimals)
+
+
+def settlement_prices(
+    session: Any, token: Any, start: int, until: int, minor_units: int, tz: str
+) -> dict[tuple[str, str, str, int], tuple[Fraction, date, str]]:
+    """(transaction, from, to, units) of the series' Transfers that settled a trade or a subscription -> (price per
+    unit in currency minor units, settlement day, "trade" or "subscription").
+
+    Trades: the `TradeSettled` events of the manifest's TradeSettlement for this series (mode 1 prices are in
+    minor units already, the others in the payment token's base units). Subscriptions: the `Settled` events of
+    any SubscriptionBook whose terms name this series, in the transaction that minted the units (the book holds
+    the series' minter role: nobody else mints in that transaction)."""
+    from munibond import clock
+    from munibond.abi_export import load_abi
+    from munibond.chain.erc20 import payment_token_at
+    from munibond.chain.events import logs_since
+
+    web3 = session.chain.provider.web3
+    decimals: dict[str, int] = {}
+
+    def token_decimals(address: str) -> int:
+        if address not in decimals:
+            decimals[address] = int(payment_token_at(address).decimals())
+        return decimals[address]
+
+    found: dict[tuple[str, str, str, int], tuple[Fraction, date, str]] = {}
+    record = session.manifest.contracts.get("TradeSettlement")
+    if record is not None and len(session.provider.get_code(record.address)) > 0:
+        settlement = session.project.TradeSettlement.at(record.address)
+        for log in logs_since(settlement.TradeSettled, max(start, int(record.block))):
+            if int(log.block_number) > until or str(log.series).lower() != token.address.lower():
+                continue
+            units, price = int(log.units), int(log.price)
+            if int(log.mode) == 1:
+                per_unit = Fraction(price, units)
+            else:
+                per_unit = _per_unit_minor(price, units, token_decimals(str(log.paymentToken)), minor_units)
+            key = (_hex(log.transaction_hash), str(log.seller).lower(), str(log.buyer).lower(), units)
+            found[key] = (per_unit, clock.local_date(int(log.settledAt), tz), "trade")
+
+    books: dict[str, Any] = {}
+    event = web3.eth.contract(abi=load_abi("ISubscriptionBook")).events.Settled()
+    for raw in web3.eth.get_logs({"fromBlock": start, "toBlock": until, "topics": ["0x" + SUBSCRIPTION_SETTLED.hex()]}):
+        emitter = str(raw["address"])
+        if emitter not in books:
+            try:
+                terms = web3.eth.contract(address=emitter, abi=load_abi("ISubscriptionBook")).functions.terms().call()
+            except Exception:  # another contract's event of the same signature: not a book
+                terms = None
+            books[emitter] = terms if terms is not None and str(terms[0]).lower() == token.address.lower() else None
+        terms = books[emitter]
+        if terms is None:
+            continue
+        args = event.process_log(raw)["args"]
+        minted = int(args["units"]) * int(terms[4])  # book units x unit size
+        if minted == 0:
+            continue
+        per_unit = _per_unit_minor(int(args["cash"]), minted, token_decimals(str(terms[1])), minor_units)
+        key = (_hex(raw["transactionHash"]), "0x" + "00" * 20, str(args["investor"]).lower(), minted)
+        found[key] = (per_unit, clock.local_date(int(args["time"]), tz), "subscription")
+    return found

@@ -43,6 +43,8 @@ COMMANDS: dict[str, str] = {
     "export": "munibond.commands.export:export",
     "report": "munibond.commands.report:report",
     "bank": "munibond.commands.bank:bank",
+    "subscription": "munibond.commands.subscription:subscription",
+    "trade": "munibond.commands.trade:trade",
 }
 
 INPUT_ERROR_EXIT = 2

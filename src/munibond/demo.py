@@ -1,8 +1,10 @@
 """The end-to-end walkthrough behind `make demo`: a Japanese resident-participation bond on a local chain.
 
 Deploys the registry, factory and the example bond; onboards investors; issues; shows a compliant transfer
-and refused ones with their reasons; then services the bond to maturity (coupons with withholding, a
-transfer between record date and payment date, redemption with burn) and prints what each holder got.
+and refused ones with their reasons; sells a second tranche by primary subscription (oversubscribed, allotted pro
+rata, units minted against the cash at the issue date, the unallotted cash refunded); settles a secondary trade
+delivery versus payment; then services the bond to maturity (coupons with withholding, a transfer between record
+date and payment date, redemption with burn) and prints what each holder got.
 """
 
 from __future__ import annotations
@@ -14,12 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
 
 from munibond.allocations import parse_allocations
 from munibond.attestation import Attestation
-from munibond.chain.deployment import SeriesSpec, bond_token, deploy_issuer, deploy_series, payment_agent
+from munibond.chain import subscription
+from munibond.chain.deployment import (
+    SeriesSpec,
+    bond_token,
+    deploy_issuer,
+    deploy_series,
+    payment_agent,
+    record_deployment,
+)
 from munibond.chain.issuance import issue
 from munibond.chain.manifest import Manifest
 from munibond.chain.onboarding import execute_onboarding, plan_onboarding
@@ -30,9 +41,20 @@ from munibond.investors import InvestorCategory, InvestorRow, investor_identity,
 from munibond.money import TAX_CLASSES
 from munibond.schedule import build_schedule
 from munibond.terms import TermSheet, term_sheet_from_dict
+from munibond.trades import Trade
 
 EXAMPLES = Path("examples")
 ISSUER_SALT = b"kanagawa-prefecture"
+MINTER_ROLE = keccak(text="MINTER_ROLE")
+FREEZER_ROLE = keccak(text="FREEZER_ROLE")
+DAY = 86_400
+ZERO_ADDRESS = "0x" + "00" * 20
+# The second tranche sold by subscription: units offered, price per unit (yen, par) and what is committed.
+TRANCHE_UNITS = 20
+TRANCHE_PRICE = 10_000
+COMMITMENTS = (("investor_h", 60), ("investor_g", 10))
+# The secondary trade settled delivery versus payment: seller, buyer, units, price per unit (yen).
+TRADE = ("investor_c", "investor_h", 25, 10_125)
 
 
 @dataclass
@@ -171,6 +193,12 @@ class Walkthrough:
 
         self.step("Transfers and compliance")
         self.transfers(token)
+
+        self.settlement_cash: dict[str, int] = defaultdict(int)  # refunds and sale proceeds kept, per wallet
+        self.step("Primary subscription: a second tranche, delivery versus payment")
+        self.subscription(token, cash, issuer, treasury)
+        self.step("Secondary trade: delivery versus payment")
+        self.trade(token, cash, manifest, issuer, agent)
         self.holder_table(token, "Holders before the first record date")
 
         self.step("Coupons and redemption")
@@ -247,6 +275,128 @@ class Walkthrough:
         self.freeze(token, "investor_e", True)
         self.try_transfer(token, "investor_e", "investor_a", 5, "from a frozen wallet")
         self.freeze(token, "investor_e", False)
+
+    # ------------------------------------------------------------------ settlement
+
+    def subscription(self, token: Any, cash: Any, issuer: Any, treasury: Any) -> None:
+        """A book of TRANCHE_UNITS units at par: oversubscribed, allotted pro rata after the close, settled at the
+        issue date (units minted, cash to the treasury, the unallotted cash refunded) by munibond.chain.subscription."""
+        from ape.exceptions import ContractLogicError
+
+        from munibond.chain.refusals import describe
+
+        now = self.chain.pending_timestamp
+        close = now + DAY
+        settles_at = max(int(token.bondTerms().issueDate), close + DAY)
+        terms = (token.address, cash.address, treasury.address, TRANCHE_PRICE, 1, TRANCHE_UNITS, now, close, settles_at)
+        book = issuer.deploy(self.project.SubscriptionBook, terms, issuer.address, issuer.address)
+        token.grantRole(MINTER_ROLE, book.address, sender=issuer)
+        self.say(
+            f"subscription book at {book.address}: {TRANCHE_UNITS} units at {_yen(TRANCHE_PRICE)} each, window "
+            f"one day, settlement at the issue date; the book holds the series' minter role"
+        )
+        outsider = self.signers.account("investor_f")
+        try:
+            book.commit.call(5, sender=outsider)  # simulated: the book's refusal, without a transaction
+            raise AssertionError("the book accepted a commitment from a non-resident")
+        except ContractLogicError as refused:
+            error = (describe(refused) or "").split("(")[0]
+            named = f" ({error})" if error.isidentifier() else ""  # the custom error, when the node's answer names it
+            code = int(token.detectTransferRestriction(ZERO_ADDRESS, outsider.address, 5))
+            self.say(
+                f"[red]✘[/] investor_f commits 5 units — refused by the book, code {code}: "
+                f"[bold]{token.messageForTransferRestriction(code)}[/]{named}"
+            )
+        before = {alias: int(token.balanceOf(self.signers.address(alias))) for alias, _ in COMMITMENTS}
+        for alias, units in COMMITMENTS:
+            investor = self.signers.account(alias)
+            cash.mint(investor.address, units * TRANCHE_PRICE, sender=investor)
+            cash.approve(book.address, units * TRANCHE_PRICE, sender=investor)
+            book.commit(units, sender=investor)
+            self.say(f"{alias} commits {units} units and pays {_yen(units * TRANCHE_PRICE)} into the book")
+        committed = int(book.state().committedUnits)
+        self.say(f"book closed: {committed} units committed for {TRANCHE_UNITS} offered (oversubscribed)")
+
+        self.travel_to(close)
+        wallets = subscription.investors(book)
+        plan = subscription.plan(book, subscription.Method.PRO_RATA, subscription.commitments(book, wallets))
+        subscription.allot(book, subscription.Method.PRO_RATA, plan, sender=issuer)
+        requested = dict(COMMITMENTS)
+        self.say(
+            "allotted pro rata (floor, the remainder to the earliest): "
+            + ", ".join(f"{self.name(w)} {units} of {requested[self.name(w)]}" for w, units in plan)
+        )
+
+        self.travel_to(settles_at)
+        treasury_before = int(cash.balanceOf(treasury.address))
+        cash_before = {alias: int(cash.balanceOf(self.signers.address(alias))) for alias in before}
+        run = subscription.settle(book, wallets, sender=issuer)
+        proceeds = int(cash.balanceOf(treasury.address)) - treasury_before
+        refunds = {}
+        for alias in before:
+            wallet = self.signers.address(alias)
+            refunds[alias] = int(cash.balanceOf(wallet)) - cash_before[alias]
+            self.settlement_cash[wallet] += refunds[alias]
+        minted = {alias: int(token.balanceOf(self.signers.address(alias))) - before[alias] for alias in before}
+        self.say(
+            f"settled at the issue date in {len(run.transactions)} transaction(s): {sum(minted.values())} units minted "
+            f"({', '.join(f'{a} {u}' for a, u in minted.items())})"
+        )
+        self.say(
+            f"cash: {_yen(proceeds)} to the issuer's treasury, {_yen(sum(refunds.values()))} unallotted refunded "
+            f"({', '.join(f'{a} {_yen(r)}' for a, r in refunds.items())})"
+        )
+
+    def trade(self, token: Any, cash: Any, manifest: Manifest, issuer: Any, broker: Any) -> None:
+        """investor_c sells to investor_h: both sign the EIP-712 terms (munibond.trades), the transfer agent submits
+        them (the units are locked in the seller's wallet), then settles: units and cash move in one transaction."""
+        seller_alias, buyer_alias, units, unit_price = TRADE
+        seller, buyer = self.signers.account(seller_alias), self.signers.account(buyer_alias)
+        settlement = issuer.deploy(self.project.TradeSettlement)
+        record_deployment(manifest, "TradeSettlement", "TradeSettlement", settlement)
+        token.grantRole(FREEZER_ROLE, settlement.address, sender=issuer)
+        self.say(f"TradeSettlement at {settlement.address} (in the manifest); it may lock units of the series")
+        price = units * unit_price
+        terms = Trade(
+            series=token.address,
+            seller=seller.address,
+            buyer=buyer.address,
+            units=units,
+            payment_token=cash.address,
+            price=price,
+            expiry=self.chain.pending_timestamp + 2 * DAY,
+            nonce=1,
+        )
+        chain_id = int(self.chain.chain_id)
+        signatures = (
+            terms.sign(seller.private_key, settlement.address, chain_id),
+            terms.sign(buyer.private_key, settlement.address, chain_id),
+        )
+        token.approve(settlement.address, units, sender=seller)
+        settlement.agree(terms.as_struct(), *signatures, sender=broker)
+        self.say(
+            f"{seller_alias} and {buyer_alias} signed the trade (EIP-712): {units} units for {_yen(price)} "
+            f"({_yen(unit_price)} per unit), on-chain cash"
+        )
+        self.say(
+            f"the transfer agent submitted it: {int(token.getFrozenTokens(seller.address))} units are locked in "
+            f"{seller_alias}'s wallet until settlement"
+        )
+        cash.mint(buyer.address, price, sender=buyer)
+        cash.approve(settlement.address, price, sender=buyer)
+        held = int(token.balanceOf(buyer.address)), int(cash.balanceOf(seller.address))
+        settlement.settle(terms.as_struct(), sender=broker)
+        delivered = int(token.balanceOf(buyer.address)) - held[0]
+        paid = int(cash.balanceOf(seller.address)) - held[1]
+        self.settlement_cash[seller.address] += paid
+        self.say(
+            f"settled DvP in one transaction: {buyer_alias} received {delivered} units, {seller_alias} was paid "
+            f"{_yen(paid)}"
+        )
+        self.say(
+            f"nothing stays in the settlement contract ({int(token.balanceOf(settlement.address))} units, "
+            f"{_yen(int(cash.balanceOf(settlement.address)))})"
+        )
 
     # ------------------------------------------------------------------ servicing
 
@@ -412,6 +562,7 @@ class Walkthrough:
             "tax withheld",
             "principal",
             "net received",
+            "refunds & sales",
             "DJPY balance",
         ):
             table.add_column(column, justify="left" if column in ("holder", "tax class") else "right")
@@ -424,8 +575,11 @@ class Walkthrough:
                 _yen(sum(sum(p.taxes) for p in payments)),
                 _yen(sum(p.principal_gross for p in payments)),
                 _yen(sum(p.net for p in payments)),
+                _yen(self.settlement_cash.get(holder, 0)),
                 _yen(int(cash.balanceOf(holder))),
             )
         self.console.print(table)
+        self.say("DJPY balance = net received + refunds & sales (subscription refunds, the trade's sale proceeds);")
+        self.say("the cash each investor brought for its subscription or purchase was spent in settlement")
         tax_office = self.signers.address("tax_office")
         self.say(f"withholding tax collected by tax_office: {_yen(int(cash.balanceOf(tax_office)))}")

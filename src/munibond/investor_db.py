@@ -12,7 +12,10 @@ the field, never the value.
 Bank accounts follow the Zengin conventions: bank code 4 digits, branch code 3 digits, account type
 `ordinary` (普通), `current` (当座) or `savings` (貯蓄), account number 7 digits, account holder in kana
 (katakana, half- or full-width, with upper-case Latin letters, digits, spaces and `().-/`; at most 30
-characters). Either every bank field is given or none.
+characters). Either every bank field is given or none; the bank's and the branch's names (kana, at most 15
+half-width characters each) are optional. `pay_by` marks how the investor is paid: `bank` (by bank transfer in yen:
+`munibond bank export` takes these investors and their accounts from here; a bank account is then required) or
+`chain` (the default: in the payment token).
 """
 
 from __future__ import annotations
@@ -29,19 +32,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, create_engine, select
+from sqlalchemy import DateTime, ForeignKey, String, create_engine, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from munibond.errors import InputError, Issue
 from munibond.investors import BANK_FIELDS, MASTER_COLUMNS, read_csv_text
+from munibond.zengin import to_zengin_text
 
 DB_ENV = "MUNIBOND_INVESTOR_DB"
 DB_FILE = "investors.db"
 OWNER_ONLY = 0o600
 ACCOUNT_TYPES = {"ordinary": "1", "current": "2", "savings": "4"}  # Zengin 預金種目 codes
 CATEGORIES = ("individual", "corporate", "qualified_institutional", "public_body")
+PAY_BY = ("chain", "bank")
 _KANA = re.compile(r"[\u30a0-\u30ff\uff65-\uff9f A-Z0-9().\-/\u3000]+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9][0-9\- ]{5,18}[0-9]")
@@ -74,6 +79,9 @@ class InvestorModel(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
     category: Mapped[str | None] = mapped_column(String(32))
+    bank_name: Mapped[str | None] = mapped_column(String(30))
+    branch_name: Mapped[str | None] = mapped_column(String(30))
+    pay_by: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     wallets: Mapped[list[WalletModel]] = relationship(
@@ -109,6 +117,13 @@ class MasterData:
     account_holder: str | None = None
     email: str | None = None
     phone: str | None = None
+    bank_name: str | None = None
+    branch_name: str | None = None
+    pay_by: str | None = None  # bank | chain (None: chain)
+
+    @property
+    def paid_by_bank(self) -> bool:
+        return self.pay_by == "bank"
 
 
 @dataclass(frozen=True)
@@ -156,15 +171,27 @@ def _check(name: str, value: str) -> str | None:
     if name == "account_number":
         return None if value.isascii() and value.isdigit() and len(value) == 7 else "must be 7 digits"
     if name == "account_holder":
-        ok = len(value) <= 30 and _KANA.fullmatch(value) is not None
+        ok = _zengin_name(value, 30)  # as the Zengin transfer file writes it (half-width)
         return None if ok else "must be kana (with A-Z, 0-9, space, ().-/), at most 30 characters"
     if name == "email":
         return None if len(value) <= 254 and _EMAIL.fullmatch(value) else "must be an e-mail address"
     if name == "phone":
         return None if _PHONE.fullmatch(value) else "must be a phone number (digits, spaces, hyphens, leading +)"
+    if name in ("bank_name", "branch_name"):
+        return None if _zengin_name(value, 15) else "must be kana, at most 15 half-width characters"
+    if name == "pay_by":
+        return None if value in PAY_BY else f"must be one of {' | '.join(PAY_BY)}"
     if name == "category":
         return None if value in CATEGORIES else f"must be one of {' | '.join(CATEGORIES)}"
     raise KeyError(name)
+
+
+def _zengin_name(value: str, width: int) -> bool:
+    """Whether `value` can be written in a Zengin text field of `width` half-width characters."""
+    try:
+        return len(to_zengin_text(value)) <= width
+    except ValueError:
+        return False
 
 
 def master_data(
@@ -191,6 +218,8 @@ def master_data(
         issues.append(
             Issue(f"a bank account needs every bank field (missing {', '.join(missing)})", file, line, missing[0])
         )
+    if given["pay_by"] == "bank" and not bank:
+        issues.append(Issue("paid by bank needs a bank account (bank_code ... account_holder)", file, line, "pay_by"))
     if issues:
         return None, issues
     return MasterData(**{name: (value or None) for name, value in given.items()}), []  # type: ignore[arg-type]
@@ -388,6 +417,18 @@ def _record(row: InvestorModel) -> InvestorRecord:
     return InvestorRecord(row.investor_id, master, row.category, row.identity, tuple(w.address for w in row.wallets))
 
 
+def _add_new_columns(engine: Engine) -> None:
+    """Bring a database made by an earlier version up to the schema: add the (nullable) columns it lacks."""
+    existing = {column["name"] for column in inspect(engine).get_columns(InvestorModel.__tablename__)}
+    missing = [column for column in InvestorModel.__table__.columns if column.name not in existing]
+    if not missing:
+        return
+    with engine.begin() as connection:
+        for column in missing:
+            kind = column.type.compile(engine.dialect)
+            connection.execute(text(f"ALTER TABLE {InvestorModel.__tablename__} ADD COLUMN {column.name} {kind}"))
+
+
 def open_store(url: str) -> InvestorStore:
     """Open (and create when new) the investor database at `url`; a SQLite file is created with mode 0600."""
     try:
@@ -404,6 +445,7 @@ def open_store(url: str) -> InvestorStore:
     try:
         engine = create_engine(parsed)
         Base.metadata.create_all(engine)
+        _add_new_columns(engine)
     except ModuleNotFoundError as exc:
         raise InputError(f"the database driver {exc.name} is not installed", file=where) from None
     except SQLAlchemyError as exc:

@@ -37,8 +37,9 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from eth_utils import is_checksum_address, keccak, to_checksum_address
+from eth_utils import keccak
 
+from munibond.addresses import address_of_digest, checksum_address, keccak256
 from munibond.countries import country_code
 from munibond.errors import InputError, Issue
 from munibond.money import TAX_CLASSES, TAX_CLASSES_BY_ID, TaxClass
@@ -46,7 +47,12 @@ from munibond.money import TAX_CLASSES, TAX_CLASSES_BY_ID, TaxClass
 REQUIRED_COLUMNS = ("wallet", "investor_id", "country", "region", "category", "tax_class", "kyc_expiry")
 BANK_FIELDS = ("bank_code", "branch_code", "account_type", "account_number", "account_holder")
 # optional master-data columns (personal data, kept off chain: see munibond.investor_db), in export order
-MASTER_COLUMNS = ("legal_name", "name_kana", "postal_code", "address", *BANK_FIELDS, "email", "phone")
+# bank_name, branch_name: the bank's and branch's names in kana (optional in a Zengin file); pay_by: `bank` for a
+# holder paid by bank transfer in yen (`munibond bank export`), `chain` or empty for the payment token
+MASTER_COLUMNS = (
+    "legal_name", "name_kana", "postal_code", "address", *BANK_FIELDS, "email", "phone", "bank_name", "branch_name",
+    "pay_by",
+)  # fmt: skip
 OPTIONAL_COLUMNS = ("name_ref", *MASTER_COLUMNS)
 IDENTITY_PREFIX = b"munibond.investor:"
 ALIAS_PREFIX = "alias:"
@@ -144,8 +150,7 @@ def investor_identity(issuer_salt: bytes, investor_id: str) -> str:
     """Checksummed identity address of an investor (see the module docstring)."""
     if not isinstance(issuer_salt, bytes):
         raise TypeError("issuer_salt must be bytes")
-    digest = keccak(IDENTITY_PREFIX + issuer_salt + b":" + investor_id.encode("utf-8"))
-    return to_checksum_address(digest[-20:])
+    return address_of_digest(keccak256(IDENTITY_PREFIX + issuer_salt + b":" + investor_id.encode("utf-8")))
 
 
 def parse_wallet(value: str) -> str:
@@ -157,11 +162,12 @@ def parse_wallet(value: str) -> str:
     if len(value) != 42 or not value.startswith("0x") or not all(c in _HEX for c in value[2:]):
         raise ValueError(f"{value!r} is neither a 0x address of 40 hex digits nor alias:NAME")
     body = value[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
-        raise ValueError(f"{value} has a bad EIP-55 checksum (expected {to_checksum_address(value.lower())})")
+    checksummed = checksum_address(body)
+    if body != body.lower() and body != body.upper() and value != checksummed:
+        raise ValueError(f"{value} has a bad EIP-55 checksum (expected {checksummed})")
     if int(body, 16) == 0:
         raise ValueError("the zero address cannot hold a bond")
-    return to_checksum_address(value.lower())
+    return checksummed
 
 
 def _region(value: str) -> int:

@@ -1,13 +1,16 @@
-"""Bulk reads (batched JSON-RPC eth_call) and the lean sender against the example series on the test chain.
+"""Bulk reads (one eth_call of BatchCallReader's creation code per chunk, or batched JSON-RPC eth_calls) and the
+lean sender against the example series on the test chain.
 
-The bulk reader must return exactly what one Ape call per value returns, whatever the chunking; a reverting call
-must fail the read naming which call it was and carry its revert data; the sender must reuse one gas estimate per
-batch shape and refuse, before sending, what the contract would refuse.
+The bulk reader must return exactly what one Ape call per value returns, whatever the chunking and by either
+path; a reverting call must fail the read naming which call it was and carry its revert data; the sender must
+reuse one gas estimate per batch shape and refuse, before sending, what the contract would refuse.
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from ape.exceptions import ContractLogicError
@@ -138,3 +141,60 @@ def test_a_gas_limit_too_low_fails_the_transaction_whole_and_says_so(series):
     assert starved.estimates == 2  # the out-of-gas transaction was estimated again and sent once more
     assert int(token.balanceOf(holder)) == before
     assert bond_token(s.project, entry["token"]).balanceOf(holder) == before
+
+
+class RefusesCodeWithoutTarget:
+    """A provider in front of the test node that refuses every eth_call without a `to` (as a node that does not
+    run creation code in calls would), and counts the requests that reach it."""
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+        self.calls_without_target = 0
+
+    def make_request(self, method: str, params: list[Any]) -> dict[str, Any]:
+        if method == "eth_call" and "to" not in params[0]:
+            self.calls_without_target += 1
+            return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "creation calls refused"}}
+        return dict(self.provider.make_request(method, params))
+
+    def make_batch_request(self, requests: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        return [self.make_request(method, params) for method, params in requests]
+
+
+def test_one_call_per_chunk_and_the_batched_fallback_read_the_same(series):
+    s, entry, token, agent, _registry = series
+    wallets = _wallets(s, entry, token)
+    direct = BulkReader(s.provider.web3, chunk_size=4)
+    by_code = direct.map(token, "balanceOf", [(w,) for w in wallets])
+    assert direct.by_creation_code and direct.requests == math.ceil(len(wallets) / 4)
+
+    refusing = RefusesCodeWithoutTarget(s.provider.web3.provider)
+    fallback = BulkReader(SimpleNamespace(provider=refusing), chunk_size=4)
+    assert fallback.map(token, "balanceOf", [(w,) for w in wallets]) == by_code
+    assert not fallback.by_creation_code and refusing.calls_without_target == 1  # tried once, then batches only
+    assert fallback.map(agent, "isSettled", [(0, w) for w in wallets]) == [bool(agent.isSettled(0, w)) for w in wallets]
+    assert refusing.calls_without_target == 1
+
+
+def test_a_reverting_call_in_the_batched_fallback_is_named_too(series):
+    s, entry, token, _agent, _registry = series
+    wallets = _wallets(s, entry, token)
+    calls = [Call(str(token.address), Function.of(token, "balanceOf"), (w,)) for w in wallets]
+    calls.insert(2, Call(str(token.address), Function.of(token, "balanceOfAt"), (wallets[0], 12345)))
+    fallback = BulkReader(SimpleNamespace(provider=RefusesCodeWithoutTarget(s.provider.web3.provider)), chunk_size=4)
+    with pytest.raises(BulkCallError) as caught:
+        fallback.read(calls)
+    assert caught.value.index == 2 and "UnknownRecordTime" in str(caught.value)
+
+
+def test_a_large_read_is_split_within_the_creation_limits_and_stays_one_request_per_chunk(series):
+    s, entry, token, _agent, registry = series
+    wallets = _wallets(s, entry, token) * 150  # 1,350 reads of each kind
+    reader = BulkReader(s.provider.web3)
+    records = reader.map(registry, "investorRecord", [(w,) for w in wallets])
+    balances = reader.map(token, "balanceOf", [(w,) for w in wallets])
+    assert reader.by_creation_code and reader.creation_code_accepted
+    assert reader.requests == 2 * math.ceil(len(wallets) / reader.chunk_size)
+    assert balances == [int(token.balanceOf(w)) for w in _wallets(s, entry, token)] * 150
+    assert [r.identity for r in records[:9]] == [registry.investorRecord(w).identity for w in wallets[:9]]
+    assert records[9:18] == records[:9]

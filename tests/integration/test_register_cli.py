@@ -14,7 +14,6 @@ import stat
 import subprocess
 import sys
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +22,8 @@ from web3 import Web3
 
 from munibond.demo import shift_dates, years_to_start_after
 from tests.integration.test_cli_workflow import EXAMPLES, ROOT, address_of, munibond, node  # noqa: F401
+from tests.tools.chromium import dump_dom, pdf_pages, print_to_pdf
+from tests.tools.html_pages import Tables, tables_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 DAY = 86400
@@ -110,34 +111,6 @@ def investors_csv(with_master: bool = True) -> str:
         seen.add(investor_id)
         out.append(line + "," + ",".join(cells))
     return "\r\n".join(out) + "\r\n"
-
-
-class Tables(HTMLParser):
-    """Every table of a page as rows of cell texts (thead, tbody and tfoot rows alike)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "br" and self._cell is not None:
-            self._cell.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append("".join(self._cell).strip())
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +246,10 @@ def test_register_at_a_record_date_a_past_date_and_now(node, series):  # noqa: F
     assert issued.returncode == 0, issued.stderr
     deployed = json.loads(manifest.read_text())
     token = web3.eth.contract(address=deployed["series"]["KNGW26"]["token"], abi=TOKEN_ABI)
-    issue_day = _day(web3.eth.get_block("latest")["timestamp"])
+    # units issued from an allocation file are acquired at the issue price (par) on the issue date (paid in then),
+    # which lies after the mint on this chain's clock
+    issue_day = yaml.safe_load(terms.read_text())["issue_date"].isoformat()
+    assert issue_day > _day(web3.eth.get_block("latest")["timestamp"])
 
     # investor_e's 20 units go to investor_a a day later; five come back the day after
     day_1 = _move(web3, token, "investor_e", "investor_a", 20, days=1)
@@ -306,6 +282,9 @@ def test_register_at_a_record_date_a_past_date_and_now(node, series):  # noqa: F
     assert by_id["KNGW-0001"]["legal_name"] == "山田 太郎" and by_id["KNGW-0001"]["units"] == "55"
     assert by_id["KNGW-0001"]["address"] == "横浜市中区山下町1-1"
     assert by_id["KNGW-0001"]["acquired"] == issue_day  # the five sent back came out of the oldest lot
+    assert (by_id["KNGW-0001"]["acquisition_price"], by_id["KNGW-0001"]["acquired_by"]) == ("10000", "issue")
+    # investor_e's oldest lot still held came by a plain transfer: no price recorded
+    assert (by_id["KNGW-0005"]["acquisition_price"], by_id["KNGW-0005"]["acquired_by"]) == ("", "transfer")
     assert by_id["KNGW-0005"]["units"] == "5" and by_id["KNGW-0005"]["acquired"] == _day(day_2)
     assert by_id["KNGW-0002"]["units"] == "90" and len(by_id["KNGW-0002"]["wallets"].split(";")) == 2
     (missing,) = (row for row in rows if row["master_data"] == "missing")
@@ -330,6 +309,12 @@ def test_register_at_a_record_date_a_past_date_and_now(node, series):  # noqa: F
         assert line[1] == (row["legal_name"] or "登録情報なし / missing master data")
     assert total[0].startswith("合計 / Total") and total[1] == f"{allocated:,}"
     assert total[2] == f"{allocated * 10000:,} JPY"
+
+    # as a browser shows it: Chromium's DOM holds the same tables, and the page prints
+    rendered = tables_of(dump_dom(register_html, tmp / "chromium"))
+    assert rendered == parser.tables
+    pdf = print_to_pdf(register_html, tmp / "chromium")
+    assert pdf.startswith(b"%PDF-") and pdf_pages(pdf) >= 1
 
     # at the end of the day investor_e's units moved: from the events
     past = tmp / "register-day-1.csv"

@@ -366,3 +366,50 @@ def test_directory_errors_name_file_line_and_field(series, tmp_path: Path):
     with pytest.raises(InputError) as err:
         CsvInvestorDirectory(bad, s.signers.address)
     assert [(i.line, i.field) for i in err.value.issues] == [(2, "bank_code"), (3, "account_name"), (4, "pay_by")]
+
+
+def test_status_counts_bank_payments_and_shows_overdue_and_remainder(series, paid, tmp_path):
+    s, *_ = series
+    (first, second, *_rest) = workflows.status(s, SYMBOL)
+    by_bank = sum(int(t.coupon_gross) + int(t.principal_gross) for t in paid.transfers)
+    assert first.offchain_gross == by_bank > 0
+    assert first.shortfall == 0 and first.unpaid_holders == 0 and not first.overdue and not first.defaulted
+    assert first.funded == first.required - by_bank  # the bank's share was never funded in the payment token
+    assert first.remainder == first.reclaimed + first.held == first.funded - first.paid_net - first.tax_withheld
+    assert second.required is None and not second.overdue  # its record date has not passed
+
+    out = tmp_path / "paid-2.txt"
+    plan = export(series, out, 2)  # now at period 2's payment date
+    bank_transfers.record_transfers(s, out, payer="treasury", batch_size=50, confirm=lambda _p: True)
+    second = workflows.status(s, SYMBOL)[1]
+    assert second.offchain_gross == sum(t.coupon_gross + t.principal_gross for t in plan.transfers)
+    assert second.funded == 0 and second.shortfall == second.required - second.offchain_gross > 0
+    assert second.overdue and second.unpaid_holders == 5  # a, b, b2, e, g wait for the push
+
+    workflows.pay(s, SYMBOL, 2, payer="treasury", batch_size=50)
+    second = workflows.status(s, SYMBOL)[1]
+    assert second.shortfall == 0 and second.unpaid_holders == 0 and not second.overdue
+    assert second.funded == second.required - second.offchain_gross
+    result = reconcile(context(series))
+    assert result.ok, "\n".join(result.lines())
+    assert result.by_bank == first.offchain_gross + second.offchain_gross
+    checks = {c.label: c for c in result.checks}
+    assert checks["tax withheld"].books == first.tax_withheld + second.tax_withheld > 0
+    assert checks["period 2 remainder"].books == second.held + second.reclaimed
+
+
+def test_reconcile_finds_withheld_tax_pending_after_a_claim(series, paid):
+    s, _token, agent, cash, *_ = series
+    at_payment_date(s, agent, 1)
+    from munibond.chain.servicing import fund_period
+
+    fund_period(agent, cash, 1, s.signers.account("treasury"))
+    claimed = workflows.claim(s, SYMBOL, 2, holder="investor_a")
+    assert sum(claimed.taxes) > 0
+    result = reconcile(context(series))
+    assert result.ok, "\n".join(result.lines())
+    pending = sum(e.amount for e in result.commitments if e.label.startswith("tax pending"))
+    assert pending == sum(claimed.taxes)
+    tax = next(c for c in result.checks if c.label == "tax withheld")
+    assert tax.ok and tax.found >= pending
+    assert any(line.startswith("  tax withheld") and line.endswith("ok") for line in result.lines())

@@ -240,7 +240,37 @@ REFUSALS = [
     # (case, arguments ({name} = a file of the case), --network or --manifest instead of the bond's, expected text)
     ("wrong role", ["issue", "KNGW26", "{top_up}", "--minter", "treasury"], {}, ("does not have the minter role",)),
     ("unregistered holder", ["issue", "KNGW26", "{unregistered}"], {}, ("would refuse 1 mint(s)", "not a verified")),
+    ("non-resident", ["issue", "KNGW26", "{non_resident}"], {}, ("would refuse 1 mint(s)", "region is not allowed")),
+    ("over the cap", ["issue", "KNGW26", "{over_cap}"], {}, ("would refuse 1 mint(s)", "per-investor cap")),
+    ("over the issue size", ["issue", "KNGW26", "{over_size}"], {}, ("beyond the issue size of 50,000 units",)),
+    (
+        "allocation lowered",
+        ["issue", "KNGW26", "{lowered}"],
+        {},
+        ("was minted 40 units, more than its allocation of 39",),
+    ),
+    (
+        "wrong registrar",
+        ["investors", "import", "{new_investor}", "--issuer-salt-file", "{salt}", "--registrar", "treasury"],
+        {},
+        ("treasury", "does not have the registrar role"),
+    ),
+    ("wrong payer", ["coupon", "pay", "KNGW26", "1", "--payer", "agent"], {}, ("does not have the payer role",)),
     ("unreachable node", ["holders", "KNGW26"], {"network": "http://127.0.0.1:1"}, ("cannot reach the node",)),
+    (
+        "port not a number",
+        ["holders", "KNGW26"],
+        {"network": "http://127.0.0.1:port"},
+        ("malformed RPC URL", "port must be a number"),
+    ),
+    ("unknown provider", ["holders", "KNGW26"], {"network": "ethereum:local:nosuchnode"}, ("nosuchnode",)),
+    (
+        "manifest is a folder",
+        ["holders", "KNGW26"],
+        {"manifest": "{folder}"},
+        ("is a folder, not a deployment manifest",),
+    ),
+    ("empty manifest", ["holders", "KNGW26"], {"manifest": "{empty}"}, ("not a readable deployment manifest",)),
     ("malformed URL", ["holders", "KNGW26"], {"network": "htp://node"}, ("unknown network", "htp")),
     ("unknown network", ["holders", "KNGW26"], {"network": "ethereum:nonet"}, ("unknown network", "nonet")),
     ("corrupt manifest", ["holders", "KNGW26"], {"manifest": "{corrupt}"}, ("not a readable deployment manifest",)),
@@ -266,7 +296,28 @@ def test_refusals_are_one_line_with_exit_2_and_send_nothing(node, bond, args, in
     (tmp / "corrupt.json").write_text("{not json")
     top_up = tmp / "top-up.csv"
     top_up.write_text("wallet,units\nalias:investor_a,41\n")  # one unit more than the 40 issued
+    for name, rows in {
+        "non-resident": "alias:investor_f,10",  # registered, in Tokyo: not a resident of Kanagawa
+        "over-cap": "alias:investor_a,101",  # 1,010,000 yen: over the 1,000,000 per investor
+        "over-size": "alias:investor_g,50001",  # one unit more than the issue
+        "lowered": "alias:investor_a,39",  # 40 were issued
+    }.items():
+        (tmp / f"{name}.csv").write_text(f"wallet,units\n{rows}\n")
+    (tmp / "new-investor.csv").write_text(
+        "wallet,investor_id,country,region,category,tax_class,kyc_expiry\n"
+        "alias:investor_h,KNGW-0008,392,140007,individual,jp_individual,2099-12-31\n"
+    )
+    (tmp / "empty.json").write_text("")
+    (tmp / "a-folder").mkdir(exist_ok=True)
     files = {
+        "non_resident": str(tmp / "non-resident.csv"),
+        "over_cap": str(tmp / "over-cap.csv"),
+        "over_size": str(tmp / "over-size.csv"),
+        "lowered": str(tmp / "lowered.csv"),
+        "new_investor": str(tmp / "new-investor.csv"),
+        "salt": str(bond["salt"]),
+        "folder": str(tmp / "a-folder"),
+        "empty": str(tmp / "empty.json"),
         "top_up": str(top_up),
         "unregistered": str(unregistered),
         "terms": str(bond["terms"]),

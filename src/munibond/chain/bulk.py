@@ -2,10 +2,13 @@
 
 A run over 10,000 holders reads several values per holder (units at the record date, settled flag, registry
 record, frozen flag). One Ape call per value costs a round trip plus Ape's conversion and network look-ups;
-here calls are ABI-encoded once with `eth_abi`, sent as batched JSON-RPC `eth_call` requests of at most
-`chunk_size` calls (one HTTP request each), all at one pinned block, and decoded into plain values: ints,
-bools, checksummed addresses, `HexBytes` for fixed bytes, and named tuples for structs (so `record.identity`
-reads as with Ape). A provider that cannot batch gets the same calls one request at a time.
+here calls are ABI-encoded once, and each chunk of at most `chunk_size` calls is run by `eth_call`s of the
+creation code of `BatchCallReader` (contracts/tools: its constructor makes the calls and returns every result;
+nothing is deployed), as few as EIP-3860's initcode limit allows, in one batched request, all at one pinned
+block. The results are decoded into plain values: ints, bools,
+checksummed addresses, `HexBytes` for fixed bytes, and named tuples for structs (so `record.identity` reads as
+with Ape). A node that refuses such a call gets the calls as batched JSON-RPC `eth_call` requests instead (one
+HTTP request per chunk), and a provider that cannot batch gets them one request at a time.
 
 A call that reverts fails the whole read with `BulkCallError`, which names the call (its position, function,
 target and arguments) and carries the revert data (`.data`), so `munibond.chain.refusals` words the custom error.
@@ -19,7 +22,7 @@ import re
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from typing import Any
 
 from eth_abi import decode, encode
@@ -27,14 +30,31 @@ from eth_utils import keccak
 from eth_utils import to_checksum_address as _to_checksum_address
 from hexbytes import HexBytes
 
+from munibond.addresses import checksum_address
+
 DEFAULT_CHUNK_SIZE = 500
+# Nodes apply the creation limits to eth_call too: EIP-3860's on the creation code (code and constructor
+# arguments) and EIP-170's on the code a creation returns (here: every call's result).
+MAX_INITCODE_BYTES = 49_152
+MAX_RETURNED_BYTES = 24_576
+UNKNOWN_RESULT_WORDS = 8  # room kept for a result of dynamic size
 LOG_BLOCK_RANGE = 10_000
 
 
 @cache
 def to_checksum_address(address: str) -> str:
     """EIP-55 form of a hex address, remembered: a run sees the same few thousand holders in every read."""
+    if len(address) == 42 and address[:2] in ("0x", "0X"):
+        return checksum_address(address[2:])
     return _to_checksum_address(address)
+
+
+@cache
+def _batch_call_code() -> str:
+    """The creation code of BatchCallReader (hex, 0x-prefixed), from the shipped artifacts."""
+    from munibond.abi_export import load_artifact
+
+    return str(load_artifact("BatchCallReader")["bytecode"])
 
 
 def _canonical(param: dict[str, Any]) -> str:
@@ -178,6 +198,11 @@ class Function:
     def _static_outputs(self) -> bool:
         return all(_is_word(_canonical(leaf)) for leaf in _leaves(self.abi.get("outputs", [])))
 
+    @cached_property
+    def result_words(self) -> int | None:
+        """The 32-byte words of the return data when every output is one word; None when its size varies."""
+        return len(_leaves(self.abi.get("outputs", []))) if self._static_outputs else None
+
     def encode(self, args: Sequence[Any]) -> bytes:
         if self._static_inputs:  # one word per argument: built directly (eth_abi's checks cost more than the call)
             return self.selector + b"".join(
@@ -222,6 +247,61 @@ class BulkCallError(RuntimeError):
         super().__init__(f"read {index} of the batch, {call.function.abi['name']}({args}) on {call.target}: {reason}")
 
 
+def _creation_groups(chunk: Sequence[Call], code_size: int) -> list[list[tuple[Call, bytes]]]:
+    """The calls of `chunk` with their calldata, in order, split so that each group's creation code stays within
+    both creation limits: per call, an address word and the calldata's offset, length and padded bytes go in; a
+    success flag and the result's offset, length and padded bytes come out."""
+    groups: list[list[tuple[Call, bytes]]] = [[]]
+    sent = returned = 0
+    for call in chunk:
+        data = call.function.encode(call.args)
+        words = call.function.result_words or UNKNOWN_RESULT_WORDS
+        more_sent, more_returned = 96 + -(-len(data) // 32) * 32, 96 + 32 * words
+        too_long = code_size + 128 + sent + more_sent > MAX_INITCODE_BYTES
+        too_much_back = 128 + returned + more_returned > MAX_RETURNED_BYTES
+        if groups[-1] and (too_long or too_much_back):
+            groups.append([])
+            sent = returned = 0
+        groups[-1].append((call, data))
+        sent, returned = sent + more_sent, returned + more_returned
+    return groups
+
+
+def _reader_arguments(group: Sequence[tuple[Call, bytes]]) -> bytes:
+    """`abi.encode(address[] targets, bytes[] calls)` of a group, written out (eth_abi's generic encoder costs
+    more than the node's work for thousands of calls): two head offsets, the targets array, then the calls array
+    (its length, an offset per element relative to the first offset word, and each element's length and bytes
+    padded to whole words)."""
+    count = len(group)
+    word = partial(int.to_bytes, length=32, byteorder="big")
+    targets = word(count) + b"".join(bytes(12) + bytes.fromhex(call.target[2:]) for call, _ in group)
+    offsets, bodies, at = [], [], 32 * count
+    for _, data in group:
+        offsets.append(word(at))
+        body = word(len(data)) + data + bytes(-len(data) % 32)
+        bodies.append(body)
+        at += len(body)
+    calls = word(count) + b"".join(offsets) + b"".join(bodies)
+    return word(64) + word(64 + len(targets)) + targets + calls
+
+
+def _reader_results(result: bytes) -> list[tuple[bool, bytes]]:
+    """The (succeeded, returned) pairs of `abi.encode(bool[], bytes[])`, read in place (see `_reader_arguments`)."""
+
+    def number(at: int) -> int:
+        return int.from_bytes(result[at : at + 32], "big")
+
+    flags_at, data_at = number(0), number(32)
+    count = number(flags_at)
+    if number(data_at) != count:
+        raise ValueError(f"BatchCallReader returned {count} flags and {number(data_at)} results")
+    pairs = []
+    for i in range(count):
+        element = data_at + 32 + number(data_at + 32 + 32 * i)
+        pairs.append((number(flags_at + 32 + 32 * i) != 0, result[element + 32 : element + 32 + number(element)]))
+    return pairs
+
+
 def _hex_data(value: Any) -> bytes:
     if isinstance(value, str) and value.startswith("0x"):
         try:
@@ -241,6 +321,8 @@ class BulkReader:
         self.chunk_size = chunk_size
         self.block = hex(block) if isinstance(block, int) else block
         self.requests = 0  # HTTP requests (or single calls) sent, for tests and profiles
+        self.by_creation_code = True  # chunks read through BatchCallReader's creation code (until the node refuses it)
+        self.creation_code_accepted = False  # the node has run BatchCallReader's creation code for this reader
 
     @classmethod
     def pinned(cls, web3: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> BulkReader:
@@ -253,17 +335,45 @@ class BulkReader:
         results: list[Any] = []
         for start in range(0, len(calls), self.chunk_size):
             chunk = calls[start : start + self.chunk_size]
-            requests = [
-                ("eth_call", [{"to": c.target, "data": "0x" + c.function.encode(c.args).hex()}, block]) for c in chunk
-            ]
-            for offset, (call, response) in enumerate(zip(chunk, self._send(requests), strict=True)):
-                if "error" in response or response.get("result") is None:
-                    error = response.get("error") or {}
-                    raise BulkCallError(
-                        start + offset, call, str(error.get("message", "no result")), _hex_data(error.get("data"))
-                    )
-                results.append(call.function.decode(bytes.fromhex(str(response["result"])[2:])))
+            outcomes = self._by_creation_code(chunk, block) if self.by_creation_code else self._in_a_batch(chunk, block)
+            for offset, (call, (succeeded, data, message)) in enumerate(zip(chunk, outcomes, strict=True)):
+                if not succeeded:
+                    raise BulkCallError(start + offset, call, message, data)
+                results.append(call.function.decode(data))
         return results
+
+    def _by_creation_code(self, chunk: Sequence[Call], block: str) -> list[tuple[bool, bytes, str]]:
+        """(succeeded, return or revert data, message) of each call, from `eth_call`s of BatchCallReader's creation
+        code sent in one batched request. A group the node refuses is read by batched calls instead; when the
+        node has never accepted one, the reader stops trying."""
+        code = bytes.fromhex(_batch_call_code()[2:])
+        groups = _creation_groups(chunk, len(code))
+        requests = [("eth_call", [{"data": "0x" + (code + _reader_arguments(group)).hex()}, block]) for group in groups]
+        outcomes: list[tuple[bool, bytes, str]] = []
+        for group, response in zip(groups, self._send(requests), strict=True):
+            if "error" in response or not isinstance(response.get("result"), str):
+                self.by_creation_code = self.creation_code_accepted
+                outcomes += self._in_a_batch([call for call, _ in group], block)
+                continue
+            self.creation_code_accepted = True
+            outcomes += [
+                (ok, data, "" if ok else "execution reverted")
+                for ok, data in _reader_results(bytes.fromhex(response["result"][2:]))
+            ]
+        return outcomes
+
+    def _in_a_batch(self, chunk: Sequence[Call], block: str) -> list[tuple[bool, bytes, str]]:
+        requests = [
+            ("eth_call", [{"to": c.target, "data": "0x" + c.function.encode(c.args).hex()}, block]) for c in chunk
+        ]
+        outcomes = []
+        for response in self._send(requests):
+            if "error" in response or response.get("result") is None:
+                error = response.get("error") or {}
+                outcomes.append((False, _hex_data(error.get("data")), str(error.get("message", "no result"))))
+            else:
+                outcomes.append((True, bytes.fromhex(str(response["result"])[2:]), ""))
+        return outcomes
 
     def map(self, contract: Any, name: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
         """`contract.name(*a)` for every `a` in `args`."""
@@ -357,10 +467,17 @@ class Event:
         plain = [p for p in abi["inputs"] if not p.get("indexed")]
         values: dict[str, Any] = {}
         for param, topic in zip(indexed, topics[1:], strict=True):
-            (value,) = decode([_canonical(param)], topic)
-            values[param["name"]] = _plain(param, value)
-        decoded = decode([_canonical(p) for p in plain], _bytes(log["data"]))
-        for param, value in zip(plain, decoded, strict=True):
+            if _is_word(_canonical(param)):
+                values[param["name"]] = _from_words(param, topic, iter([0]))
+            else:
+                (value,) = decode([_canonical(param)], topic)
+                values[param["name"]] = _plain(param, value)
+        data = _bytes(log["data"])
+        if all(_is_word(_canonical(p)) for p in plain) and len(data) == 32 * len(plain):
+            words = iter(range(0, len(data), 32))  # one word per field, read in place (eth_abi costs more)
+            values.update((p["name"], _from_words(p, data, words)) for p in plain)
+            return values
+        for param, value in zip(plain, decode([_canonical(p) for p in plain], data), strict=True):
             values[param["name"]] = _plain(param, value)
         return values
 

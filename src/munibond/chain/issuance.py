@@ -15,6 +15,7 @@ from typing import Any
 from munibond.allocations import Allocation
 from munibond.chain.bulk import transfers
 from munibond.chain.sending import Sender
+from munibond.errors import InputError
 
 ZERO_ADDRESS = "0x" + "00" * 20
 DEFAULT_BATCH_SIZE = 50
@@ -45,8 +46,10 @@ def issuance_plan(
     for allocation in allocations:
         minted = done.get(allocation.wallet, 0)
         if minted > allocation.units:
-            raise RuntimeError(
-                f"{allocation.wallet} was minted {minted} units, more than its allocation of {allocation.units}"
+            raise InputError(
+                f"{allocation.wallet} was minted {minted} units, more than its allocation of {allocation.units} "
+                "(an allocation is the wallet's total: it cannot be lowered below what was issued); nothing was sent",
+                field="units",
             )
         already[allocation.wallet] = minted
         if allocation.units > minted:

@@ -20,6 +20,7 @@ from typing import Any
 from eth_utils import keccak
 
 from munibond.chain import preflight, workflows
+from munibond.chain.bulk import BulkReader
 from munibond.chain.deployment import bond_token, payment_agent
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.funding import check_payer_funds, currency_text
@@ -27,7 +28,7 @@ from munibond.chain.issuance import DEFAULT_BATCH_SIZE as MINT_BATCH_SIZE
 from munibond.chain.issuance import IssuanceReport
 from munibond.chain.lookup import investor_registry, series_entry
 from munibond.chain.series_terms import issuer_zone, series_currency, series_term_sheet
-from munibond.chain.servicing import PeriodPreview
+from munibond.chain.servicing import PeriodPreview, web3_of
 from munibond.chain.session import Session
 from munibond.clock import show_time
 from munibond.confirmation import Preview
@@ -147,19 +148,29 @@ def issue_preview(session: Session, symbol: str, report: IssuanceReport, *, mint
         raise InputError(
             f"{minter} ({minter_address}) does not have the minter role of {symbol}: nothing was sent", field="--minter"
         )
-    refused = []
-    for wallet, units in report.minted.items():
-        code = int(token.detectTransferRestriction(ZERO_ADDRESS, wallet, units))
-        if code != 0:
-            refused.append(f"{units:,} units to {wallet}: {_restriction_message(code)}")
+    terms = series_term_sheet(session, symbol)
+    issued, units = int(token.totalSupply()), sum(report.minted.values())
+    if issued + units > terms.total_units:
+        raise InputError(
+            f"would mint {units:,} units to {issued:,} issued: beyond the issue size of {terms.total_units:,} units; "
+            "nothing was sent",
+            field="allocations",
+        )
+    mints = list(report.minted.items())
+    codes = BulkReader.pinned(web3_of(token)).map(
+        token, "detectTransferRestriction", [(ZERO_ADDRESS, wallet, minted) for wallet, minted in mints]
+    )
+    refused = [
+        f"{minted:,} units to {wallet}: {_restriction_message(int(code))}"
+        for (wallet, minted), code in zip(mints, codes, strict=True)
+        if int(code) != 0
+    ]
     if refused:
         more = f" (and {len(refused) - LISTED} more)" if len(refused) > LISTED else ""
         raise InputError(
             f"the token would refuse {len(refused)} mint(s): {'; '.join(refused[:LISTED])}{more}; nothing was sent",
             field="allocations",
         )
-    terms = series_term_sheet(session, symbol)
-    units = sum(report.minted.values())
     face = currency_text(units * terms.denomination_minor, terms.minor_units, terms.minor_units)
     lines = [
         ("wallets to mint to", f"{len(report.minted):,}"),

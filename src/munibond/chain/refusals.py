@@ -98,9 +98,29 @@ MEANINGS: dict[str, str] = {
     "BatchTooLarge": "the batch is larger than the contract allows",
     "RecipientNotEligible": "the recipient is not eligible (not registered, frozen or KYC expired)",
     "SafeERC20FailedOperation": "the payment token refused the transfer",
+    # SubscriptionBook
+    "WindowNotOpen": "the subscription window is not open",
+    "WindowNotClosed": "the subscription window has not closed yet",
+    "AllotmentDeadlinePassed": "the allotment deadline (the settlement time) has passed: the book has lapsed",
+    "SettlementNotDue": "the settlement time has not been reached",
+    "NotEligible": "the token would not mint the whole commitment to this investor",
+    "ExceedsCommitment": "more than the investor's commitment",
+    "NoCommitment": "the investor has no commitment in the book",
+    "AlreadyAllotted": "the investor is already allotted",
+    "AllotmentRuleBroken": "the allotment does not follow the book's method",
+    "AllotmentIncomplete": "the allotment is not complete",
+    "OverAllotted": "more units allotted than offered",
+    "OutOfOrder": "allotment entries must come in arrival order",
+    "MethodMismatch": "the allotment method differs from the one the book fixed",
+    "WrongPhase": "the book is not in the state this needs",
+    "NothingToClaim": "nothing to claim",
+    "ZeroUnits": "the number of units must not be zero",
+    "PaymentShortfall": "the payment token delivered less than the price",
 }
 
 _HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{64})*\b")
+# Ape's text for a custom error it could not decode in a simulated call (`method.call`): selector, then arguments
+_CUSTOM_ERROR = re.compile(r"custom error 0x([0-9a-fA-F]{8}):\s*((?:[0-9a-fA-F]{64})*)\b")
 
 
 @dataclass(frozen=True)
@@ -163,7 +183,7 @@ def _word(name: str, field: str, value: Any) -> str:
         return "0x" + value.hex()
     if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
         return to_checksum_address(value)
-    if name == "TransferRestricted" and field == "code":
+    if name in ("TransferRestricted", "NotEligible") and field == "code":
         return RESTRICTION_CODES.get(int(value), f"restriction code {value}")
     if field in ("roleMask", "mask") and isinstance(value, int):
         return role_mask_words(value)
@@ -200,6 +220,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _revert_data(exc: BaseException) -> bytes | None:
+    if match := _CUSTOM_ERROR.search(str(exc)):
+        return bytes.fromhex(match.group(1) + match.group(2))
     for attribute in ("revert_message", "data", "message"):
         value = getattr(exc, attribute, None)
         if isinstance(value, bytes) and len(value) >= 4:

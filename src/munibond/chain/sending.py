@@ -6,7 +6,7 @@ is most of the time. `Sender` prepares the first transaction of each *shape* (fu
 Ape — its gas estimated once, so a refusal surfaces as Ape's decoded custom error before anything is sent, and
 its fees set — and reuses that gas limit with a margin for every later transaction of the same shape.
 Each transaction is then signed by the Ape account and sent as a raw transaction through web3, and its receipt
-read with one request; no trace is fetched.
+read unformatted with one request; no trace is fetched.
 
 A transaction that runs out of gas under the reused limit reverted whole (it changed nothing): its call is
 estimated again and sent once more. Any other failure is replayed through Ape's estimate, which raises the
@@ -145,14 +145,14 @@ class Sender:
             raise
         self._nonce = nonce + 1
         _LAST_SENT[self.account.address] = "0x" + bytes(txn_hash).hex()
-        raw = self.web3.eth.wait_for_transaction_receipt(txn_hash, timeout=RECEIPT_TIMEOUT_S, poll_latency=POLL_S)
-        self._await_confirmations(int(raw["blockNumber"]))
+        raw = self._receipt("0x" + bytes(txn_hash).hex())
+        self._await_confirmations(int(raw["blockNumber"], 16))
         return SentReceipt(
-            "0x" + bytes(txn_hash).hex(),
-            int(raw["blockNumber"]),
-            int(raw["gasUsed"]),
+            str(raw["transactionHash"]),
+            int(raw["blockNumber"], 16),
+            int(raw["gasUsed"], 16),
             int(transaction.gas_limit),
-            int(raw["status"]),
+            int(raw["status"], 16),
             list(raw["logs"]),
         )
 
@@ -196,6 +196,20 @@ class Sender:
                 raise
         self._nonce = None
         raise transport.NodeUnavailable(f"{unanswered} after {policy.attempts + 1} attempts") from unanswered
+
+    def _receipt(self, txn_hash: str) -> dict[str, Any]:
+        """The receipt as the node sends it (hex strings; logs decoded by `bulk.Event`): web3's formatting of a
+        batch's hundreds of logs costs more than waiting for the block."""
+        deadline = time.monotonic() + RECEIPT_TIMEOUT_S
+        while True:
+            response = self.web3.provider.make_request("eth_getTransactionReceipt", [txn_hash])
+            if "error" in response:
+                raise RuntimeError(f"the node refused the receipt of {txn_hash}: {response['error']}")
+            if response.get("result") is not None:
+                return dict(response["result"])
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"transaction {txn_hash} was not mined within {RECEIPT_TIMEOUT_S:.0f} s")
+            time.sleep(POLL_S)
 
     def _await_confirmations(self, block: int) -> None:
         required = self._confirmations

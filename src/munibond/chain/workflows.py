@@ -395,6 +395,16 @@ class PeriodStatus:
     defaulted: bool
     closed: bool
     cancelled: bool
+    offchain_gross: int = 0  # paid by bank transfer (recorded on chain, no payment token moved)
+    settled_gross: int = 0  # gross of the on-chain settlements, escrow included
+    shortfall: int = 0  # required less funded less paid by bank (what `coupon pay` would still fund)
+    unpaid_holders: int | None = None  # holders not yet settled, when the payment date has passed
+    overdue: bool = False  # the payment date has passed and the period is not fully paid
+
+    @property
+    def remainder(self) -> int:
+        """Funded less paid net, tax and escrow: what was reclaimed or is still held (unassigned)."""
+        return self.funded - self.paid_net - self.tax_withheld - self.escrowed
 
 
 def payment_record(session: Session, symbol: str, period: int) -> list[PaymentLine]:
@@ -406,22 +416,37 @@ def payment_record(session: Session, symbol: str, period: int) -> list[PaymentLi
 
 
 def status(session: Session, symbol: str) -> list[PeriodStatus]:
-    """Every period of `symbol` with its conservation buckets: funded = net + tax + escrowed + reclaimed + held."""
+    """Every period of `symbol` with its conservation buckets: funded = net + tax + escrowed + reclaimed + held;
+    what the bank paid, the shortfall, and whether the period is overdue: its payment date has passed while it
+    lacks funding or holders wait for their payment (counted off chain, as `coupon pay` would pay them)."""
     entry = series_entry(session, symbol)
     agent = payment_agent(session.project, entry["payment_agent"])
     now = session.now()
+    token = None
     result = []
     for period in range(int(agent.periodCount())):
         terms = agent.periodTerms(period)
         state = agent.periodState(period)
         buckets = agent.accounts(period)
         passed = int(terms.recordTime) < now
+        required = int(agent.requiredFunding(period)) if passed else None
+        shortfall = int(agent.fundingShortfall(period)) if passed else 0
+        unpaid: int | None = None
+        live = not (bool(state.cancelled) or bool(state.closed))
+        if live and passed and int(terms.paymentTime) <= now:
+            if int(buckets.settledGross) + int(buckets.offchainGross) >= (required or 0):
+                unpaid = 0
+            else:
+                token = token or bond_token(session.project, entry["token"])
+                registry = investor_registry(session)
+                pending = preview_period(agent, token, registry, period, start_block=int(entry["block"])).pending
+                unpaid = len(pending)
         result.append(
             PeriodStatus(
                 period + 1,
                 int(terms.recordTime),
                 int(terms.paymentTime),
-                int(agent.requiredFunding(period)) if passed else None,
+                required,
                 int(buckets.funded),
                 int(buckets.paidNet),
                 int(buckets.taxWithheld),
@@ -431,6 +456,11 @@ def status(session: Session, symbol: str) -> list[PeriodStatus]:
                 bool(state.defaulted),
                 bool(state.closed),
                 bool(state.cancelled),
+                offchain_gross=int(buckets.offchainGross),
+                settled_gross=int(buckets.settledGross),
+                shortfall=shortfall,
+                unpaid_holders=unpaid,
+                overdue=unpaid is not None and (shortfall > 0 or unpaid > 0),
             )
         )
     return result

@@ -35,7 +35,8 @@ def bank() -> None:
 @bank.command(
     "export",
     epilog=_examples(
-        "munibond bank export KNGW26 1 transfers-1.txt --investors directory.csv --originator bank.yaml",
+        "munibond bank export KNGW26 1 transfers-1.txt --originator bank.yaml   # bank-paid investors of the database",
+        "munibond bank export KNGW26 1 transfers-1.txt --originator bank.yaml --investors directory.csv",
     ),
 )
 @click.argument("symbol")
@@ -45,8 +46,15 @@ def bank() -> None:
     "--investors",
     "investors_csv",
     type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Investor directory CSV; rows with pay_by=bank are paid by this file.",
+    default=None,
+    help="Investor directory CSV (rows with pay_by=bank are paid) instead of the investor database.",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Investor database URL; default $MUNIBOND_INVESTOR_DB, else investors.db in the workspace or beside the "
+    "manifest. Investors with pay_by=bank are paid, to the bank account on file.",
 )
 @click.option(
     "--originator",
@@ -60,21 +68,27 @@ def export(
     symbol: str,
     period: int,
     transfer_file: Path,
-    investors_csv: Path,
+    investors_csv: Path | None,
+    db: str | None,
     originator: Path,
     network: str,
     alias_book: Path | None,
     manifest: Path | None,
 ) -> None:
     """Write the Zengin transfer file TRANSFER_FILE paying PERIOD (from 1) of SYMBOL to every bank-paid holder not
-    yet settled: its net in yen, withholding as on chain. Sends nothing; the plan goes to TRANSFER_FILE.json."""
+    yet settled: its net in yen, withholding as on chain. Sends nothing; the plan goes to TRANSFER_FILE.json.
+
+    Bank-paid holders and their accounts come from the investor database (`investors update ID --pay-by bank`),
+    or from an investor directory CSV given with --investors."""
     from munibond.chain.bank_transfers import export_transfers, load_originator, plan_path
     from munibond.chain.session import connect
-    from munibond.reports.directory import CsvInvestorDirectory
+    from munibond.reports.directory import investor_directory
 
     payer_account = load_originator(originator)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        directory = CsvInvestorDirectory(investors_csv, session.signers.address)
+        directory = investor_directory(
+            investors_csv, db=db, manifest=manifest, resolve=session.signers.address, required=True
+        )
         plan = export_transfers(session, symbol, period, directory, payer_account, transfer_file)
     for t in plan.transfers:
         click.echo(f"  record {t.record}: {t.investor_id} {t.wallet} net {t.yen:,} yen")

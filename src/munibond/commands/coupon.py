@@ -272,36 +272,54 @@ def redeem(
 @click.argument("symbol")
 @network_options
 def status(symbol: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
-    """Per period of SYMBOL: required and funded amounts, what was paid, withheld, escrowed, reclaimed, held."""
+    """Per period of SYMBOL, in currency units: required and funded amounts, what the bank paid (off-chain), the
+    shortfall, what was paid, withheld, escrowed, reclaimed, held, the remainder (funded less paid, tax and
+    escrow) and whether the period is overdue (payment date passed, not fully paid: unpaid holders in brackets).
+    A period the bank paid in part is short only of what neither the funding nor the bank covers."""
     from rich.table import Table
 
     from munibond.chain import workflows
-    from munibond.chain.series_terms import issuer_zone
+    from munibond.chain.erc20 import payment_token_at
+    from munibond.chain.lookup import series_entry
+    from munibond.chain.series_terms import issuer_zone, series_currency
     from munibond.chain.session import connect
     from munibond.clock import show_time
     from munibond.console import make_console
+    from munibond.reports.payment_run import Money
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
         periods = workflows.status(session, symbol)
         tz = issuer_zone(session, symbol)
-    table = Table(title=f"{symbol} payments (payment-token base units; dates in {tz})")
-    for column in ("#", "payment", "required", "funded", "paid net", "tax", "escrowed", "reclaimed", "held", "state"):
-        table.add_column(column, justify="left" if column in ("payment", "state") else "right")
+        currency = series_currency(session, symbol)
+        decimals = int(payment_token_at(series_entry(session, symbol)["payment_token"]).decimals())
+    money = Money(currency.code, currency.minor_units, decimals)
+    table = Table(title=f"{symbol} payments (in {currency.code}; dates in {tz})")
+    columns = ("#", "payment", "required", "funded", "paid net", "tax", "escrowed", "reclaimed", "held", "off-chain",
+               "shortfall", "remainder", "overdue", "state")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("payment", "overdue", "state") else "right")
     for p in periods:
         state = "cancelled" if p.cancelled else "default" if p.defaulted else ("closed" if p.closed else "")
+        overdue = ""
+        if p.overdue:
+            overdue = "overdue" + (f" ({p.unpaid_holders} unpaid)" if p.unpaid_holders else "")
         table.add_row(
             str(p.period),
             show_time(p.payment_time, tz, with_zone=False),
-            "-" if p.required is None else f"{p.required:,}",
-            f"{p.funded:,}",
-            f"{p.paid_net:,}",
-            f"{p.tax_withheld:,}",
-            f"{p.escrowed:,}",
-            f"{p.reclaimed:,}",
-            f"{p.held:,}",
+            "-" if p.required is None else money.show(p.required),
+            money.show(p.funded),
+            money.show(p.paid_net),
+            money.show(p.tax_withheld),
+            money.show(p.escrowed),
+            money.show(p.reclaimed),
+            money.show(p.held),
+            money.show(p.offchain_gross),
+            "-" if p.required is None else money.show(p.shortfall),
+            money.show(p.remainder),
+            overdue,
             state,
         )
-    make_console().print(table)
+    make_console(min_width=200).print(table)
 
 
 @coupon.command(

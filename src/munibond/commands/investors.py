@@ -139,7 +139,8 @@ def import_(
 @db_option
 @manifest_option
 def list_(db: str | None, manifest: Path | None) -> None:
-    """List the investors of the master data (id, name, category, wallets, whether a bank account is on file).
+    """List the investors of the master data (id, name, category, wallets, whether a bank account is on file and
+    whether the investor is paid by bank).
 
     Example: munibond investors list
     """
@@ -148,6 +149,8 @@ def list_(db: str | None, manifest: Path | None) -> None:
     records = store_for(db, manifest).all()
     for record in records:
         bank = "bank account" if record.has_bank_account else "no bank account"
+        if record.master.paid_by_bank:
+            bank = "paid by bank"
         wallets = f"{len(record.wallets)} wallet" + ("" if len(record.wallets) == 1 else "s")
         click.echo(f"{record.investor_id}\t{record.master.legal_name}\t{record.category or '-'}\t{wallets}\t{bank}")
     click.echo(f"{len(records)} investors")
@@ -188,6 +191,9 @@ _UPDATABLE = (
     "account_holder",
     "email",
     "phone",
+    "bank_name",
+    "branch_name",
+    "pay_by",
     "category",
 )
 
@@ -195,7 +201,10 @@ _UPDATABLE = (
 def _field_options(command: click.Command) -> click.Command:
     for name in reversed(_UPDATABLE):
         flag = "--" + name.replace("_", "-")
-        command = click.option(flag, name, default=None, help=f"New {name} (an empty string clears it).")(command)
+        helps = f"New {name} (an empty string clears it)."
+        if name == "pay_by":
+            helps = "bank (paid by bank transfer in yen: `bank export`; needs a bank account) or chain (the default)."
+        command = click.option(flag, name, default=None, help=helps)(command)
     return command
 
 
@@ -208,7 +217,10 @@ def update(investor_id: str, db: str | None, manifest: Path | None, **changes: s
     """Change fields of one investor's master data; the result is validated as a whole (a bank account needs every
     bank field). Prints which fields changed, never their values.
 
-    Example: munibond investors update KNGW-0001 --address "横浜市中区日本大通1" --postal-code 231-8588
+    \b
+    Examples:
+      munibond investors update KNGW-0001 --address "横浜市中区日本大通1" --postal-code 231-8588
+      munibond investors update KNGW-0004 --pay-by bank   # `bank export` pays it from now on
     """
     from munibond.investor_db import store_for
 

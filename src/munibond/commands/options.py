@@ -24,6 +24,7 @@ def _reporting_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
+            _check_network_and_manifest(kwargs.get("network"), kwargs.get("manifest"))
             return command(*args, **kwargs)
         except Exception as error:
             lines = report(error)
@@ -54,6 +55,25 @@ def safe_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def _check_network_and_manifest(network: object, manifest: object) -> None:
+    """Refuse, as input errors, an RPC URL whose host or port cannot be read and a manifest that is a folder (both
+    would otherwise end deep inside the connection, or as a usage message)."""
+    from urllib.parse import urlsplit
+
+    from munibond.errors import InputError
+
+    if isinstance(network, str) and "://" in network:
+        parts = urlsplit(network)
+        try:
+            _ = parts.port  # urllib reads it only on access: a port that is not a number raises here
+        except ValueError:
+            raise InputError(f"malformed RPC URL {network!r}: the port must be a number", field="--network") from None
+        if parts.scheme in ("http", "https", "ws", "wss") and not parts.hostname:
+            raise InputError(f"malformed RPC URL {network!r}: no host", field="--network")
+    if isinstance(manifest, Path) and manifest.is_dir():
+        raise InputError("is a folder, not a deployment manifest", file=str(manifest), field="--manifest")
+
+
 def network_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--network, --accounts, --manifest and --confirmations, and input errors reported as such."""
     command = _reporting_input_errors(command)
@@ -82,7 +102,7 @@ def network_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
     command = click.option(
         "--manifest",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=click.Path(path_type=Path),  # a folder is refused as an input error (one line)
         default=None,
         help="Deployment manifest; default <workspace deployments folder, else deployments>/<network>.json.",
     )(command)

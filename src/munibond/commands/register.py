@@ -64,7 +64,8 @@ def register(
     manifest: Path | None,
 ) -> None:
     """The bondholder register (社債原簿) of series SYMBOL: the bond's class and terms, then every holder with its
-    name and address from the investor database (flagged when missing), units, face value and acquisition date.
+    name and address from the investor database (flagged when missing), units, face value, acquisition date and
+    acquisition price (a trade's or subscription's settlement price, else the issue price).
 
     Without --csv or --html it is printed. The files hold personal data and are written readable by their owner
     only.
@@ -72,7 +73,7 @@ def register(
     Examples: munibond register KNGW26 --period 1 --html register-1.html;
     munibond register KNGW26 --date 2027-03-31 --csv register.csv
     """
-    from munibond.bondholder_register import amount_text, build_register, register_csv, register_html
+    from munibond.bondholder_register import amount_text, build_register, price_text, register_csv, register_html
     from munibond.chain.session import connect
     from munibond.errors import InputError
     from munibond.investor_db import store_for, write_private
@@ -99,7 +100,12 @@ def register(
             )
             acquired = h.acquired.isoformat() if h.acquired else "-"
             face = amount_text(h.face_value, bond.minor_units)
-            click.echo(f"{who}\t{h.units} units\t{face} {bond.currency}\tacquired {acquired}")
+            price = ""
+            if h.acquisition_price is not None:
+                each = price_text(h.acquisition_price, bond.minor_units)
+                price = f" at {each} {bond.currency} per unit ({h.acquired_by})"
+
+            click.echo(f"{who}\t{h.units} units\t{face} {bond.currency}\tacquired {acquired}{price}")
     total = amount_text(result.total_face_value, bond.minor_units)
     click.echo(
         f"{len(result.holdings)} holdings, {result.total_units} units, face value {total} {bond.currency}; "

@@ -1,5 +1,6 @@
 """`munibond report`: reports staff file — the payment run of a period (CSV and HTML), the withholding remittance,
-the annual withholding summary per investor, and the reconciliation of the series' payment-token balance."""
+the annual withholding summary per investor, the reconciliation of the series' payment-token balance, and the
+proceeds and refunds of a subscription book."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ INVESTORS = click.option(
     "investors_csv",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Investor directory CSV (wallet,investor_id,name,pay_by,bank fields...) for investor ids and names.",
+    help="Investor directory CSV (wallet,investor_id,name,pay_by,bank fields...) for investor ids and names, "
+    "instead of the investor database.",
+)
+DB = click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Investor database URL for investor ids and names; default $MUNIBOND_INVESTOR_DB, else investors.db in "
+    "the workspace or beside the manifest (when there is one).",
 )
 CSV_OUT = click.option(
     "--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write CSV here."
@@ -52,16 +61,18 @@ def _write(path: Path | None, text: str, what: str) -> None:
 
 @click.group("report")
 def report() -> None:
-    """Reports to file: payment runs, withholding remittance, annual withholding, reconciliation."""
+    """Reports to file: payment runs, withholding remittance, annual withholding, reconciliation, subscriptions."""
 
 
-def _context(session: Session, symbol: str, investors_csv: Path | None) -> SeriesContext:
-    from munibond.reports.directory import CsvInvestorDirectory
+def _context(
+    session: Session, symbol: str, investors_csv: Path | None, *, db: str | None = None, manifest: Path | None = None
+) -> SeriesContext:
+    """The series with its investors: from `investors_csv` when given, else from the investor database."""
+    from munibond.reports.directory import investor_directory
     from munibond.reports.payment_run import SeriesContext
 
-    directory = None
-    if investors_csv is not None:
-        directory = CsvInvestorDirectory(investors_csv, session.signers.address)
+    resolve = session.signers.address
+    directory = investor_directory(investors_csv, db=db, manifest=manifest, resolve=resolve, required=False)
     return SeriesContext(session, symbol, directory)
 
 
@@ -76,6 +87,7 @@ def _context(session: Session, symbol: str, investors_csv: Path | None) -> Serie
 @click.option("--period", type=int, required=True, help="The period, numbered from 1.")
 @click.option("--preview", is_flag=True, help="What `coupon pay` would pay now (as its --dry-run); sends nothing.")
 @INVESTORS
+@DB
 @CSV_OUT
 @HTML_OUT
 @network_options
@@ -84,6 +96,7 @@ def payments(
     period: int,
     preview: bool,
     investors_csv: Path | None,
+    db: str | None,
     csv_path: Path | None,
     html_path: Path | None,
     network: str,
@@ -98,7 +111,7 @@ def payments(
     from munibond.reports.payment_run import payment_run, preview_run, report_csv
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        context = _context(session, symbol, investors_csv)
+        context = _context(session, symbol, investors_csv, db=db, manifest=manifest)
         run = preview_run(context, period) if preview else payment_run(context, period)
     money = run.money
     _write(csv_path, report_csv(run), "the CSV")
@@ -142,6 +155,7 @@ def withholding(
     series) and on bank-paid coupons (remitted by the issuer)."""
     from munibond.chain.session import connect
     from munibond.errors import InputError
+    from munibond.reports.payment_run import SeriesContext
     from munibond.reports.withholding import remittance, remittance_csv, remittance_html
 
     if period is None and (first is None or last is None):
@@ -149,7 +163,7 @@ def withholding(
     if period is not None and (first is not None or last is not None):
         raise InputError("give either --period or --from/--to, not both", field="--period")
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        context = _context(session, symbol, None)
+        context = SeriesContext(session, symbol)
         result = remittance(context, period=period, first=first, last=last)
     _write(csv_path, remittance_csv(result), "the CSV")
     _write(html_path, remittance_html(result), "the HTML report")
@@ -172,6 +186,7 @@ def withholding(
 @click.argument("symbol")
 @click.option("--year", type=int, required=True, help="Calendar year (issuer's zone) of the settlements.")
 @INVESTORS
+@DB
 @CSV_OUT
 @HTML_OUT
 @network_options
@@ -179,6 +194,7 @@ def annual(
     symbol: str,
     year: int,
     investors_csv: Path | None,
+    db: str | None,
     csv_path: Path | None,
     html_path: Path | None,
     network: str,
@@ -193,7 +209,7 @@ def annual(
     if not 1970 <= year <= 9999:
         raise InputError(f"must be a calendar year, got {year}", field="--year")
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        result = annual_summary(_context(session, symbol, investors_csv), year)
+        result = annual_summary(_context(session, symbol, investors_csv, db=db, manifest=manifest), year)
     _write(csv_path, annual_csv(result), "the CSV")
     _write(html_path, annual_html(result), "the HTML report")
     money = result.money
@@ -215,13 +231,59 @@ def annual(
 def reconcile(symbol: str, network: str, alias_book: Path | None, manifest: Path | None) -> None:
     """Check SYMBOL's payment-token balance against funded, paid, tax, escrow, undelivered, arrears and remainder.
 
-    Prints every line and the difference; exit status 1 when they do not reconcile."""
+    Also each period's books (funded = paid net + tax + escrow + remainder) and the tax withheld against what was
+    transferred, is pending or owed. Prints every line and the difference; exit status 1 when they do not
+    reconcile."""
     from munibond.chain.session import connect
+    from munibond.reports.payment_run import SeriesContext
     from munibond.reports.reconcile import reconcile as reconcile_series
 
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
-        result = reconcile_series(_context(session, symbol, None))
+        result = reconcile_series(SeriesContext(session, symbol))
     for line in result.lines():
+        click.echo(line)
+    if not result.ok:
+        sys.exit(1)
+
+
+@report.command(
+    "subscription",
+    epilog=_examples(
+        "munibond report subscription KNGW26 --csv subscription.csv",
+        "munibond report subscription KNGW26 --book 1 --investors investors-directory.csv --csv book-1.csv",
+    ),
+)
+@click.argument("symbol")
+@click.option("--book", "book_number", type=click.IntRange(1), default=None, help="Book number (default: the latest).")
+@INVESTORS
+@CSV_OUT
+@network_options
+def subscription(
+    symbol: str,
+    book_number: int | None,
+    investors_csv: Path | None,
+    csv_path: Path | None,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Proceeds and refunds of SYMBOL's subscription book per investor: committed, allotted and issued units, paid
+    to the issuer, refunded, and the transaction, in currency units; then whether proceeds + refunds + what is
+    still outstanding equal the cash committed, against the treasury's proceeds and the book's balance.
+
+    Exit status 1 when they do not reconcile."""
+    from munibond.chain.offering import find_book
+    from munibond.chain.session import connect
+    from munibond.reports.directory import CsvInvestorDirectory
+    from munibond.reports.subscription import report_csv, subscription_report
+
+    with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        directory = None
+        if investors_csv is not None:
+            directory = CsvInvestorDirectory(investors_csv, session.signers.address)
+        result = subscription_report(find_book(session, symbol, book_number), directory)
+    _write(csv_path, report_csv(result), "the CSV")
+    for line in result.lines_text():
         click.echo(line)
     if not result.ok:
         sys.exit(1)

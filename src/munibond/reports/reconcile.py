@@ -10,6 +10,10 @@ Two independent checks, both against the balance the payment token reports for t
    covered bank payments, the rounding remainder: `accounts(period).held`); the withheld tax not yet transferred
    (`taxPending` per tax class); tax arrears per account; undelivered net per holder. Their sum must equal the
    agent's own `committedFunds()`.
+3. Books. Per period its accounts must balance: funded = paid net + tax withheld + escrow + remainder, the
+   remainder being what was reclaimed or is still held (funded less paid, tax and escrow); and the tax withheld in
+   every period must be found again: transferred to the tax accounts, pending transfer, or owed as arrears.
+   What the bank paid (`offchainGross`) moved no payment token and is shown beside them, for the record.
 
 The balance minus what the series should hold is the difference: a surplus is payment token sent to the series
 outside the payment flows (a stray transfer, recoverable by the admin with `recoverTokens`), a deficit a broken
@@ -31,6 +35,19 @@ class Entry:
     amount: int  # payment-token base units, signed as it enters the sum
 
 
+@dataclass(frozen=True)
+class Check:
+    """Two amounts that must be equal (payment-token base units)."""
+
+    label: str
+    books: int
+    found: int
+
+    @property
+    def ok(self) -> bool:
+        return self.books == self.found
+
+
 @dataclass
 class Reconciliation:
     symbol: str
@@ -41,6 +58,8 @@ class Reconciliation:
     commitments: list[Entry] = field(default_factory=list)
     committed_view: int = 0
     recovered: int = 0  # payment token returned by `recoverTokens` (informative: it came from a surplus)
+    checks: list[Check] = field(default_factory=list)
+    by_bank: int = 0  # gross paid by bank transfer over every period (informative: no payment token moved)
 
     @property
     def expected(self) -> int:
@@ -57,7 +76,8 @@ class Reconciliation:
 
     @property
     def ok(self) -> bool:
-        return self.difference == 0 and self.committed == self.committed_view == self.expected
+        books = all(check.ok for check in self.checks)
+        return books and self.difference == 0 and self.committed == self.committed_view == self.expected
 
     def lines(self) -> list[str]:
         show = self.money.show
@@ -69,6 +89,13 @@ class Reconciliation:
         out += [f"  {e.label:<{width}}{show(e.amount):>24}" for e in self.commitments]
         out.append(f"  {'= committed':<{width}}{show(self.committed):>24}")
         out.append(f"  {'committedFunds()':<{width}}{show(self.committed_view):>24}")
+        if self.checks:
+            out.append("books (funded = paid net + tax + escrow + remainder; tax withheld = transferred + pending):")
+        for check in self.checks:
+            verdict = "ok" if check.ok else f"MISMATCH: found {show(check.found)}"
+            out.append(f"  {check.label:<{width}}{show(check.books):>24}  {verdict}")
+        if self.by_bank:
+            out.append(f"paid by bank transfer (gross, no payment token moved): {show(self.by_bank)}")
         if self.recovered:
             out.append(f"recovered by the admin so far (from surpluses): {show(self.recovered)}")
         out.append(f"{'balance':<{width + 2}}{show(self.balance):>24}")
@@ -124,6 +151,20 @@ def reconcile(context: SeriesContext) -> Reconciliation:
         if waiting:
             commitments.append(Entry(f"undelivered {holder}", waiting))
     report.commitments = commitments or [Entry("nothing held", 0)]
+    checks = []
+    for period, a in zip(periods, accounts, strict=True):
+        paid, tax, escrow = int(a.paidNet), int(a.taxWithheld), int(a.escrowed)
+        remainder = int(a.funded) - paid - tax - escrow
+        checks.append(Check(f"period {period + 1} remainder", remainder, int(a.reclaimed) + int(a.held)))
+    arrears_paid = _sum(agent.TaxArrearsPaid, start)
+    tax_found = (
+        _sum(agent.TaxSwept, start)
+        + arrears_paid
+        + sum(e.amount for e in commitments if e.label.startswith(("tax pending", "tax arrears")))
+    )
+    checks.append(Check("tax withheld", sum(int(a.taxWithheld) for a in accounts), tax_found))
+    report.checks = checks
+    report.by_bank = sum(int(a.offchainGross) for a in accounts)
     report.committed_view = int(agent.committedFunds())
     report.recovered = sum(
         int(log["amount"])

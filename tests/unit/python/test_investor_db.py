@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from datetime import date
+from fractions import Fraction
 from html.parser import HTMLParser
 
 import pytest
@@ -17,6 +18,8 @@ from munibond.bondholder_register import (
     Movement,
     amount_text,
     oldest_held_block,
+    oldest_held_lot,
+    price_text,
     register_csv,
     register_html,
 )
@@ -150,6 +153,27 @@ def test_fifo_acquisition():
     assert oldest_held_block(moves[:2], {a}, 20) == 20  # 40 more on the events than held (a retirement)
 
 
+def test_the_acquisition_price_is_that_of_the_oldest_lot_still_held():
+    zero = "0x" + "0" * 40
+    a = A.lower()
+    issued = Movement(10, zero, a, 40, Fraction(10_000), date(2026, 4, 1), "issue")
+    bought = Movement(20, C, a, 25, Fraction(253_125, 25), date(2026, 5, 2), "trade")
+    gift = Movement(30, C, a, 5)
+    moves = [issued, bought, gift, Movement(40, a, C, 40)]  # the issued 40 sold: the trade's lot is the oldest held
+    assert oldest_held_lot(moves[:3], {a}, 70) is issued
+    lot = oldest_held_lot(moves, {a}, 30)
+    assert lot is bought and (lot.price, lot.day, lot.kind) == (Fraction(10_125), date(2026, 5, 2), "trade")
+    assert oldest_held_lot(moves, {a}, 5) is gift and gift.price is None  # a plain transfer has no price
+    assert oldest_held_block(moves, {a}, 30) == 20
+
+
+def test_price_text_is_exact():
+    assert price_text(Fraction(10_125), 0) == "10125"
+    assert price_text(Fraction(101_225, 10), 0) == "10122.5"
+    assert price_text(Fraction(1_012_345, 100), 2) == "101.2345"
+    assert price_text(Fraction(10_000, 3), 0) == "3333 + 1/3 minor units"
+
+
 class _Cells(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -175,16 +199,107 @@ def test_register_outputs_are_exact_and_escaped():
     bond = BondClass("ZRH30", "Zurich 2030", "City", "CH0", "CHF", 2, 500000, 10**11, "1.25 %", *dates, "bullet", "UTC")
     who = InvestorRecord("Z-1", MasterData(legal_name="<b>A & B AG</b>", address="Bahnhofstrasse 1"), None, None, (A,))
     holdings = (
-        Holding(A, (A,), 3, 3 * 500000, date(2025, 1, 1), who),
+        Holding(A, (A,), 3, 3 * 500000, date(2025, 1, 1), who, Fraction(1_012_345, 2), "trade"),
         Holding(C, (C,), 1, 500000, None, None),
     )
     register = BondholderRegister(bond, date(2026, 1, 1), "now", holdings)
     text = register_csv(register)
-    assert "Z-1,<b>A & B AG</b>,,Bahnhofstrasse 1,," in text and ",3,15000.00,CHF,2025-01-01" in text
+    assert "Z-1,<b>A & B AG</b>,,Bahnhofstrasse 1,," in text and ",3,15000.00,CHF,2025-01-01,5061.725,trade" in text
     assert ",missing," in text and ",1,5000.00,CHF," in text
     page = register_html(register)
     assert "<b>A" not in page and "&lt;b&gt;A &amp; B AG&lt;/b&gt;" in page
     parser = _Cells()
     parser.feed(page)
     assert "20,000.00 CHF" in parser.cells and "4" in parser.cells  # totals row
+    assert "5061.725 CHF (trade)" in parser.cells and "—" in parser.cells  # a price per unit, or none
     assert amount_text(1234550, 2) == "12345.50" and amount_text(7, 0) == "7"
+
+
+BANK = {"bank_code": "0005", "branch_code": "123", "account_type": "current", "account_number": "0765432",
+        "account_holder": "チバショウジ（カ", "bank_name": "ミツビシ", "branch_name": "ヨコハマ"}  # fmt: skip
+
+
+def test_paid_by_bank_needs_a_bank_account_and_is_one_of_two_words(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    store.upsert([InvestorRecord("K-3", MasterData(legal_name="千葉商事株式会社", address="横浜市"), None, None, (C,))])
+    with pytest.raises(InputError) as caught:
+        store.update("K-3", {"pay_by": "bank"})
+    assert str(caught.value).startswith("pay_by: paid by bank needs a bank account")
+    with pytest.raises(InputError) as caught:
+        store.update("K-3", {"pay_by": "cash"})
+    assert str(caught.value) == "pay_by: must be one of chain | bank"
+    with pytest.raises(InputError) as caught:
+        store.update("K-3", {**BANK, "bank_name": "三菱UFJ銀行"})
+    assert str(caught.value) == "bank_name: must be kana, at most 15 half-width characters"
+    assert store.update("K-3", {**BANK, "pay_by": "bank"}) == [*BANK, "pay_by"]
+    assert store.get("K-3").master.paid_by_bank
+    assert store.update("K-3", {"pay_by": ""}) == ["pay_by"] and not store.get("K-3").master.paid_by_bank
+
+
+def test_a_database_of_the_earlier_schema_gets_the_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "investors.db"
+    store = open_store(f"sqlite:///{path}")
+    store.upsert([InvestorRecord("K-1", MasterData(legal_name="山田 太郎", address="横浜市"), None, None, (A,))])
+    store.engine.dispose()
+    with sqlite3.connect(path) as db:  # as an earlier version left it: without the bank names and pay_by
+        for column in ("bank_name", "branch_name", "pay_by"):
+            db.execute(f"ALTER TABLE investors DROP COLUMN {column}")
+    reopened = open_store(f"sqlite:///{path}")
+    assert reopened.get("K-1").master.legal_name == "山田 太郎" and reopened.get("K-1").master.pay_by is None
+    assert reopened.update("K-1", {**BANK, "pay_by": "bank"})
+    assert reopened.get("K-1").master.bank_name == "ミツビシ"
+
+
+def test_the_database_directory_pays_by_bank_only_whom_it_marks(tmp_path):
+    from munibond.reports.directory import DatabaseDirectory
+    from munibond.zengin import BankAccount
+
+    store = open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    chiba = MasterData(legal_name="千葉商事株式会社", address="横浜市", **BANK, pay_by="bank")
+    yamada = MasterData(legal_name="山田 太郎", address="横浜市", **{**BANK, "account_holder": "ﾔﾏﾀﾞ ﾀﾛｳ"})
+    store.upsert([InvestorRecord("K-3", chiba, None, None, (C,)), InvestorRecord("K-1", yamada, None, None, (A, B))])
+    directory = DatabaseDirectory(store)
+    (wallet,) = directory.bank_paid()
+    contact = directory.bank_paid()[wallet]
+    assert wallet == C and contact.investor_id == "K-3" and contact.name == "千葉商事株式会社"
+    assert contact.bank_account == BankAccount(
+        "0005", "123", "2", "0765432", "チバショウジ（カ", "ミツビシ", "ヨコハマ"
+    )
+    assert directory.lookup(B.upper().replace("0X", "0x")).investor_id == "K-1"  # any spelling of the address
+    assert not directory.lookup(A).paid_by_bank and directory.lookup("0x" + "4" * 40) is None
+
+
+def test_a_stored_account_zengin_cannot_hold_is_refused_by_investor_and_field(tmp_path):
+    from munibond.reports.directory import DatabaseDirectory
+
+    store = open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    stored = MasterData(
+        legal_name="千葉商事", address="横浜市", **{**BANK, "account_holder": "千葉商事"}, pay_by="bank"
+    )
+    store.upsert([InvestorRecord("K-3", stored, None, None, (C,))])  # written by other means than the validation
+    with pytest.raises(InputError) as caught:
+        DatabaseDirectory(store)
+    assert str(caught.value) == "account_name: investor K-3: cannot go into a Zengin file"
+
+
+def test_which_directory_a_command_reads(tmp_path):
+    from munibond.reports.directory import CsvInvestorDirectory, DatabaseDirectory, EmptyDirectory, investor_directory
+
+    manifest = tmp_path / "manifest.json"
+    resolve = str
+    choose = {"db": None, "manifest": manifest, "resolve": resolve}
+    assert isinstance(investor_directory(None, **choose, required=False), EmptyDirectory)
+    with pytest.raises(InputError) as caught:
+        investor_directory(None, **choose, required=True)
+    assert "no investor database" in caught.value.message
+    assert not (tmp_path / "investors.db").exists()  # a report creates no database
+    open_store(f"sqlite:///{tmp_path / 'investors.db'}")
+    assert isinstance(investor_directory(None, **choose, required=True), DatabaseDirectory)
+    directory_csv = tmp_path / "directory.csv"
+    directory_csv.write_text(
+        "wallet,investor_id,name,pay_by,bank_code,branch_code,account_type,account_number,account_name,bank_name,"
+        f"branch_name\n{A},K-1,Yamada,chain,,,,,,,\n"
+    )
+    assert isinstance(investor_directory(directory_csv, **choose, required=True), CsvInvestorDirectory)

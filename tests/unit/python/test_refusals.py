@@ -79,3 +79,9 @@ def test_a_revert_seen_only_as_hex_text_is_still_named():
     assert (
         describe(error) == "PeriodUnderfunded(period=0, required=1000, covered=10) — the period is not fully funded yet"
     )
+
+
+def test_a_custom_error_ape_left_undecoded_in_a_simulated_call_is_named():
+    data = revert_data("TradeExpired(bytes32,uint256,uint256)", ["bytes32", "uint256", "uint256"], [b"\x01" * 32, 5, 9])
+    error = RuntimeError(f"custom error 0x{data[:4].hex()}: {data[4:].hex()}")
+    assert describe(error) == ("TradeExpired(tradeId=0x" + "01" * 32 + ", expiry=5, time=9) — refused by the contract")
