@@ -11,6 +11,7 @@ relative to the workspace):
     deployments: deployments         # manifests <deployments>/<network>.json (--manifest default)
     termsheets: termsheets           # the issuer's term sheets and CSVs
     issuer_salt_file: null           # optional: file holding the issuer's salt for investor identities
+    networks: {}                     # optional: gas pricing, confirmations, retries per network (munibond.netsettings)
 
 Only the standard library and PyYAML: `munibond init` works without the operator extra.
 """
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from munibond.errors import InputError
+from munibond.netsettings import NetworkSettings, parse_networks
 
 CONFIG_NAME = "munibond.yaml"
 WORKSPACE_ENV = "MUNIBOND_WORKSPACE"
@@ -42,7 +44,7 @@ TEMPLATE_SOURCES = {
     "termsheets/investors.csv": "investors.csv",
     "termsheets/allocations.csv": "allocations.csv",
 }
-_KEYS = ("version", "network", "accounts", "deployments", "termsheets", "issuer_salt_file")
+_KEYS = ("version", "network", "accounts", "deployments", "termsheets", "issuer_salt_file", "networks")
 
 CONFIG_TEXT = f"""\
 # munibond workspace: `munibond` commands run in this folder (or below it) take their defaults from here.
@@ -58,6 +60,15 @@ deployments: deployments
 termsheets: termsheets
 # optional: a file holding the issuer's secret salt for investor identities (keep it out of version control)
 issuer_salt_file: null
+# optional, per network (the --network value or the chain id): gas pricing, confirmations, retries, e.g.
+# networks:
+#   http://10.0.0.5:8545:            # Besu/QBFT: free gas, legacy transactions
+#     gas: {{type: legacy, price: 0}}
+#     confirmations: 1
+#   11155111:                        # a chain id: EIP-1559 fees, 3 confirmations, patient retries
+#     gas: {{type: eip1559}}
+#     confirmations: 3
+#     retries: {{attempts: 6, backoff: 2}}
 """
 GITIGNORE_TEXT = "# Ape's data folder: keyfile accounts imported for this workspace live here; never commit it\n.ape/\n"
 
@@ -70,6 +81,7 @@ class Workspace:
     deployments: Path
     termsheets: Path
     issuer_salt_file: Path | None
+    networks: Mapping[str, NetworkSettings] = field(default_factory=dict)
 
     @property
     def config(self) -> Path:
@@ -115,6 +127,7 @@ class Workspace:
             path("deployments", "deployments") or root / "deployments",
             path("termsheets", "termsheets") or root / "termsheets",
             path("issuer_salt_file", None),
+            parse_networks(raw.get("networks"), str(config)),
         )
 
     def manifest_path(self, network_name: str) -> Path:

@@ -385,7 +385,7 @@ class BulkReader:
         provider = self.web3.provider
         self.requests += 1
         batch = getattr(provider, "make_batch_request", None)
-        if batch is not None and len(requests) > 1:
+        if batch is not None:
             responses = batch(requests)
             if isinstance(responses, list) and len(responses) == len(requests):
                 return [dict(r) for r in responses]

@@ -5,6 +5,7 @@ differs, so it runs again safely after an interruption."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,15 +46,15 @@ def documents_on_chain(token: Any) -> list[Document]:
     return result
 
 
-def publish_documents(token: Any, documents: list[Document], signer: Any) -> list[Document]:
-    """Set each of `documents` whose URI or hash differs from the token's (document manager role); returns
-    those sent."""
+def publish_documents(token: Any, documents: list[Document], send: Callable[..., Any]) -> list[Document]:
+    """Set each of `documents` whose URI or hash differs from the token's, through `send(contract, method, *args)`
+    (signed by the document manager, or proposed to its Safe); returns those sent."""
     current = {d.name: d for d in documents_on_chain(token)}
     sent = []
     for document in documents:
         held = current.get(document.name)
         if held is not None and (held.uri, held.sha256) == (document.uri, document.sha256.lower()):
             continue
-        token.setDocument(document_key(document.name), document.uri, bytes.fromhex(document.sha256[2:]), sender=signer)
+        send(token, "setDocument", document_key(document.name), document.uri, bytes.fromhex(document.sha256[2:]))
         sent.append(document)
     return sent

@@ -264,7 +264,16 @@ def _node_refusal(exc: BaseException) -> str | None:
     from requests.exceptions import ConnectionError as RequestsConnectionError
     from requests.exceptions import InvalidURL, MissingSchema
 
+    from munibond.chain.transport import NodeUnavailable, SendUnconfirmed
+
     for link in _chain(exc):
+        if isinstance(link, SendUnconfirmed):
+            return (
+                f"{link}: the transaction may or may not have reached the node; "
+                "run the command again once the node is back: it resumes from the chain and sends nothing twice"
+            )
+        if isinstance(link, NodeUnavailable):
+            return f"{link}; run the command again once the node is back: it resumes from the chain"
         if isinstance(link, EcosystemNotFoundError | NetworkNotFoundError | ProviderNotFoundError):
             first = str(link).split(". Options")[0].splitlines()[0]
             return f"unknown network ({first}); give an Ape network choice or an http(s)/ws(s) RPC URL"

@@ -12,14 +12,26 @@ A transaction that runs out of gas under the reused limit reverted whole (it cha
 estimated again and sent once more. Any other failure is replayed through Ape's estimate, which raises the
 contract's decoded error; the receipts of the transactions mined before it stand, and a re-run resumes from the
 chain's journal as before.
+
+The network's settings (`munibond.netsettings`, applied by `munibond.chain.transport`) give the transaction type
+and fees of the templates; on an EIP-1559 network without a fixed fee cap the cap is set again before each
+transaction from the latest base fee (2 × base fee + priority fee), so a long run keeps up with rising fees. Each
+transaction counts as done once `confirmations` blocks follow its block. When the node does not answer a send,
+the transaction is looked up by its hash, then the account's nonce: found, it is waited for; its nonce still
+free, the same signed bytes are sent again (they can land once at most); its nonce taken by another transaction,
+the run stops in one line, and a re-run resumes from the chain.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils import keccak
+
+from munibond.chain import transport
 from munibond.chain.bulk import Function, to_checksum_address
 
 # Registry writes record the decision time (block.timestamp) beside the record: an estimate made in the block of
@@ -28,6 +40,7 @@ from munibond.chain.bulk import Function, to_checksum_address
 GAS_MARGIN_PERCENT = 130
 RECEIPT_TIMEOUT_S = 600.0
 POLL_S = 0.02
+CONFIRMATION_POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -74,8 +87,11 @@ class Sender:
         self._templates: dict[tuple[str, str, Any], Any] = {}
         self._block_gas_limit: int | None = None
         self._nonce: int | None = None  # the next nonce, counted locally between reads from the node
-        # read once: Ape rebuilds the network's configuration on every access
-        self._confirmations = int(getattr(self.provider.network, "required_confirmations", 0) or 0)
+        settings = transport.active()
+        self._settings = settings
+        self._confirmations = settings.confirmations
+        # an EIP-1559 fee cap of the node's choosing is set again before each transaction
+        self._refresh_fee_cap = settings.gas.type == "eip1559" and settings.gas.max_fee is None
         self.estimates = 0  # gas estimates made (for tests and profiles)
 
     def send(self, contract: Any, name: str, *args: Any, shape: Any = None) -> SentReceipt:
@@ -110,13 +126,20 @@ class Sender:
         if self._nonce is None:
             self._nonce = int(self.web3.eth.get_transaction_count(self.account.address, "pending"))
         nonce = self._nonce
-        transaction = template.model_copy(update={"data": data, "nonce": nonce})
+        update: dict[str, Any] = {"data": data, "nonce": nonce}
+        if self._refresh_fee_cap:
+            base_fee = int(self.web3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+            update["max_fee"] = 2 * base_fee + int(template.max_priority_fee or 0)
+        transaction = template.model_copy(update=update)
         transaction.signature = None
         signed = self.account.sign_transaction(transaction)
         if signed is None or signed.signature is None:
             raise RuntimeError(f"{self.account.address} did not sign the transaction")
+        raw_transaction = signed.serialize_transaction()
         try:
-            txn_hash = self.web3.eth.send_raw_transaction(signed.serialize_transaction())
+            txn_hash = self.web3.eth.send_raw_transaction(raw_transaction)
+        except transport.SendUnconfirmed as unanswered:
+            txn_hash = self._resolve_unanswered(raw_transaction, nonce, unanswered)
         except Exception:
             self._nonce = None
             raise
@@ -132,6 +155,47 @@ class Sender:
             int(raw["status"], 16),
             [dict(log, address=to_checksum_address(log["address"])) for log in raw["logs"]],
         )
+
+    def _resolve_unanswered(self, raw: bytes, nonce: int, unanswered: transport.SendUnconfirmed) -> bytes:
+        """The node did not answer the send of `raw` (nonce `nonce`): its hash when the node has it (pending or
+        mined), after sending the same bytes again while its nonce is still free; never a second transaction."""
+        from web3.exceptions import TransactionNotFound
+
+        txn_hash = keccak(raw)
+        policy = self._settings.retries
+        for retry in range(1, policy.attempts + 2):
+            try:
+                self.web3.eth.get_transaction(txn_hash)
+                return txn_hash
+            except TransactionNotFound:
+                pass
+            used = int(self.web3.eth.get_transaction_count(self.account.address, "pending"))
+            if used > nonce:
+                self._nonce = None
+                raise transport.NodeUnavailable(
+                    f"{unanswered}, and nonce {nonce} of {self.account.address} is now used by another transaction"
+                ) from unanswered
+            if retry > policy.attempts:
+                break
+            delay = policy.delay(retry)
+            print(
+                f"node: transaction 0x{txn_hash.hex()} not received; sending the same transaction again "
+                f"({retry}/{policy.attempts}) in {delay:g} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            time.sleep(delay)
+            try:
+                self.web3.eth.send_raw_transaction(raw)
+                return txn_hash
+            except transport.SendUnconfirmed:
+                continue
+            except Exception as exc:
+                if "already known" in str(exc) or "already imported" in str(exc):
+                    return txn_hash
+                raise
+        self._nonce = None
+        raise transport.NodeUnavailable(f"{unanswered} after {policy.attempts + 1} attempts") from unanswered
 
     def _receipt(self, txn_hash: str) -> dict[str, Any]:
         """The receipt as the node sends it (hex strings; logs decoded by `bulk.Event`): web3's formatting of a
@@ -153,4 +217,4 @@ class Sender:
         while required and int(self.web3.eth.block_number) < block + required:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"block {block} did not reach {required} confirmations")
-            time.sleep(1.0)
+            time.sleep(CONFIRMATION_POLL_S)

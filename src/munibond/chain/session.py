@@ -18,6 +18,10 @@ from munibond import workspace as workspaces
 from munibond.chain.manifest import Manifest
 from munibond.chain.signers import AliasBook, Signers
 from munibond.errors import InputError
+from munibond.netsettings import DEFAULT as DEFAULT_SETTINGS
+from munibond.netsettings import NetworkSettings, settings_for
+
+CONFIRMATIONS_META = "munibond.confirmations"  # click context meta key set by `--confirmations`
 
 DEV_CHAIN_IDS = frozenset({31337, 1337})
 DEFAULT_NETWORK = workspaces.DEFAULT_NETWORK
@@ -38,6 +42,9 @@ class Session:
     provider: Any
     signers: Signers
     manifest: Manifest
+    settings: NetworkSettings = DEFAULT_SETTINGS
+    # set by `munibond.chain.safe.start_proposal`: admin operations are collected for a Safe batch file, not sent
+    proposal: Any = None
 
     @property
     def is_dev_chain(self) -> bool:
@@ -70,14 +77,38 @@ def _derive_test_accounts(accounts: Any, book: AliasBook) -> None:
         accounts.test_accounts.generate_test_account()
 
 
+def _confirmations_option() -> int | None:
+    """`--confirmations` of the running command, if given (see `munibond.commands.options`)."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        if CONFIRMATIONS_META in context.meta:
+            return context.meta[CONFIRMATIONS_META]
+        context = context.parent
+    return None
+
+
 @contextmanager
-def connect(network: str, *, alias_book: Path | None = None, manifest: Path | None = None) -> Iterator[Session]:
-    """Connect to `network` (an Ape network choice such as `ethereum:sepolia:alchemy`, or an RPC URI)."""
+def connect(
+    network: str,
+    *,
+    alias_book: Path | None = None,
+    manifest: Path | None = None,
+    confirmations: int | None = None,
+) -> Iterator[Session]:
+    """Connect to `network` (an Ape network choice such as `ethereum:sepolia:alchemy`, or an RPC URI), with its
+    settings from the workspace's `networks` (gas pricing, confirmations, retries; `confirmations`, else the
+    command's `--confirmations`, overriding the setting)."""
     workspace = workspaces.activate()
     from ape import accounts, chain, networks
     from ape.logging import logger
 
+    from munibond.chain import transport
     from munibond.chain.contracts import SHIPPED
+
+    if confirmations is None:
+        confirmations = _confirmations_option()
 
     logger.set_level("WARNING")
     with networks.parse_network_choice(network) as provider:
@@ -93,10 +124,15 @@ def connect(network: str, *, alias_book: Path | None = None, manifest: Path | No
         else:
             path = Path("deployments") / f"{name}.json"
         root = workspace.root if workspace is not None else Path.cwd()
-        yield Session(
-            SHIPPED,
-            chain,
-            provider,
-            Signers(accounts, local, book),
-            Manifest.load(path, provider.network.name, chain_id, root),
-        )
+        known = workspace.networks if workspace is not None else {}
+        settings = settings_for(known, network, chain_id, confirmations=confirmations)
+        transport.install_retries(provider.web3, settings.retries)
+        with transport.applied(settings, provider.network.ecosystem):
+            yield Session(
+                SHIPPED,
+                chain,
+                provider,
+                Signers(accounts, local, book),
+                Manifest.load(path, provider.network.name, chain_id, root),
+                settings,
+            )

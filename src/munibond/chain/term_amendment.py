@@ -16,6 +16,7 @@ from munibond.chain.deployment import (
 )
 from munibond.chain.erc20 import payment_token_at
 from munibond.chain.lookup import series_entry
+from munibond.chain.safe import send_or_propose
 from munibond.chain.series import PeriodOnChain, periods_on_chain
 from munibond.chain.session import Session
 from munibond.errors import InputError, Issue
@@ -75,11 +76,12 @@ def amend_terms(session: Session, symbol: str, path: Path, *, admin: str, dry_ru
     hash_updated = bytes(agent.termSheetHash()) != digest
     if dry_run:
         return AmendmentReport(changes, hash_updated)
-    signer = session.signers.account(admin)
     for change in changes:
-        agent.amendPeriod(change.period, change.new.as_tuple(), sender=signer)
+        send_or_propose(session, admin, agent, "amendPeriod", change.period, change.new.as_tuple())
     if hash_updated:
-        agent.setTermSheetHash(digest, sender=signer)
+        send_or_propose(session, admin, agent, "setTermSheetHash", digest)
+    if session.proposal is not None:
+        return AmendmentReport(changes, hash_updated)  # the manifest follows once the Safe has executed the batch
     entry["term_sheet"] = session.manifest.stored_path(path)
     entry["term_sheet_sha256"] = "0x" + digest.hex()
     session.manifest.save()

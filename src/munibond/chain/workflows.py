@@ -45,6 +45,7 @@ from munibond.chain.onboarding import (
 )
 from munibond.chain.payment_record import PaymentLine, payment_lines
 from munibond.chain.register import RegisterLine, holder_register, with_payment_status
+from munibond.chain.safe import send_or_propose
 from munibond.chain.series import PeriodOnChain, token_scale
 from munibond.chain.servicing import (
     HolderPayment,
@@ -205,7 +206,11 @@ def deploy(
         if documents:
             token = bond_token(session.project, entry["token"])
             manager = signers.account(item.terms.roles.document_manager)
-            for document in publish_documents(token, documents, manager):
+
+            def send(contract: Any, method: str, *args: Any, manager: Any = manager) -> Any:
+                return getattr(contract, method)(*args, sender=manager)
+
+            for document in publish_documents(token, documents, send):
                 progress(f"{item.terms.symbol}: document {document.name!r} published ({document.uri})")
     return entries
 
@@ -219,7 +224,7 @@ def set_document(
         raise InputError("must not be empty", field="uri")
     document = Document(name, uri, sha256.lower())
     token = bond_token(session.project, series_entry(session, symbol)["token"])
-    sent = publish_documents(token, [document], session.signers.account(manager))
+    sent = publish_documents(token, [document], lambda *call: send_or_propose(session, manager, *call))
     return document, bool(sent)
 
 
@@ -467,11 +472,7 @@ def set_transfers_suspended(session: Session, symbol: str, suspended: bool, *, f
     token = bond_token(session.project, entry["token"])
     if bool(token.paused()) == suspended:
         return False
-    signer = session.signers.account(freezer)
-    if suspended:
-        token.pause(sender=signer)
-    else:
-        token.unpause(sender=signer)
+    send_or_propose(session, freezer, token, "pause" if suspended else "unpause")
     return True
 
 
@@ -486,6 +487,7 @@ class ScheduledCall:
 
 
 SCHEDULED, ALREADY_SCHEDULED, DRY_RUN = "scheduled", "already scheduled (nothing sent)", "would be scheduled (dry run)"
+PROPOSED = "proposed to the Safe (nothing sent)"
 
 
 def schedule_call(
@@ -534,8 +536,10 @@ def schedule_call(
         )
     if dry_run:
         return ScheduledCall(call, int(agent.periodCount()), DRY_RUN)
-    receipt = agent.scheduleCall(period.as_tuple(), sender=session.signers.account(admin))
-    return ScheduledCall(call, int(agent.periodCount()) - 1, SCHEDULED, str(receipt.txn_hash))
+    sent = send_or_propose(session, admin, agent, "scheduleCall", period.as_tuple())
+    if sent is None:
+        return ScheduledCall(call, int(agent.periodCount()), PROPOSED)
+    return ScheduledCall(call, int(agent.periodCount()) - 1, SCHEDULED, sent)
 
 
 def _live_period_with(agent: Any, wanted: PeriodOnChain) -> int | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from munibond.commands.options import network_options
+from munibond.commands.options import network_options, safe_option
 from munibond.confirmation import confirm_options
 from munibond.errors import InputError
 
@@ -60,6 +60,7 @@ def _fraction(text: str) -> Fraction:
     help="Redeem early on a DATE that is not one of the term sheet's call options.",
 )
 @click.option("--admin", default="issuer", show_default=True, help="Account with the series' admin role.")
+@safe_option
 @confirm_options
 @network_options
 def call(
@@ -69,6 +70,7 @@ def call(
     fraction: str,
     off_schedule: bool,
     admin: str,
+    propose_safe: Path | None,
     yes: bool,
     dry_run: bool,
     network: str,
@@ -81,6 +83,7 @@ def call(
     from munibond.audit_log import audited
     from munibond.chain import workflows
     from munibond.chain.preview import call_preview
+    from munibond.chain.safe import finish_proposal, start_proposal
     from munibond.chain.series_terms import issuer_zone
     from munibond.chain.session import connect
     from munibond.confirmation import confirm
@@ -99,7 +102,12 @@ def call(
                 session, symbol, call_date, call_price, call_fraction, dry_run=True, **options
             )
             if confirm(call_preview(session, symbol, scheduled, admin=admin), yes=yes, dry_run=dry_run):
+                if propose_safe is not None:
+                    title = f"{symbol}: call on {call_date}"
+                    start_proposal(session, admin, title, symbol=symbol, role_name="DEFAULT_ADMIN_ROLE")
                 scheduled = workflows.schedule_call(session, symbol, call_date, call_price, call_fraction, **options)
+                if propose_safe is not None:
+                    click.echo(finish_proposal(session, propose_safe))
                 if scheduled.transaction is not None:
                     audit.sent([scheduled.transaction])
             else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from munibond.commands.options import network_options
+from munibond.commands.options import network_options, safe_option
 from munibond.errors import InputError
 
 
@@ -40,6 +40,7 @@ def list_documents(symbol: str, network: str, alias_book: Path | None, manifest:
 @click.option("--file", "content", type=click.Path(path_type=Path, dir_okay=False), help="Hash this file's content.")
 @click.option("--sha256", "digest", default=None, help="The content's SHA-256 as 0x + 64 hex digits.")
 @click.option("--manager", default="issuer", show_default=True, help="Account with the document manager role.")
+@safe_option
 @network_options
 def set_document(
     symbol: str,
@@ -48,6 +49,7 @@ def set_document(
     content: Path | None,
     digest: str | None,
     manager: str,
+    propose_safe: Path | None,
     network: str,
     alias_book: Path | None,
     manifest: Path | None,
@@ -55,6 +57,7 @@ def set_document(
     """Publish or replace document NAME of SYMBOL at URI, with the SHA-256 of --file or --sha256 (idempotent)."""
     from munibond.chain import workflows
     from munibond.chain.documents import document_key, file_sha256
+    from munibond.chain.safe import finish_proposal, start_proposal
     from munibond.chain.session import connect
 
     if (content is None) == (digest is None):
@@ -64,6 +67,13 @@ def set_document(
     sha256 = file_sha256(content) if content is not None else str(digest)
     document_key(name)
     with connect(network, alias_book=alias_book, manifest=manifest) as session:
+        if propose_safe is not None:
+            title = f"{symbol}: publish document {name}"
+            start_proposal(session, manager, title, symbol=symbol, role_name="DOCUMENT_ROLE")
         document, sent = workflows.set_document(session, symbol, name, uri, sha256, manager=manager)
+        proposed = finish_proposal(session, propose_safe) if propose_safe is not None else None
+    if proposed is not None:
+        click.echo(proposed)
+        return
     state = "published" if sent else "already published (nothing sent)"
     click.echo(f"{symbol}: document {document.name!r} {state}: {document.uri} sha256 {document.sha256}")

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from munibond.chain.refusals import report
-from munibond.chain.session import default_network
+from munibond.chain.session import CONFIRMATIONS_META, default_network
 
 INPUT_ERROR_EXIT = 2
 
@@ -37,6 +37,24 @@ def _reporting_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _keep_confirmations(ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    if value is not None:
+        ctx.meta[CONFIRMATIONS_META] = value
+    return value
+
+
+def safe_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--propose-safe FILE: write the admin transactions as a Safe Transaction Builder batch instead of sending."""
+    return click.option(
+        "--propose-safe",
+        "propose_safe",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Send nothing: write the transactions to FILE as a Safe{Wallet} Transaction Builder batch, for the "
+        "Safe multisig given as the signing role (its address) to sign and execute.",
+    )(command)
+
+
 def _check_network_and_manifest(network: object, manifest: object) -> None:
     """Refuse, as input errors, an RPC URL whose host or port cannot be read and a manifest that is a folder (both
     would otherwise end deep inside the connection, or as a usage message)."""
@@ -57,8 +75,17 @@ def _check_network_and_manifest(network: object, manifest: object) -> None:
 
 
 def network_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--network, --accounts and --manifest, and input errors reported as such."""
+    """--network, --accounts, --manifest and --confirmations, and input errors reported as such."""
     command = _reporting_input_errors(command)
+    command = click.option(
+        "--confirmations",
+        type=click.IntRange(0, 1000),
+        default=None,
+        expose_value=False,
+        callback=_keep_confirmations,
+        help="Blocks that must follow each transaction's block before it counts as done; default: the network's "
+        "`confirmations` in munibond.yaml `networks`, else 0.",
+    )(command)
     command = click.option(
         "--network",
         default=default_network,
