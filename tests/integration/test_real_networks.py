@@ -339,6 +339,33 @@ def test_confirmations_are_waited_for_after_each_transaction(free_gas_node, bond
     assert set(payments) == holders_at_record(web3, bond, 4) and set(payments.values()) == {1}
 
 
+def test_an_eip1559_network_gets_type_2_transactions_with_the_set_priority_fee(free_gas_node, bond):
+    proxy, web3 = free_gas_node
+    settings_file = bond["workspace"] / "munibond.yaml"
+    legacy = settings_file.read_text()
+    settings = yaml.safe_load(legacy)
+    settings["networks"][proxy.url]["gas"] = {"type": "eip1559", "priority_fee": 7}
+    settings_file.write_text(yaml.safe_dump(settings))
+    at_payment_date(web3, bond, 5)
+    treasury = address_of(web3, "treasury")
+    start = web3.eth.block_number + 1
+    try:
+        paid = run(proxy, bond, "coupon", "pay", "KNGW26", "5", "--yes")
+    finally:
+        settings_file.write_text(legacy)
+    assert paid.returncode == 0, paid.stderr
+    sent = [tx for tx in transactions_in(web3, start, web3.eth.block_number) if tx["from"] == treasury]
+    assert len(sent) >= 2
+    for tx in sent:
+        latest_then = int(web3.eth.get_block(tx["blockNumber"] - 1)["baseFeePerGas"])  # automine: the parent
+        base_fee = int(web3.eth.get_block(tx["blockNumber"])["baseFeePerGas"])
+        # the fee cap is set again before each transaction: twice the latest base fee plus the priority fee
+        assert tx["type"] == 2 and tx["maxPriorityFeePerGas"] == 7 and tx["maxFeePerGas"] == 2 * latest_then + 7, tx
+        assert web3.eth.get_transaction_receipt(tx["hash"])["effectiveGasPrice"] == base_fee + 7
+    payments = payments_of(web3, bond, 5)
+    assert set(payments) == holders_at_record(web3, bond, 5) and set(payments.values()) == {1}
+
+
 def test_network_settings_are_checked_before_connecting(free_gas_node, bond, tmp_path):
     proxy, _web3 = free_gas_node
     (tmp_path / "munibond.yaml").write_text(
