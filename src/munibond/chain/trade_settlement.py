@@ -6,15 +6,18 @@ Every step runs its checks first and refuses in one line (`InputError`) before a
 not open, has expired or is of another mode; a buyer who is not a verified investor; units the seller does not
 hold free; a compliance rule of the series that refuses the buyer. The contract keeps one status byte per trade:
 the terms of an agreed trade are read back from its `TradeAgreed` event, so a trade is named by its id (or a
-unique prefix of it).
+unique prefix of it). A hash-locked trade's secret is read from a file or the environment, never taken on the command
+line, and appears in no preview, message or audit entry (it is public only once the claim publishes it on chain).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
@@ -29,7 +32,7 @@ from munibond.chain.series_terms import issuer_zone, series_currency
 from munibond.chain.session import Session
 from munibond.confirmation import Preview
 from munibond.errors import InputError
-from munibond.trades import OFFCHAIN_CASH, ONCHAIN_CASH, ZERO_ADDRESS, ZERO_REF, Trade
+from munibond.trades import HASH_LOCK, OFFCHAIN_CASH, ONCHAIN_CASH, ZERO_ADDRESS, ZERO_REF, Trade, hash_lock
 
 CONTRACT = "TradeSettlement"
 FREEZER_ROLE = keccak(text="FREEZER_ROLE")
@@ -47,6 +50,8 @@ STATUS_WORDS = {
 }
 MODE_WORDS = {0: "on-chain cash (DvP)", 1: "bank transfer (payment id)", 2: "hash lock"}
 MIN_ID_PREFIX = 6  # hex digits of a trade id the commands accept as its name
+SECRET_ENV = "MUNIBOND_TRADE_SECRET"
+_HEX32 = re.compile(r"^(0x)?([0-9a-fA-F]{64})$")
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 _UNITS_S = {"d": 86_400, "h": 3_600, "m": 60}
 
@@ -170,6 +175,35 @@ def payment_reference(text: str) -> bytes:
     return keccak(text=stripped)
 
 
+def parse_hash_lock(text: str) -> bytes:
+    """The hash lock `H = sha256(secret)` of a hash-locked trade: 32 bytes as 0x + 64 hex digits, not zero."""
+    match = _HEX32.match(text.strip())
+    if not match or int(match.group(2), 16) == 0:
+        raise InputError(f"must be a SHA-256 hash, 0x and 64 hex digits (not zero), got {text!r}", field="--hash-lock")
+    return bytes.fromhex(match.group(2))
+
+
+def read_secret(secret_file: Path | None, environ: Mapping[str, str]) -> bytes:
+    """The 32-byte secret of a hash-locked trade, written as 64 hex digits (0x optional, surrounding white space
+    ignored) in `secret_file`, or else in `$MUNIBOND_TRADE_SECRET`; never from the command line (shell history,
+    `ps`). Error messages never repeat it."""
+    if secret_file is not None:
+        try:
+            text = secret_file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read the secret: {exc.strerror}", file=str(secret_file)) from None
+        where = {"file": str(secret_file)}
+    else:
+        value = environ.get(SECRET_ENV)
+        if not value:
+            raise InputError(f"no secret: give --secret-file FILE or set {SECRET_ENV}", field="--secret-file")
+        text, where = value, {"field": SECRET_ENV}
+    match = _HEX32.match(text.strip())
+    if not match:
+        raise InputError("the secret must be 32 bytes written as 64 hex digits (0x optional)", **where)
+    return bytes.fromhex(match.group(2))
+
+
 def parse_expiry(text: str, now: int, tz: str) -> int:
     """`2d`, `36h`, `90m` after the chain's clock; a date (the end of that day in the issuer's zone); or a local
     date and time `2027-03-31T15:00`."""
@@ -282,6 +316,8 @@ def _trade_lines(session: Session, symbol: str, t: Trade, cash: Cash, tz: str) -
         lines.append(("payment id", ref))
         if int(t.confirmer, 16):
             lines.append(("confirmer", _name(session, t.confirmer)))
+    if t.mode == HASH_LOCK:
+        lines.append(("hash lock", "0x" + t.payment_ref.hex() + " (SHA-256; the same secret releases the cash)"))
     lines.append(("expires", _when(t.expiry, tz)))
     return lines
 
@@ -420,10 +456,12 @@ def agree_plan(
     submitter: str,
     seller_signature: str | None = None,
     buyer_signature: str | None = None,
+    lock: bytes | None = None,
 ) -> Plan:
     """Check a trade and plan its agreement: the seller's approval of the settlement contract on the series when
     short, then `agree` with both parties' EIP-712 signatures, sent by `submitter` (a broker or the transfer
-    agent; a party submitting needs no signature of its own)."""
+    agent; a party submitting needs no signature of its own). With `lock` (a SHA-256 hash) the trade is hash-locked:
+    the cash is paid on another ledger and the units are claimed with the secret (`claim_plan`)."""
     entry = series_entry(session, symbol)
     settlement = settlement_contract(session)
     token = bond_token(session.project, entry["token"])
@@ -437,7 +475,9 @@ def agree_plan(
         raise InputError("a payment id is for a trade paid by bank transfer (--bank)", field="--payment-id")
     if not bank and confirmer is not None:
         raise InputError("a confirmer is for a trade paid by bank transfer (--bank)", field="--confirmer")
-    mode = OFFCHAIN_CASH if bank else ONCHAIN_CASH
+    if lock is not None and (bank or payment_id is not None or confirmer is not None):
+        raise InputError("a hash-locked trade has no bank payment id or confirmer", field="--hash-lock")
+    mode = HASH_LOCK if lock is not None else OFFCHAIN_CASH if bank else ONCHAIN_CASH
     cash_token = payment_token_of(session, symbol)
     cash = cash_of(session, symbol, mode, cash_token)
     total = (
@@ -461,7 +501,7 @@ def agree_plan(
         price=total,
         expiry=expiry,
         mode=mode,
-        payment_ref=payment_reference(payment_id) if payment_id is not None else ZERO_REF,
+        payment_ref=lock if lock is not None else payment_reference(payment_id) if payment_id is not None else ZERO_REF,
         confirmer=session.signers.address(confirmer) if confirmer else ZERO_ADDRESS,
         nonce=nonce,
     )
@@ -526,7 +566,9 @@ def _open_trade(session: Session, settlement: Any, reference: str, mode: int) ->
             field="trade",
         )
     if t.mode != mode:
-        hint = "`munibond trade confirm-payment`" if t.mode == OFFCHAIN_CASH else "`munibond trade settle`"
+        hint = {OFFCHAIN_CASH: "`munibond trade confirm-payment`", HASH_LOCK: "`munibond trade claim`"}.get(
+            t.mode, "`munibond trade settle`"
+        )
         raise InputError(
             f"trade {agreed.id_hex} is paid by {MODE_WORDS[t.mode]}: it settles with {hint}", field="trade"
         )
@@ -612,6 +654,73 @@ def confirm_payment_plan(session: Session, reference: str, payment_id: str, *, c
     plan.preview.lines.append(("delivers", f"{t.units} units to the buyer"))
     plan.preview.lines.append(("confirmed by", confirmer))
     plan.steps.append(("confirm", lambda: settlement.confirmPayment(t.as_struct(), reference_bytes, sender=sender)))
+    plan.preview = Preview(plan.preview.title, plan.preview.lines, len(plan.steps))
+    return plan
+
+
+def claim_plan(session: Session, reference: str, secret: bytes, *, submitter: str) -> Plan:
+    """Check a hash-locked trade and plan its claim with `secret`: the units go to the buyer and the secret is
+    published on chain (`SecretRevealed`), where the seller reads it to take the cash on the other ledger."""
+    settlement = settlement_contract(session)
+    agreed, symbol, token, tz = _open_trade(session, settlement, reference, HASH_LOCK)
+    t = agreed.trade
+    if hash_lock(secret) != t.payment_ref:
+        raise InputError(
+            f"the secret does not open the hash lock of trade {agreed.id_hex} (its SHA-256 is not "
+            f"0x{t.payment_ref.hex()}): nothing was sent",
+            field="--secret-file",
+        )
+    sender = session.signers.account(submitter)
+    _check_approval(session, settlement, agreed, symbol, sender)
+    _check_parties_now(session, symbol, token, t)
+    settlement.claim.call(t.as_struct(), secret, sender=sender)  # a refusal now is named in one line, nothing sent
+    cash = cash_of(session, symbol, HASH_LOCK, t.payment_token)
+    plan = Plan(Preview(f"trade claim {symbol}: trade {agreed.id_hex}"), trade_id=agreed.trade_id)
+    plan.preview.lines.extend(_trade_lines(session, symbol, t, cash, tz))
+    plan.preview.lines.append(("delivers", f"{t.units} units to the buyer"))
+    plan.preview.lines.append(("reveals", "the secret, on chain: the seller takes the cash on the other ledger"))
+    plan.preview.lines.append(("sent by", submitter))
+    plan.steps.append(("claim", lambda: settlement.claim(t.as_struct(), secret, sender=sender)))
+    plan.preview = Preview(plan.preview.title, plan.preview.lines, len(plan.steps))
+    return plan
+
+
+def approve_plan(session: Session, reference: str, *, approver: str) -> Plan:
+    """Plan the transfer agent's approval of an open trade, which a series requiring approval needs before anyone
+    but the transfer agent settles it. Re-runnable: an approved trade sends nothing."""
+    settlement = settlement_contract(session)
+    agreed = find_trade(session, settlement, reference)
+    t = agreed.trade
+    symbol = agreed.symbol
+    if symbol is None:
+        raise InputError(f"trade {agreed.id_hex} is of a series not in this manifest ({t.series})", field="trade")
+    tz = issuer_zone(session, symbol)
+    if not agreed.is_open:
+        raise InputError(f"trade {agreed.id_hex} is {STATUS_WORDS[agreed.status]}: nothing was sent", field="trade")
+    if session.now() > t.expiry:
+        raise InputError(
+            f"trade {agreed.id_hex} expired at {_when(t.expiry, tz)}: it can no longer settle: nothing was sent",
+            field="trade",
+        )
+    sender = session.signers.account(approver)
+    token = bond_token(session.project, t.series)
+    if not token.hasRole(TRANSFER_AGENT_ROLE, sender.address):
+        raise InputError(
+            f"{approver} is not the transfer agent of {symbol}: only the transfer agent approves trades: nothing "
+            "was sent",
+            field="--by",
+        )
+    cash = cash_of(session, symbol, t.mode, t.payment_token)
+    plan = Plan(Preview(f"trade approve {symbol}: trade {agreed.id_hex}"), trade_id=agreed.trade_id)
+    plan.preview.lines.extend(_trade_lines(session, symbol, t, cash, tz))
+    if agreed.status == APPROVED:
+        plan.preview.lines.append(("approval", "given already"))
+        return plan
+    required = bool(settlement.approvalRequired(t.series))
+    plan.preview.lines.append(
+        ("approval", f"by {approver}, the transfer agent" + ("" if required else f" ({symbol} does not require it)"))
+    )
+    plan.steps.append(("approve", lambda: settlement.approveTrade(t.as_struct(), sender=sender)))
     plan.preview = Preview(plan.preview.title, plan.preview.lines, len(plan.steps))
     return plan
 

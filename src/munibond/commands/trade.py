@@ -1,5 +1,5 @@
-"""`munibond trade setup|agree|settle|confirm-payment|cancel|list`: secondary trades settled delivery versus payment
-through the workspace's TradeSettlement contract (docs/settlement.md)."""
+"""`munibond trade setup|agree|approve|settle|confirm-payment|claim|cancel|list`: secondary trades settled delivery
+versus payment through the workspace's TradeSettlement contract (docs/settlement.md)."""
 
 from __future__ import annotations
 
@@ -127,6 +127,8 @@ def setup(
         "    --expires 2d --yes                                   # on-chain cash, settled by `trade settle`",
         "munibond trade agree KNGW26 --seller investor_c --buyer investor_h --units 10 --price 101000 \\",
         "    --bank --payment-id 'MIZUHO 0001' --expires 2027-04-30  # bank transfer, `trade confirm-payment`",
+        "munibond trade agree KNGW26 --seller investor_c --buyer investor_h --units 10 --price 101000 \\",
+        '    --hash-lock "$(cat lock.hex)" --expires 1d --yes   # cash on another ledger, `trade claim`',
     ),
 )
 @click.argument("symbol")
@@ -145,6 +147,12 @@ def setup(
 @click.option("--bank", is_flag=True, help="Cash paid by bank transfer: units released by `trade confirm-payment`.")
 @click.option("--payment-id", default=None, help="With --bank: the reference the bank transfer carries.")
 @click.option("--confirmer", default=None, help="With --bank: the seller's bank agent, who may confirm too.")
+@click.option(
+    "--hash-lock",
+    default=None,
+    help="Cash on another ledger: the SHA-256 hash (0x + 64 hex) of the secret that releases both legs; the units "
+    "are claimed with `trade claim`. Its expiry must come before the cash leg's deadline (docs/settlement.md).",
+)
 @click.option("--nonce", type=click.IntRange(0), default=None, help="Makes equal terms a new trade (default: random).")
 @click.option("--by", "submitter", default="agent", show_default=True, help="Who submits (broker, transfer agent).")
 @click.option("--seller-signature", default=None, help="The seller's EIP-712 signature made elsewhere (hex).")
@@ -162,6 +170,7 @@ def agree(
     bank: bool,
     payment_id: str | None,
     confirmer: str | None,
+    hash_lock: str | None,
     nonce: int | None,
     submitter: str,
     seller_signature: str | None,
@@ -190,10 +199,15 @@ def agree(
     if not bank and (payment_id is not None or confirmer is not None):
         option = "--payment-id" if payment_id is not None else "--confirmer"
         raise InputError(f"{option} is for a trade paid by bank transfer (--bank)", field=option)
+    lock = None
+    if hash_lock is not None:
+        if bank:
+            raise InputError("a trade is paid by bank (--bank) or hash-locked (--hash-lock), not both", field="--bank")
+        lock = ts.parse_hash_lock(hash_lock)
     chosen_nonce = secrets.randbits(63) if nonce is None else nonce
     arguments = {"symbol": symbol, "units": units, "price": price, "unit_price": unit_price, "expires": expires,
-                 "bank": bank, "nonce": chosen_nonce, "by": submitter, "yes": yes, "dry_run": dry_run,
-                 "network": network, "manifest": manifest}  # fmt: skip
+                 "bank": bank, "hash_locked": lock is not None, "nonce": chosen_nonce, "by": submitter, "yes": yes,
+                 "dry_run": dry_run, "network": network, "manifest": manifest}  # fmt: skip
 
     def plan_of(session: Any) -> Any:
         return ts.agree_plan(
@@ -212,13 +226,21 @@ def agree(
             submitter=submitter,
             seller_signature=seller_signature,
             buyer_signature=buyer_signature,
+            lock=lock,
         )
 
     def done(_session: Any, plan: Any, _receipts: list[Any]) -> str:
-        next_step = "trade confirm-payment" if bank else "trade settle"
+        short = plan.trade_id.hex()[:12]
+        next_step = (
+            f"trade claim 0x{short} --secret-file FILE"
+            if lock is not None
+            else f"trade confirm-payment 0x{short} PAYMENT_ID"
+            if bank
+            else f"trade settle 0x{short}"
+        )
         return (
             f"trade 0x{plan.trade_id.hex()} agreed: {units} units of {symbol} locked in the seller's wallet; "
-            f"settle it with `munibond {next_step} 0x{plan.trade_id.hex()[:12]}`"
+            f"settle it with `munibond {next_step}`"
         )
 
     _run("trade agree", arguments, submitter, plan_of, done, yes=yes, dry_run=dry_run, network=network,
@@ -318,6 +340,93 @@ def confirm_payment(
         alias_book=alias_book,
         manifest=manifest,
     )
+
+
+@trade.command(
+    "claim",
+    epilog=_examples(
+        "munibond trade claim 0x3f2a9c --secret-file secret.hex --dry-run   # checks the secret against the lock",
+        "MUNIBOND_TRADE_SECRET=$(cat secret.hex) munibond trade claim 0x3f2a9c --by investor_h --yes",
+    ),
+)
+@click.argument("trade_ref", metavar="TRADE")
+@click.option(
+    "--secret-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="File holding the 32-byte secret as 64 hex digits (default: $MUNIBOND_TRADE_SECRET; never on the command "
+    "line).",
+)
+@click.option("--by", "submitter", default="agent", show_default=True, help="Who sends the claim (anyone).")
+@confirm_options
+@network_options
+def claim(
+    trade_ref: str,
+    secret_file: Path | None,
+    submitter: str,
+    yes: bool,
+    dry_run: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Settle a hash-locked TRADE (cash on another ledger) with the secret whose SHA-256 is its lock: the units go
+    to the buyer and the secret is published on chain, where the seller reads it to take the cash locked under the
+    same hash on the other ledger. Refused before sending when the secret does not match, the trade expired or is
+    not open, or a party is no longer eligible."""
+    import os
+
+    from munibond.chain import trade_settlement as ts
+
+    secret = ts.read_secret(secret_file, os.environ)
+    arguments = {"trade": trade_ref, "secret_from": "file" if secret_file is not None else "environment",
+                 "by": submitter, "yes": yes, "dry_run": dry_run, "network": network, "manifest": manifest}  # fmt: skip
+
+    def done(session: Any, plan: Any, _receipts: list[Any]) -> str:
+        agreed = ts.find_trade(session, ts.settlement_contract(session), "0x" + plan.trade_id.hex())
+        return (
+            f"trade {agreed.id_hex} settled: secret revealed, {agreed.trade.units} units of {agreed.symbol} "
+            f"released to {ts.describe_party(session, agreed.trade.buyer)}"
+        )
+
+    _run("trade claim", arguments, submitter, lambda s: ts.claim_plan(s, trade_ref, secret, submitter=submitter),
+         done, yes=yes, dry_run=dry_run, network=network, alias_book=alias_book, manifest=manifest)  # fmt: skip
+
+
+@trade.command(
+    "approve",
+    epilog=_examples(
+        "munibond trade approve 0x3f2a9c --dry-run",
+        "munibond trade approve 0x3f2a9c --yes          # then anyone may settle it",
+    ),
+)
+@click.argument("trade_ref", metavar="TRADE")
+@click.option("--by", "approver", default="agent", show_default=True, help="The series' transfer agent.")
+@confirm_options
+@network_options
+def approve(
+    trade_ref: str,
+    approver: str,
+    yes: bool,
+    dry_run: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Approve an open TRADE as the series' transfer agent: a series set up with `--require-approval` settles a
+    trade only once approved (or when the transfer agent sends the settlement). Refused when the signer is not the
+    transfer agent, or the trade expired or is not open; an approved trade sends nothing."""
+    from munibond.chain import trade_settlement as ts
+
+    arguments = {"trade": trade_ref, "by": approver, "yes": yes, "dry_run": dry_run, "network": network,
+                 "manifest": manifest}  # fmt: skip
+
+    def done(session: Any, plan: Any, _receipts: list[Any]) -> str:
+        agreed = ts.find_trade(session, ts.settlement_contract(session), "0x" + plan.trade_id.hex())
+        return f"trade {agreed.id_hex} approved by the transfer agent: it may now be settled"
+
+    _run("trade approve", arguments, approver, lambda s: ts.approve_plan(s, trade_ref, approver=approver), done,
+         yes=yes, dry_run=dry_run, network=network, alias_book=alias_book, manifest=manifest)  # fmt: skip
 
 
 @trade.command(
