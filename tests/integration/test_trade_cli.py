@@ -1,11 +1,14 @@
 """Secondary trades through the `munibond trade` commands, as separate processes against one anvil node: the
 settlement contract set up for a workspace's series, an on-chain-cash trade agreed and settled delivery versus
-payment, a bank-paid trade released on the seller's confirmation of the payment id, cancellation, an expired trade
-refused at settlement, and a buyer who is not a verified investor refused before anything is sent."""
+payment, a bank-paid trade released on the seller's confirmation of the payment id, a hash-locked trade (cash on
+another ledger) claimed with its secret, a series requiring the transfer agent's approval, cancellation, an expired
+trade refused at settlement, and a buyer who is not a verified investor refused before anything is sent."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 
 import pytest
@@ -177,6 +180,83 @@ def test_a_bank_paid_trade_is_released_on_the_sellers_confirmation_of_the_paymen
     assert "settled" in listed(url, manifest, trade_id) and "101,000 JPY" in listed(url, manifest, trade_id)
 
 
+def test_a_hash_locked_trade_is_claimed_once_with_its_secret_file(market, tmp_path):
+    url, web3, manifest, token, cash, settlement = market
+    secret = os.urandom(32)
+    (tmp_path / "secret.hex").write_text("0x" + secret.hex() + "\n")
+    (tmp_path / "wrong.hex").write_text(os.urandom(32).hex())
+    lock = "0x" + hashlib.sha256(secret).hexdigest()
+    seller_units, buyer_units = units(token, web3, "investor_c"), units(token, web3, "investor_e")
+    cash_before = cash_of(cash, web3, "investor_c"), cash_of(cash, web3, "investor_e")
+    locked_before = frozen(token, web3, "investor_c")
+    terms = ("--seller", "investor_c", "--buyer", "investor_e", "--units", "4", "--price", "40500", "--hash-lock", lock)
+    agreed = munibond(url, manifest, "trade", "agree", "KNGW26", *terms, "--yes")
+    trade_id = agreed_id(agreed)
+    assert "hash lock" in agreed.stdout and lock[2:] in agreed.stdout and "trade claim" in agreed.stdout
+    assert frozen(token, web3, "investor_c") == locked_before + 4
+
+    sent = nonces(web3, "agent")
+    claim = ("trade", "claim", trade_id[:12], "--secret-file")
+    wrong = one_line_refusal(munibond(url, manifest, *claim, str(tmp_path / "wrong.hex"), "--yes"))
+    assert f"the secret does not open the hash lock of trade {trade_id}" in wrong and "nothing was sent" in wrong
+    assert nonces(web3, "agent") == sent and frozen(token, web3, "investor_c") == locked_before + 4
+
+    claimed = munibond(url, manifest, *claim, str(tmp_path / "secret.hex"), "--yes")
+    assert claimed.returncode == 0, claimed.stderr
+    assert f"trade {trade_id} settled: secret revealed, 4 units of KNGW26 released to investor_e" in claimed.stdout
+    assert secret.hex() not in claimed.stdout + claimed.stderr + (manifest.parent / "audit.log").read_text()
+    assert units(token, web3, "investor_c") == seller_units - 4 and units(token, web3, "investor_e") == buyer_units + 4
+    assert frozen(token, web3, "investor_c") == locked_before
+    # the cash leg is on the other ledger: nothing moved here; the seller takes it there with the published secret
+    assert (cash_of(cash, web3, "investor_c"), cash_of(cash, web3, "investor_e")) == cash_before
+    contract = web3.eth.contract(address=settlement, abi=load_abi("TradeSettlement"))
+    (revealed,) = contract.events.SecretRevealed().get_logs(from_block=0)
+    assert revealed.args.tradeId.hex().removeprefix("0x") == trade_id[2:] and revealed.args.secret == secret
+
+    sent = nonces(web3, "agent")
+    again = one_line_refusal(munibond(url, manifest, *claim, str(tmp_path / "secret.hex"), "--yes"))
+    assert f"trade {trade_id} is settled: nothing was sent" in again
+    assert nonces(web3, "agent") == sent and units(token, web3, "investor_e") == buyer_units + 4
+
+
+def test_a_series_requiring_approval_settles_only_after_the_transfer_agent_approves(market):
+    url, web3, manifest, token, cash, settlement = market
+    required = munibond(url, manifest, "trade", "setup", "KNGW26", "--require-approval", "--yes")
+    assert required.returncode == 0, required.stderr
+    contract = web3.eth.contract(address=settlement, abi=load_abi("TradeSettlement"))
+    try:
+        assert contract.functions.approvalRequired(token.address).call()
+        mint_cash(web3, cash, "investor_a", 30_000)
+        terms = ("--seller", "investor_d", "--buyer", "investor_a", "--units", "3", "--price", "30000")
+        trade_id = agreed_id(munibond(url, manifest, "trade", "agree", "KNGW26", *terms, "--yes"))
+        buyer_units = units(token, web3, "investor_a")
+
+        sent = nonces(web3, "investor_a")
+        early = one_line_refusal(munibond(url, manifest, "trade", "settle", trade_id, "--by", "investor_a", "--yes"))
+        assert f"KNGW26 requires the transfer agent's approval of trade {trade_id}" in early
+        outsider = one_line_refusal(
+            munibond(url, manifest, "trade", "approve", trade_id, "--by", "investor_a", "--yes")
+        )
+        assert "investor_a is not the transfer agent of KNGW26" in outsider and "nothing was sent" in outsider
+        assert nonces(web3, "investor_a") == sent and units(token, web3, "investor_a") == buyer_units
+
+        approved = munibond(url, manifest, "trade", "approve", trade_id, "--yes")
+        assert approved.returncode == 0, approved.stderr
+        assert f"trade {trade_id} approved by the transfer agent" in approved.stdout
+        assert "approved" in listed(url, manifest, trade_id)
+        sent = nonces(web3, "agent")
+        again = munibond(url, manifest, "trade", "approve", trade_id, "--yes")
+        assert again.returncode == 0 and "given already" in again.stdout and "nothing to send" in again.stdout
+        assert nonces(web3, "agent") == sent
+
+        settled = munibond(url, manifest, "trade", "settle", trade_id, "--by", "investor_a", "--yes")
+        assert settled.returncode == 0, settled.stderr
+        assert units(token, web3, "investor_a") == buyer_units + 3
+    finally:
+        tx = contract.functions.setApprovalRequired(token.address, False).transact({"from": address_of(web3, "issuer")})
+        assert web3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+
+
 def test_the_buyer_cancels_and_the_units_are_unlocked(market):
     url, web3, manifest, token, _cash, _settlement = market
     terms = ("--seller", "investor_a", "--buyer", "investor_e", "--units", "5", "--price", "50000")
@@ -244,7 +324,7 @@ def test_help_shows_examples():
     import subprocess
     import sys
 
-    for command in ("setup", "agree", "settle", "confirm-payment", "cancel", "list"):
+    for command in ("setup", "agree", "approve", "settle", "confirm-payment", "claim", "cancel", "list"):
         shown = subprocess.run(
             [sys.executable, "-m", "munibond", "trade", command, "--help"], capture_output=True, text=True, timeout=60
         )
@@ -264,8 +344,14 @@ def test_terms_that_need_no_chain_are_refused_before_connecting():
         (["--units", "5"], "--price: give the trade's total --price or its --unit-price (one of them)"),
         (["--units", "5", "--price", "1", "--unit-price", "1"], "give the trade's total --price or its --unit-price"),
         (["--units", "5", "--price", "1", "--payment-id", "X"], "--payment-id is for a trade paid by bank transfer"),
+        (["--units", "5", "--price", "1", "--hash-lock", "0x12"], "--hash-lock: must be a SHA-256 hash"),
+        (["--units", "5", "--price", "1", "--bank", "--hash-lock", "0x" + "ab" * 32], "or hash-locked (--hash-lock)"),
     ):
         result = CliRunner(mix_stderr=False).invoke(main, [*base, *extra, *unreachable])
         assert result.exit_code == 2, result.output
         assert result.stderr.strip().startswith("error: ") and message in result.stderr
         assert "cannot reach the node" not in result.stderr
+
+    unset = {"MUNIBOND_TRADE_SECRET": None}
+    result = CliRunner(mix_stderr=False, env=unset).invoke(main, ["trade", "claim", "0x3f2a9c", "--yes", *unreachable])
+    assert result.exit_code == 2 and "no secret: give --secret-file FILE or set MUNIBOND_TRADE_SECRET" in result.stderr
