@@ -37,8 +37,6 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from eth_utils import keccak
-
 from munibond.addresses import address_of_digest, checksum_address, keccak256
 from munibond.countries import country_code
 from munibond.errors import InputError, Issue
@@ -143,7 +141,7 @@ def read_issuer_salt(salt_file: Path | None, environ: Mapping[str, str]) -> byte
 def salt_fingerprint(issuer_salt: bytes) -> str:
     """A public fingerprint of the issuer salt (keccak of the domain-tagged salt) to recognise it again without
     storing it: `0x` + 64 hex digits."""
-    return "0x" + keccak(SALT_FINGERPRINT_TAG + issuer_salt).hex()
+    return "0x" + keccak256(SALT_FINGERPRINT_TAG + issuer_salt).hex()
 
 
 def investor_identity(issuer_salt: bytes, investor_id: str) -> str:
