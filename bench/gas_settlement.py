@@ -188,6 +188,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {key} | {value:,} | {base_key} | {ratio} | {f'{target:,}' if target else '-'} |")
     gas: dict[str, int] = book.get("gas", {})
     targets: dict[str, int] = book.get("targets", {})
+    issued: dict[str, int] = book.get("issued_targets", {})
     for key, value in sorted(gas.items()):
         if key.startswith("erc20_"):
             continue
@@ -195,7 +196,18 @@ def render_markdown(results: dict[str, Any]) -> str:
         base = gas.get(base_key)
         ratio = f"{value / base:.2f}" if base else "-"
         target = targets.get(key)
-        lines.append(f"| {key} | {value:,} | {base_key} | {ratio} | {f'{target:,}' if target else '-'} |")
+        cell = f"{target:,}" if target else "-"
+        if key in issued and issued[key] != target:
+            cell += f" (issued {issued[key]:,})"
+        lines.append(f"| {key} | {value:,} | {base_key} | {ratio} | {cell} |")
+    if "escrow_commit_checked_floor" in gas:
+        lines += [
+            "",
+            "`escrow_commit_floor` and `escrow_commit_checked_floor` are `BaselineEscrow` on the same series, payment",
+            "token and investors: a new investor's escrowed commitment with no check, then with only the series'",
+            "compliance view. The commitment target issued as 80,000 is below that floor and was revised to 110,000",
+            '(docs/settlement-subscription.md, "The commitment\'s gas target").',
+        ]
     baselines = {
         **{k: v for k, v in trades.items() if k.startswith("erc20_")},
         **{k: v for k, v in gas.items() if k.startswith("erc20_")},

@@ -24,7 +24,10 @@ MINTER_ROLE = keccak(text="MINTER_ROLE")
 JAPAN = 392
 PRICE = 10_000
 INVESTORS = 50
-TARGETS = {"subscription_commit": 80_000, "subscription_settle_per_investor": 70_000}
+# subscription_commit: issue 13 set 80,000; revised to 110,000 (docs/settlement-subscription.md, "The commitment's
+# gas target"): the escrow floor with the series' compliance view, measured below in the same run, is above 80,000.
+TARGETS = {"subscription_commit": 110_000, "subscription_settle_per_investor": 70_000}
+ISSUED_TARGETS = {"subscription_commit": 80_000}
 PRO_RATA = 1
 EXPLICIT = 3
 
@@ -115,6 +118,7 @@ def measure(project: Any, chain: Any, accounts: Any) -> dict[str, int]:
 
     # Allotted in full (no refund): the mint and the investor's share of the treasury transfer only.
     full = Offering(issuer, chain, accounts, offered=10_000, investors=INVESTORS)
+    gas.update(escrow_floor(project, full))
     for wallet in full.wallets:
         full.book.commit(20, sender=wallet)
     full.travel(full.times[1])
@@ -126,10 +130,29 @@ def measure(project: Any, chain: Any, accounts: Any) -> dict[str, int]:
     return gas
 
 
+def escrow_floor(project: Any, offer: Offering) -> dict[str, int]:
+    """The floor of an escrowing commitment (BaselineEscrow) on the same series, payment token and investors:
+    a new investor's commitment with no check at all, then with only the series' compliance view added."""
+    escrow = offer.admin.deploy(project.BaselineEscrow, offer.cash, offer.token)
+    first, plain, checked = offer.wallets[:3]
+    for wallet in (first, plain, checked):
+        offer.cash.approve(escrow, 10**9, sender=wallet)
+    escrow.commit(20, sender=first)  # the escrow already holds cash, like the book in `subscription_commit`
+    return {
+        "escrow_commit_floor": escrow.commit(20, sender=plain).gas_used,
+        "escrow_commit_checked_floor": escrow.commitChecked(20, sender=checked).gas_used,
+    }
+
+
 def merge_results(figures: dict[str, int], path: Path = RESULTS) -> dict[str, Any]:
     """Writes the figures under "subscription" (gas, targets, investors per batch); other keys are kept."""
     existing: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    existing[KEY] = {"gas": figures, "targets": TARGETS, "batch_investors": INVESTORS}
+    existing[KEY] = {
+        "gas": figures,
+        "targets": TARGETS,
+        "issued_targets": ISSUED_TARGETS,
+        "batch_investors": INVESTORS,
+    }
     path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
     return existing
 
