@@ -4,17 +4,15 @@ exactly once, the period is funded exactly once, and the totals are exact.
 The node mines only when the test says so (automine off), so each kill lands at a known point: the test watches
 the payer's pending nonce, mines the command's transactions one by one and sends SIGKILL while the chosen one is
 still pending. That transaction is then either mined (the command died after sending it, before it saw the
-receipt) or dropped (it died before the node accepted it); either way the re-run must finish the period.
+receipt) or dropped (it died before the node accepted it); either way the re-run must finish the period. The
+machinery is shared with the settlement commands' kill tests (tests/integration/interruption.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from web3 import Web3
 from munibond.demo import shift_dates, years_to_start_after
 from munibond.schedule import build_schedule
 from munibond.terms import load_term_sheet
+from tests.integration.interruption import AFTER, DROPPED, MINED, environment, interrupt
 from tests.integration.test_cli_workflow import MINT_ABI, ROOT, address_of
 from tests.integration.test_cli_workflow import node as node  # the anvil fixture
 
@@ -33,11 +32,6 @@ ABI = ROOT / "src" / "munibond" / "abi"
 HOLDERS = ("investor_a", "investor_b", "investor_b2", "investor_c", "investor_d", "investor_e", "investor_g")
 BATCH = "2"  # 7 holders: approval, funding and 4 batches = 6 transactions
 TRANSACTIONS = 6
-
-
-def environment(manifest: Path) -> dict[str, str]:
-    # Ape data of this module's own (a shared one caches contract types by address across nodes)
-    return dict(os.environ, APE_DATA_FOLDER=str(manifest.parent / "ape-data"))
 
 
 def run(url: str, manifest: Path, *args: str) -> subprocess.CompletedProcess:
@@ -90,41 +84,6 @@ def issued(node, tmp_path_factory):
     return url, web3, manifest, build_schedule(load_term_sheet(terms)), cash, agent
 
 
-def pending_count(web3: Web3, address: str) -> tuple[int, int]:
-    return web3.eth.get_transaction_count(address, "latest"), web3.eth.get_transaction_count(address, "pending")
-
-
-def kill_at(web3: Web3, command: list[str], env: dict[str, str], payer: str, nth: int, *, mine_it: bool) -> None:
-    """Run `command` on a node that mines on request: mine its transactions before the `nth` (1-based), and SIGKILL
-    it once the `nth` is sent: while it is pending (left in the pool for the caller to mine or drop), or, with
-    `mine_it`, right after mining it (the command has not yet seen the receipt or printed its report)."""
-    start = web3.eth.get_transaction_count(payer, "latest")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            mined, pending = pending_count(web3, payer)
-            if pending >= start + nth:
-                assert pending == start + nth, (mined, pending, start, nth)
-                if mine_it:
-                    web3.provider.make_request("evm_mine", [])
-                process.send_signal(signal.SIGKILL)
-                process.wait(timeout=30)
-                assert process.returncode == -signal.SIGKILL, process.communicate()
-                return
-            if pending > mined:
-                web3.provider.make_request("evm_mine", [])
-            if process.poll() is not None:
-                out, err = process.communicate()
-                pytest.fail(f"the command ended (exit {process.returncode}) before transaction {nth}: {out}{err}")
-            time.sleep(0.05)
-        pytest.fail(f"transaction {nth} was never sent")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
-
-
 def at(web3: Web3, moment: int) -> None:
     web3.provider.make_request("evm_setNextBlockTimestamp", [moment])
     web3.provider.make_request("evm_mine", [])
@@ -132,10 +91,10 @@ def at(web3: Web3, moment: int) -> None:
 
 # (period, the transaction being sent when the process is killed, then what happens to it)
 KILLS = [
-    (1, 1, "mined"),  # the approval sent, not yet confirmed
-    (2, 2, "dropped"),  # the funding never reached the chain
-    (3, 4, "mined"),  # mid-batch: the second batch sent, the process gone before its receipt
-    (4, TRANSACTIONS, "after"),  # the last batch confirmed, the process gone before its report
+    (1, 1, MINED),  # the approval sent, not yet confirmed
+    (2, 2, DROPPED),  # the funding never reached the chain
+    (3, 4, MINED),  # mid-batch: the second batch sent, the process gone before its receipt
+    (4, TRANSACTIONS, AFTER),  # the last batch confirmed, the process gone before its report
 ]
 
 
@@ -148,18 +107,7 @@ def test_kill_9_then_rerun_pays_everyone_exactly_once(issued, period, nth, then)
     index = period - 1
     cash_before = {h: cash.functions.balanceOf(h).call() for h in (*holders, treasury)}
 
-    web3.provider.make_request("evm_setAutomine", [False])
-    try:
-        command = pay_command(url, manifest, period)
-        kill_at(web3, command, environment(manifest), treasury, nth, mine_it=then == "after")
-        if then == "mined":
-            web3.provider.make_request("evm_mine", [])
-        elif then == "dropped":
-            web3.provider.make_request("anvil_dropAllTransactions", [])
-    finally:
-        web3.provider.make_request("evm_setAutomine", [True])
-    mined, pending = pending_count(web3, treasury)
-    assert mined == pending  # nothing left in flight
+    interrupt(web3, pay_command(url, manifest, period), environment(manifest), [treasury], nth, then)
 
     resumed = run(url, manifest, "coupon", "pay", "KNGW26", str(period), "--yes", "--batch-size", BATCH)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr

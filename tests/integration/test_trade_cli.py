@@ -137,10 +137,14 @@ def test_an_onchain_cash_trade_is_agreed_and_settled_delivery_versus_payment(mar
     assert cash_of(cash, web3, "investor_c") == seller_cash + 253_125 and cash_of(cash, web3, "investor_e") == 0
     assert "settled" in listed(url, manifest, trade_id)
 
-    sent = nonces(web3, "agent")
-    again = one_line_refusal(munibond(url, manifest, "trade", "settle", trade_id, "--yes"))
-    assert f"trade {trade_id} is settled: nothing was sent" in again
-    assert nonces(web3, "agent") == sent
+    # a re-run (a script run again) reports the settlement and sends nothing; a cancellation is refused
+    sent = nonces(web3, "agent", "investor_c", "investor_e")
+    again = munibond(url, manifest, "trade", "settle", trade_id, "--yes")
+    assert again.returncode == 0, again.stderr
+    assert "settled already at" in again.stdout and "nothing to send" in again.stdout, again.stdout
+    cancelled = one_line_refusal(munibond(url, manifest, "trade", "cancel", trade_id, "--by", "investor_e", "--yes"))
+    assert f"trade {trade_id} is settled: nothing was sent" in cancelled
+    assert nonces(web3, "agent", "investor_c", "investor_e") == sent
 
 
 def test_a_bank_paid_trade_is_released_on_the_sellers_confirmation_of_the_payment_id(market):
@@ -214,8 +218,10 @@ def test_a_hash_locked_trade_is_claimed_once_with_its_secret_file(market, tmp_pa
     assert revealed.args.tradeId.hex().removeprefix("0x") == trade_id[2:] and revealed.args.secret == secret
 
     sent = nonces(web3, "agent")
-    again = one_line_refusal(munibond(url, manifest, *claim, str(tmp_path / "secret.hex"), "--yes"))
-    assert f"trade {trade_id} is settled: nothing was sent" in again
+    again = munibond(url, manifest, *claim, str(tmp_path / "secret.hex"), "--yes")
+    assert again.returncode == 0, again.stderr
+    assert "settled already at" in again.stdout and "nothing to send" in again.stdout, again.stdout
+    assert secret.hex() not in again.stdout + again.stderr
     assert nonces(web3, "agent") == sent and units(token, web3, "investor_e") == buyer_units + 4
 
 

@@ -328,3 +328,23 @@ def explicit_allotment(
     if issues:
         raise InputError.from_issues(sorted(issues, key=lambda issue: issue.line or 0))
     return allotment
+
+
+def still_to_allot(book: Book, entries: list[sub.Commitment], plan: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The part of `plan` the book has not recorded yet (a run interrupted between batches is finished by the rest),
+    refused in one line when what the book recorded differs from `plan`: an investor allotted other units by an
+    earlier run (e.g. of another allotment file), or allotted units and absent from `plan`."""
+    planned = {investor.lower(): units for investor, units in plan}
+    for c in entries:
+        if not c.is_allotted:
+            continue
+        wanted = planned.get(c.investor.lower(), 0)
+        if wanted != c.allotted:
+            raise InputError(
+                f"{c.investor} was allotted {c.allotted:,} units by an earlier run of this allotment, this one allots "
+                f"{wanted:,}: an allotment begun is finished with the same allotment (book {book.number}); nothing "
+                "was sent",
+                field="allotment",
+            )
+    allotted = {c.investor.lower() for c in entries if c.is_allotted}
+    return [(investor, units) for investor, units in plan if investor.lower() not in allotted]

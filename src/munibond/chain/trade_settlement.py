@@ -550,8 +550,22 @@ def agree_plan(
 # ------------------------------------------------------------------------------------------------ settlement
 
 
-def _open_trade(session: Session, settlement: Any, reference: str, mode: int) -> tuple[AgreedTrade, str, Any, str]:
-    agreed = find_trade(session, settlement, reference)
+def _settled_already(session: Session, agreed: AgreedTrade, mode: int, command: str) -> Plan | None:
+    """A plan sending nothing when `agreed` was settled already the way `command` settles it (a re-run after an
+    interruption: the units and cash moved once, the command reports it and exits 0), else None."""
+    t = agreed.trade
+    if agreed.status != SETTLED or t.mode != mode or agreed.symbol is None:
+        return None
+    tz = issuer_zone(session, agreed.symbol)
+    cash = cash_of(session, agreed.symbol, t.mode, t.payment_token)
+    plan = Plan(Preview(f"{command} {agreed.symbol}: trade {agreed.id_hex}"), trade_id=agreed.trade_id)
+    plan.preview.lines.extend(_trade_lines(session, agreed.symbol, t, cash, tz))
+    when = "" if agreed.settled_at is None else f" at {_when(agreed.settled_at, tz)}"
+    plan.preview.lines.append(("status", f"settled already{when}: {t.units} units and the price moved once"))
+    return plan
+
+
+def _open_trade(session: Session, agreed: AgreedTrade, mode: int) -> tuple[AgreedTrade, str, Any, str]:
     t = agreed.trade
     symbol = agreed.symbol
     if symbol is None:
@@ -593,7 +607,11 @@ def settle_plan(session: Session, reference: str, *, submitter: str) -> Plan:
     """Check an on-chain-cash trade and plan its settlement: the buyer's cash approval when short, then `settle`
     (both legs in one transaction)."""
     settlement = settlement_contract(session)
-    agreed, symbol, token, tz = _open_trade(session, settlement, reference, ONCHAIN_CASH)
+    agreed = find_trade(session, settlement, reference)
+    done = _settled_already(session, agreed, ONCHAIN_CASH, "trade settle")
+    if done is not None:
+        return done
+    agreed, symbol, token, tz = _open_trade(session, agreed, ONCHAIN_CASH)
     t = agreed.trade
     sender = session.signers.account(submitter)
     _check_approval(session, settlement, agreed, symbol, sender)
@@ -629,7 +647,18 @@ def confirm_payment_plan(session: Session, reference: str, payment_id: str, *, c
     """Check a bank-paid trade and plan the release of its units to the buyer on the seller's (or its bank's)
     confirmation of the payment under `payment_id`."""
     settlement = settlement_contract(session)
-    agreed, symbol, token, tz = _open_trade(session, settlement, reference, OFFCHAIN_CASH)
+    agreed = find_trade(session, settlement, reference)
+    reference_bytes = payment_reference(payment_id)
+    done = _settled_already(session, agreed, OFFCHAIN_CASH, "trade confirm-payment")
+    if done is not None:
+        if agreed.payment_id is not None and agreed.payment_id != reference_bytes:
+            raise InputError(
+                f"trade {agreed.id_hex} was settled already under payment id 0x{agreed.payment_id.hex()}, not "
+                f"{payment_id!r}: nothing was sent",
+                field="payment-id",
+            )
+        return done
+    agreed, symbol, token, tz = _open_trade(session, agreed, OFFCHAIN_CASH)
     t = agreed.trade
     sender = session.signers.account(confirmer)
     allowed = {t.seller} | ({t.confirmer} if int(t.confirmer, 16) else set())
@@ -638,7 +667,6 @@ def confirm_payment_plan(session: Session, reference: str, payment_id: str, *, c
             f"{confirmer} is neither the seller nor the trade's confirmer: only they confirm the payment",
             field="--by",
         )
-    reference_bytes = payment_reference(payment_id)
     if t.payment_ref != ZERO_REF and reference_bytes != t.payment_ref:
         raise InputError(
             f"payment id {payment_id!r} is not the one agreed for trade {agreed.id_hex}: nothing was sent",
@@ -662,7 +690,11 @@ def claim_plan(session: Session, reference: str, secret: bytes, *, submitter: st
     """Check a hash-locked trade and plan its claim with `secret`: the units go to the buyer and the secret is
     published on chain (`SecretRevealed`), where the seller reads it to take the cash on the other ledger."""
     settlement = settlement_contract(session)
-    agreed, symbol, token, tz = _open_trade(session, settlement, reference, HASH_LOCK)
+    agreed = find_trade(session, settlement, reference)
+    done = _settled_already(session, agreed, HASH_LOCK, "trade claim")
+    if done is not None:
+        return done
+    agreed, symbol, token, tz = _open_trade(session, agreed, HASH_LOCK)
     t = agreed.trade
     if hash_lock(secret) != t.payment_ref:
         raise InputError(

@@ -441,7 +441,8 @@ def allot(
     """Allot SYMBOL's book after the close and make the allotment final, in batches (re-runnable).
 
     The allotment is computed here exactly as the book verifies it (docs/settlement-subscription.md); a file is
-    checked whole (wallet, units, commitments, the offer) before anything is sent."""
+    checked whole (wallet, units, commitments, the offer) before anything is sent. A re-run finishes an interrupted
+    allotment with the same allotment: one that differs for an investor already allotted is refused."""
     from munibond.audit_log import audited
     from munibond.chain import offering
     from munibond.chain import subscription as sub
@@ -489,13 +490,11 @@ def allot(
             explicit = None
             if rows is not None and allotment_file is not None:
                 explicit = offering.explicit_allotment(rows, allotment_file, entries, offered, session.signers.address)
-            plan = (
-                sub.plan(book.contract, method, entries, explicit)
-                if phase in (sub.Phase.OPEN, sub.Phase.ALLOTTING)
-                else []
-            )
-            allotted = {c.investor for c in entries if c.is_allotted}
-            pending = [(inv, u) for inv, u in plan if inv not in allotted]
+            allotting = phase in (sub.Phase.OPEN, sub.Phase.ALLOTTING)
+            plan = sub.plan(book.contract, method, entries, explicit) if allotting else []
+            pending = offering.still_to_allot(book, entries, plan) if allotting else []
+            done_before = sum(c.is_allotted for c in entries)
+            audit.totals = {"already_allotted": done_before}
             price, money = int(book.terms().price), book.money
             if dry_run:
                 committed = {c.investor: c.units for c in entries}
@@ -506,11 +505,11 @@ def allot(
                     )
             units_total = sum(u for _, u in plan) if plan else int(book.contract.state().allottedUnits)
             committed_total = sum(c.units for c in entries)
-            final = 1 if phase in (sub.Phase.OPEN, sub.Phase.ALLOTTING) else 0
+            final = 1 if allotting else 0
             preview = Preview(
                 f"{symbol}: allot subscription book {book.number} ({offering.METHOD_WORDS[method]})",
                 [
-                    ("investors", f"{len(entries):,} ({len(pending):,} still to allot)"),
+                    ("investors", f"{len(entries):,} ({done_before:,} allotted already, {len(pending):,} to allot)"),
                     ("committed", f"{committed_total:,} units, {money(committed_total * price)}"),
                     ("allotted", f"{units_total:,} of {offered:,} offered units, {money(units_total * price)}"),
                     ("to refund at settlement", money((committed_total - units_total) * price)),
@@ -526,10 +525,10 @@ def allot(
                 book.contract, method, plan, sender=session.signers.account(issuer), batch=batch_size, progress=progress
             )
             audit.sent(run.transactions)
-            audit.totals = {"investors": len(run.investors), "units": units_total}
+            audit.totals = {"investors": len(run.investors), "already_allotted": done_before, "units": units_total}
         click.echo(
             f"{symbol}: allotment final: {units_total:,} units to {len(entries)} investors "
-            f"({len(run.transactions)} transactions)"
+            f"({len(run.transactions)} transactions; {done_before} allotted already, skipped)"
         )
 
 
@@ -587,13 +586,15 @@ def settle(
         offering.check_settlement_time(book, session.now())
         entries = book.entries()
         pending = [c for c in entries if not c.is_settled]
+        skipped = len(entries) - len(pending)
+        audit.totals = {"already_settled": skipped}
         price, money = int(book.terms().price), book.money
         units = sum(c.allotted for c in pending)
         refunds = sum(c.units - c.allotted for c in pending) * price
         preview = Preview(
             f"{symbol}: settle subscription book {book.number}",
             [
-                ("investors", f"{len(pending):,} to settle ({len(entries) - len(pending):,} already settled)"),
+                ("investors", f"{len(pending):,} to settle ({skipped:,} already settled)"),
                 ("units to mint", f"{units:,}"),
                 ("proceeds to the treasury", money(units * price)),
                 ("refunds", money(refunds)),
@@ -613,8 +614,16 @@ def settle(
             progress=progress,
         )
         audit.sent(run.transactions)
-        audit.totals = {"investors": len(run.investors), "units": units, "proceeds": units * price}
-        click.echo(f"this run: settled {len(run.investors)} investors in {len(run.transactions)} transactions")
+        audit.totals = {
+            "investors": len(run.investors),
+            "already_settled": skipped,
+            "units": units,
+            "proceeds": units * price,
+        }
+        click.echo(
+            f"this run: settled {len(run.investors)} investors in {len(run.transactions)} transactions "
+            f"({skipped} already settled, skipped)"
+        )
         _print_settled(book)
 
 
@@ -684,11 +693,13 @@ def cancel(
                 )
             entries = book.entries()
             pending = [c for c in entries if not c.is_refunded]
+            skipped = len(entries) - len(pending)
+            audit.totals = {"already_refunded": skipped}
             price, money = int(book.terms().price), book.money
             preview = Preview(
                 f"{symbol}: cancel subscription book {book.number}" + ("" if cancelling else " (refunds still owed)"),
                 [
-                    ("investors to refund", f"{len(pending):,} ({len(entries) - len(pending):,} already refunded)"),
+                    ("investors to refund", f"{len(pending):,} ({skipped:,} already refunded)"),
                     ("cash returned", money(sum(c.units for c in pending) * price)),
                     ("state", offering.PHASE_WORDS[phase]),
                 ],
@@ -706,8 +717,8 @@ def cancel(
             )
             audit.sent(run.transactions)
             returned = sum(c.units for c in pending) * price
-            audit.totals = {"investors": len(run.investors), "returned": returned}
+            audit.totals = {"investors": len(run.investors), "already_refunded": skipped, "returned": returned}
         click.echo(
             f"{symbol}: book {book.number} cancelled; refunded {len(run.investors)} investors, "
-            f"{money(returned)} ({len(run.transactions)} transactions)"
+            f"{money(returned)} ({len(run.transactions)} transactions; {skipped} already refunded, skipped)"
         )

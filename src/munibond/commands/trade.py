@@ -272,8 +272,8 @@ def settle(
 ) -> None:
     """Settle an agreed on-chain-cash TRADE (its id, or at least 6 hex digits of it): the units go to the buyer
     and the price to the seller in one transaction, or nothing moves. The buyer's approval of the cash is sent
-    first when short. Refused before sending when the trade expired, is not open, or a party is no longer
-    eligible."""
+    first when short. Refused before sending when the trade expired, was cancelled, or a party is no longer
+    eligible; a trade settled already (a re-run) is reported and nothing is sent."""
     from munibond.chain import trade_settlement as ts
 
     arguments = {"trade": trade_ref, "by": submitter, "yes": yes, "dry_run": dry_run, "network": network,
@@ -315,7 +315,8 @@ def confirm_payment(
     manifest: Path | None,
 ) -> None:
     """Confirm receipt of the bank payment of TRADE under PAYMENT_ID (the transfer's reference; it must be the one
-    agreed, when the trade named one): the locked units are released to the buyer."""
+    agreed, when the trade named one): the locked units are released to the buyer. A trade settled already under
+    that payment id (a re-run) is reported and nothing is sent."""
     from munibond.chain import trade_settlement as ts
 
     arguments = {"trade": trade_ref, "by": confirmer, "yes": yes, "dry_run": dry_run, "network": network,
