@@ -180,6 +180,17 @@ export const iSubscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTreasury",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       }
@@ -249,6 +260,22 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "SeriesPaused",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "time",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementDeadlinePassed",
     "type": "error"
   },
   {
@@ -476,6 +503,25 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "Committed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "treasury",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "cash",
+        "type": "uint256"
+      }
+    ],
+    "name": "ProceedsHeld",
     "type": "event"
   },
   {
@@ -790,6 +836,19 @@ export const iSubscriptionBookAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "claimProceeds",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "units",
         "type": "uint256"
@@ -849,6 +908,19 @@ export const iSubscriptionBookAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "heldProceeds",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -891,6 +963,19 @@ export const iSubscriptionBookAbi = [
     "name": "settle",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "settlementDeadline",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

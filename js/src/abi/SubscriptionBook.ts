@@ -269,6 +269,17 @@ export const subscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTreasury",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       }
@@ -354,6 +365,22 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "SeriesPaused",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "time",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementDeadlinePassed",
     "type": "error"
   },
   {
@@ -586,6 +613,25 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "Committed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "treasury",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "cash",
+        "type": "uint256"
+      }
+    ],
+    "name": "ProceedsHeld",
     "type": "event"
   },
   {
@@ -956,6 +1002,19 @@ export const subscriptionBookAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "SETTLEMENT_PERIOD",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "enum ISubscriptionBook.Method",
@@ -994,6 +1053,19 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "claim",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "claimProceeds",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1121,6 +1193,19 @@ export const subscriptionBookAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "heldProceeds",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -1199,6 +1284,19 @@ export const subscriptionBookAbi = [
     "name": "settle",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "settlementDeadline",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
