@@ -109,6 +109,9 @@ interface ISubscriptionBook {
     event ProceedsHeld(address indexed treasury, uint256 cash);
     /// @notice Emitted when the last investor settled.
     event SettlementCompleted(uint256 unitsIssued, uint256 proceeds, uint256 time);
+    /// @notice Emitted when the series' transfer agent moves a lost wallet's entry (`units` committed, `heldCash`
+    ///         held refunds) to the investor's new wallet.
+    event CommitmentRecovered(address indexed lost, address indexed newWallet, uint256 units, uint256 heldCash);
     /// @notice Emitted when the issuer cancels the subscription.
     event SubscriptionCancelled(uint256 committedUnits, uint256 cash, uint256 time);
 
@@ -160,6 +163,13 @@ interface ISubscriptionBook {
     error NotTreasury(address caller);
     /// @notice Nothing for `investor` (for proceeds: the treasury) to claim.
     error NothingToClaim(address investor);
+    /// @notice The caller does not hold the series' TRANSFER_AGENT_ROLE.
+    error NotTransferAgent(address caller);
+    /// @notice The two wallets are not registered to one investor (`lostIdentity`, `newIdentity`: their identities
+    ///         in the series' investor registry; the lost wallet must still be registered).
+    error IdentityMismatch(address lost, address newWallet, address lostIdentity, address newIdentity);
+    /// @notice The new wallet already has an entry in the book (a commitment or held cash).
+    error CommitmentExists(address wallet);
     /// @notice Batch arrays of different lengths.
     error LengthMismatch(uint256 a, uint256 b);
 
@@ -195,6 +205,12 @@ interface ISubscriptionBook {
     /// @notice Pays the proceeds held after the payment token refused them to the treasury: to `to` when the
     ///         caller is the treasury; anyone else may only push them to the treasury itself.
     function claimProceeds(address to) external;
+
+    /// @notice Moves the entry of `lost` (its commitment, allotment, arrival place, flags and held refunds) to
+    ///         `newWallet` after the investor lost the first wallet's keys, so that its units and cash reach the new
+    ///         wallet (the series' TRANSFER_AGENT_ROLE, which recovers the wallet's units on the series; both
+    ///         wallets registered to the same identity; `newWallet` without an entry). Any phase.
+    function recoverCommitment(address lost, address newWallet) external;
 
     /// @notice The offering's terms.
     function terms() external view returns (Terms memory);

@@ -2,10 +2,12 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IBondToken, IBondErrors} from "../interfaces/IBondToken.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISubscriptionBook} from "../interfaces/ISubscriptionBook.sol";
 
 /// @title SubscriptionBook
@@ -39,6 +41,9 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     /// @notice How long after the settlement time the settlement may run; then the investors not settled are
     ///         refunded in full.
     uint256 public constant SETTLEMENT_PERIOD = 30 days;
+
+    /// The series' role that recovers a lost wallet (ERC-3643 `recoveryAddress`); it also moves the wallet's entry.
+    bytes32 private constant TRANSFER_AGENT_ROLE = keccak256("TRANSFER_AGENT_ROLE");
 
     uint8 private constant ALLOTTED_FLAG = 1;
     uint8 private constant SETTLED_FLAG = 2;
@@ -312,6 +317,30 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         _heldProceeds = 0;
         _cash.safeTransfer(to, cash);
         emit ProceedsPaid(to, cash, block.timestamp);
+    }
+
+    /// @inheritdoc ISubscriptionBook
+    function recoverCommitment(address lost, address newWallet) external nonReentrant {
+        if (!IAccessControl(address(_token)).hasRole(TRANSFER_AGENT_ROLE, msg.sender)) {
+            revert NotTransferAgent(msg.sender);
+        }
+        if (newWallet == address(0)) revert IBondErrors.ZeroAddress();
+        (uint256 lostRecord, uint256 newRecord) =
+            IInvestorRegistry(_token.identityRegistry()).records(lost, newWallet);
+        address lostIdentity = address(uint160(lostRecord));
+        address newIdentity = address(uint160(newRecord));
+        if (lostIdentity == address(0) || lostIdentity != newIdentity || lost == newWallet) {
+            revert IdentityMismatch(lost, newWallet, lostIdentity, newIdentity);
+        }
+        Commitment memory c = _commitments[lost];
+        uint256 held = _held[lost];
+        if (c.units == 0 && held == 0) revert NoCommitment(lost);
+        if (_commitments[newWallet].units != 0 || _held[newWallet] != 0) revert CommitmentExists(newWallet);
+        _commitments[newWallet] = c;
+        delete _commitments[lost];
+        _held[newWallet] = held;
+        _held[lost] = 0;
+        emit CommitmentRecovered(lost, newWallet, c.units, held);
     }
 
     // ================================================================ views

@@ -79,6 +79,17 @@ export const iSubscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "wallet",
+        "type": "address"
+      }
+    ],
+    "name": "CommitmentExists",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       },
@@ -94,6 +105,32 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "ExceedsCommitment",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "lostIdentity",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newIdentity",
+        "type": "address"
+      }
+    ],
+    "name": "IdentityMismatch",
     "type": "error"
   },
   {
@@ -174,6 +211,17 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "NotEligible",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTransferAgent",
     "type": "error"
   },
   {
@@ -454,6 +502,37 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "Allotted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "units",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "heldCash",
+        "type": "uint256"
+      }
+    ],
+    "name": "CommitmentRecovered",
     "type": "event"
   },
   {
@@ -937,6 +1016,24 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      }
+    ],
+    "name": "recoverCommitment",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {

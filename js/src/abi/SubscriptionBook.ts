@@ -168,6 +168,17 @@ export const subscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "wallet",
+        "type": "address"
+      }
+    ],
+    "name": "CommitmentExists",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       },
@@ -183,6 +194,32 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "ExceedsCommitment",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "lostIdentity",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newIdentity",
+        "type": "address"
+      }
+    ],
+    "name": "IdentityMismatch",
     "type": "error"
   },
   {
@@ -263,6 +300,17 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "NotEligible",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTransferAgent",
     "type": "error"
   },
   {
@@ -564,6 +612,37 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "Allotted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "units",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "heldCash",
+        "type": "uint256"
+      }
+    ],
+    "name": "CommitmentRecovered",
     "type": "event"
   },
   {
@@ -1222,6 +1301,24 @@ export const subscriptionBookAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      }
+    ],
+    "name": "recoverCommitment",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {

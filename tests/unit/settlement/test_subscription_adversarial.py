@@ -15,6 +15,7 @@ from eth_utils import keccak
 
 MINTER_ROLE = keccak(text="MINTER_ROLE")
 PRICE = 10_000
+ZERO = "0x" + "00" * 20
 WINDOW = 1_000
 SETTLE_AFTER = 2_000
 SETTLEMENT_PERIOD = 30 * 86_400  # settlement must complete this long after the settlement time
@@ -347,3 +348,90 @@ def test_cash_sent_straight_to_the_book_changes_no_entitlement(
     assert hostile.balanceOf(treasury) == 3 * PRICE
     assert owed(book, wallets) == 0
     assert hostile.balanceOf(book) == 7
+
+
+# ------------------------------------------------------------------------------------------ a recovered wallet
+
+
+def test_recovered_wallet_gets_the_units_and_the_refund(
+    make_book,
+    deploy_series,
+    investors,
+    payment_token,
+    travel,
+    issuer,
+    accounts,
+    admin,
+    onboard,
+    transfer_agent,
+    outsider,
+):
+    """An investor loses the keys of the wallet it committed from; the series' transfer agent recovers it to a new
+    wallet of the same identity. Without moving the book's entry, the settlement would mint to and refund the lost
+    wallet (cash nobody can spend again). The entry moves whole: arrival place, allotment, cash."""
+    token = deploy_series()
+    book = make_book(token, offered=3, cash=payment_token)
+    (lost,) = investors(1, payment_token)
+    commit(book, payment_token, lost, 4)
+    entry = book.commitmentOf(lost)
+    new = accounts.generate_test_account()
+    stranger = accounts.generate_test_account()
+    onboard(stranger)
+    with reverts(book.NotTransferAgent, caller=outsider.address):
+        book.recoverCommitment(lost, outsider, sender=outsider)
+    with reverts(book.IdentityMismatch, lost=lost.address, newWallet=new.address, newIdentity=ZERO):
+        book.recoverCommitment(lost, new, sender=transfer_agent)  # the new wallet is not registered yet
+    with reverts(book.IdentityMismatch, lostIdentity=lost.address, newIdentity=stranger.address):
+        book.recoverCommitment(lost, stranger, sender=transfer_agent)  # another investor's wallet
+    onboard(new, identity=lost)
+    receipt = book.recoverCommitment(lost, new, sender=transfer_agent)
+    moved = receipt.events.filter(book.CommitmentRecovered)[0]
+    assert (moved.lost, moved.newWallet, moved.units, moved.heldCash) == (lost.address, new.address, 4, 0)
+    assert book.commitmentOf(new) == entry
+    assert book.commitmentOf(lost) == (0, 0, 0, 0)
+    with reverts(book.NoCommitment, investor=lost.address):
+        book.recoverCommitment(lost, new, sender=transfer_agent)
+    assert book.state().investors == 1 and book.state().committedUnits == 4
+    travel(book.times[1])
+    with reverts(book.NoCommitment, investor=lost.address):
+        book.allot(EXPLICIT, [lost], [3], sender=issuer)
+    book.allot(EXPLICIT, [new], [3], sender=issuer)
+    book.finalizeAllotment(sender=issuer)
+    travel(book.times[2])
+    lost_cash = payment_token.balanceOf(lost)
+    book.settle([lost, new], sender=issuer)
+    assert book.state().phase == SETTLED
+    assert (token.balanceOf(new), token.balanceOf(lost)) == (3, 0)
+    assert payment_token.balanceOf(new) == PRICE and payment_token.balanceOf(lost) == lost_cash
+    assert payment_token.balanceOf(book) == 0
+
+
+def test_recovered_wallet_takes_the_held_refund(
+    make_book, deploy_series, investors, hostile, travel, issuer, accounts, admin, onboard, transfer_agent
+):
+    token = deploy_series()
+    book = make_book(token, offered=3, cash=hostile)
+    (lost,) = investors(1, hostile)
+    commit(book, hostile, lost, 4)
+    taken = accounts.generate_test_account()  # a second wallet of the same investor, with an entry of its own
+    admin.transfer(taken, 10**18)
+    onboard(taken, identity=lost)
+    hostile.mint(taken, PRICE, sender=admin)
+    commit(book, hostile, taken, 1)
+    book.cancel(sender=issuer)
+    hostile.setBlocked(lost, True, sender=admin)
+    book.refund([lost], sender=issuer)
+    assert book.heldRefund(lost) == 4 * PRICE
+    with reverts(book.CommitmentExists, wallet=taken.address):
+        book.recoverCommitment(lost, taken, sender=transfer_agent)
+    new = accounts.generate_test_account()
+    admin.transfer(new, 10**18)
+    onboard(new, identity=lost)
+    book.recoverCommitment(lost, new, sender=transfer_agent)
+    assert (book.heldRefund(lost), book.heldRefund(new)) == (0, 4 * PRICE)
+    with reverts(book.NothingToClaim, investor=lost.address):
+        book.claim(lost, sender=lost)
+    book.claim(new, sender=new)
+    assert hostile.balanceOf(new) == 4 * PRICE
+    book.claim(taken, sender=taken)
+    assert hostile.balanceOf(book) == 0
