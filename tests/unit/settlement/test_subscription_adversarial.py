@@ -435,3 +435,76 @@ def test_recovered_wallet_takes_the_held_refund(
     assert hostile.balanceOf(new) == 4 * PRICE
     book.claim(taken, sender=taken)
     assert hostile.balanceOf(book) == 0
+
+
+# -------------------------------------------------------------------------------- compliance between the legs
+
+
+def test_cap_lowered_and_a_second_wallet_lapse_at_settlement(
+    make_book, deploy_series, investors, payment_token, travel, issuer, treasury, accounts, admin, onboard
+):
+    """Both wallets of one investor commit within the per-investor cap, and another investor's cap is lowered
+    between commitment and settlement: the mints the token refuses lapse and their whole cash comes back; units
+    issued = units allotted - units lapsed, and the treasury gets exactly the cash of the units issued."""
+    token = deploy_series(maxPerInvestor=10)
+    book = make_book(token, offered=30, cash=payment_token)
+    first, other = investors(2, payment_token)
+    second = accounts.generate_test_account()
+    admin.transfer(second, 10**18)
+    onboard(second, identity=first)
+    payment_token.mint(second, 10**12, sender=admin)
+    commit(book, payment_token, first, 6)
+    commit(book, payment_token, second, 6)  # within the cap alone (the investor holds nothing yet), 12 together
+    commit(book, payment_token, other, 9)
+    wallets = [first, second, other]
+    start = [payment_token.balanceOf(w) for w in wallets]
+    treasury_start = payment_token.balanceOf(treasury)
+    travel(book.times[1])
+    book.allot(FIRST_COME, wallets, [6, 6, 9], sender=issuer)
+    book.finalizeAllotment(sender=issuer)
+    token.setMaxHoldingPerInvestor(8, sender=admin)
+    travel(book.times[2])
+    receipt = book.settle(wallets, sender=issuer)
+    lapsed = {e.investor: (e.units, e.code) for e in receipt.events.filter(book.AllotmentLapsed)}
+    assert lapsed == {second.address: (6, 10), other.address: (9, 10)}
+    issued = sum(e.units for e in receipt.events.filter(book.Settled))
+    assert issued == 6 == 21 - sum(units for units, _ in lapsed.values())
+    assert (token.balanceOf(first), token.balanceOf(second), token.balanceOf(other)) == (6, 0, 0)
+    assert token.totalSupply() == issued
+    assert payment_token.balanceOf(treasury) - treasury_start == issued * PRICE
+    refunds = [payment_token.balanceOf(w) - s for w, s in zip(wallets, start, strict=True)]
+    assert refunds == [lapsed.get(w.address, (0, 0))[0] * PRICE for w in wallets]
+    assert payment_token.balanceOf(book) == 0
+
+
+def test_every_state_changing_call_with_the_wrong_role(
+    make_book, deploy_series, investors, payment_token, travel, issuer, admin, treasury, transfer_agent
+):
+    """The book's admin is not its issuer, the issuer is not the series' transfer agent, the treasury is not the
+    issuer: each is refused what it does not hold."""
+    token = deploy_series()
+    book = make_book(token, offered=5, cash=payment_token)
+    (a,) = investors(1, payment_token)
+    commit(book, payment_token, a, 2)
+    travel(book.times[1])
+    role = book.ISSUER_ROLE()
+    for caller in (admin, treasury, transfer_agent, a):
+        for call in (
+            lambda c=caller: book.allot(FIRST_COME, [a], [2], sender=c),
+            lambda c=caller: book.finalizeAllotment(sender=c),
+            lambda c=caller: book.settle([a], sender=c),
+            lambda c=caller: book.cancel(sender=c),
+        ):
+            with reverts(book.AccessControlUnauthorizedAccount, account=caller.address, neededRole=role):
+                call()
+    for caller in (issuer, admin, a):
+        with reverts(book.NotTransferAgent, caller=caller.address):
+            book.recoverCommitment(a, caller, sender=caller)
+    for caller in (issuer, admin, a):
+        with reverts(book.NotTreasury, caller=caller.address):
+            book.claimProceeds(caller, sender=caller)
+    with reverts(book.NothingToClaim, investor=treasury.address):
+        book.claimProceeds(treasury, sender=issuer)  # to the treasury anyone may: nothing held
+    with reverts(book.AccessControlUnauthorizedAccount, account=issuer.address):
+        book.grantRole(role, a, sender=issuer)
+    assert book.state().phase == OPEN and book.commitmentOf(a).units == 2
