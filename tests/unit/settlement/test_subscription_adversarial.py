@@ -1,7 +1,8 @@
 """SubscriptionBook under hostile orders of events (an outside review of the primary-subscription book): a
 treasury the payment token blocks mid-settlement, a settlement that can no longer run (lost minter role, a series
-paused for good, an issuer who does nothing), timing edges and the cash invariant. The promise under test: an
-investor's cash is never lost, paid twice or stuck."""
+paused for good, an issuer who does nothing), timing edges, a wallet recovered between the legs, the token refusing
+mints between the legs, wrong roles, a contract investor re-entering the book from a payment hook, and the cash
+invariant. The promise under test: an investor's cash is never lost, paid twice or stuck."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ape.exceptions import ContractLogicError
 from eth_utils import keccak
 
 MINTER_ROLE = keccak(text="MINTER_ROLE")
+REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 PRICE = 10_000
 ZERO = "0x" + "00" * 20
 WINDOW = 1_000
@@ -508,3 +510,52 @@ def test_every_state_changing_call_with_the_wrong_role(
     with reverts(book.AccessControlUnauthorizedAccount, account=issuer.address):
         book.grantRole(role, a, sender=issuer)
     assert book.state().phase == OPEN and book.commitmentOf(a).units == 2
+
+
+# ---------------------------------------------------------------------------------------- a re-entrant investor
+
+
+@pytest.mark.parametrize("reentry", ["commit", "withdraw", "claim", "refund", "claimProceeds"])
+def test_investor_reentering_the_book_from_a_payment_hook_is_refused(
+    project, make_book, deploy_series, travel, issuer, admin, onboard, accounts, reentry
+):
+    """A payment token that calls the receiver (a hook) lets a contract investor run code while the book pays it:
+    on a withdrawal and on its settlement refund it calls the book again. Every entry point is guarded: the
+    re-entry is refused, the payment itself goes through once, and nothing is paid twice or held."""
+    hook = admin.deploy(project.MockHookPaymentToken)
+    token = deploy_series()
+    book = make_book(token, offered=3, cash=hook)
+    owner = accounts.generate_test_account()
+    admin.transfer(owner, 10**18)
+    wallet = owner.deploy(project.MockReentrantInvestor, owner)
+    onboard(wallet)
+    hook.mint(wallet, 10 * PRICE, sender=admin)
+    hook.setHooked(wallet, True, sender=admin)
+    wallet.execute(hook, hook.approve.encode_input(book, 10 * PRICE), sender=owner)
+    wallet.execute(book, book.commit.encode_input(6), sender=owner)
+    calls = {
+        "commit": book.commit.encode_input(1),
+        "withdraw": book.withdraw.encode_input(1),
+        "claim": book.claim.encode_input(wallet),
+        "refund": book.refund.encode_input([wallet]),
+        "claimProceeds": book.claimProceeds.encode_input(wallet),
+    }
+    # in the window: the withdrawal pays the wallet, which calls back
+    wallet.arm(book, calls[reentry], sender=owner)
+    wallet.execute(book, book.withdraw.encode_input(1), sender=owner)
+    assert wallet.hookCalls() == 1 and not wallet.reentrySucceeded()
+    assert bytes(wallet.reentryError())[:4] == REENTRANT_CALL
+    assert book.commitmentOf(wallet).units == 5 and hook.balanceOf(wallet) == 5 * PRICE
+    # at settlement: the refund of the unallotted units pays the wallet, which calls back
+    travel(book.times[1])
+    book.allot(EXPLICIT, [wallet], [3], sender=issuer)
+    book.finalizeAllotment(sender=issuer)
+    travel(book.times[2])
+    wallet.arm(book, calls[reentry], sender=owner)
+    receipt = book.settle([wallet], sender=issuer)
+    assert wallet.hookCalls() == 2 and not wallet.reentrySucceeded()
+    assert bytes(wallet.reentryError())[:4] == REENTRANT_CALL
+    assert [(e.investor, e.cash) for e in receipt.events.filter(book.Refunded)] == [(wallet.address, 2 * PRICE)]
+    assert token.balanceOf(wallet) == 3 and hook.balanceOf(wallet) == 7 * PRICE
+    assert book.heldRefund(wallet) == 0 and book.heldProceeds() == 0
+    assert hook.balanceOf(book) == 0
