@@ -559,3 +559,36 @@ def test_investor_reentering_the_book_from_a_payment_hook_is_refused(
     assert token.balanceOf(wallet) == 3 and hook.balanceOf(wallet) == 7 * PRICE
     assert book.heldRefund(wallet) == 0 and book.heldProceeds() == 0
     assert hook.balanceOf(book) == 0
+
+
+@pytest.mark.parametrize("first", ["cancel", "settle"])
+def test_cancel_and_the_first_settlement_batch_at_the_settlement_time_exclude_each_other(
+    make_book, deploy_series, investors, payment_token, travel, issuer, chain, first
+):
+    """At the settlement time an allotted book may be cancelled or settled, not both: whichever comes first wins,
+    and every unit of cash ends where that one says."""
+    token = deploy_series()
+    wallets = investors(2, payment_token)
+    start = [payment_token.balanceOf(w) for w in wallets]
+    book = make_book(token, offered=5, cash=payment_token)
+    for wallet in wallets:
+        commit(book, payment_token, wallet, 4)
+    travel(book.times[1])
+    book.allot(EXPLICIT, wallets, [3, 2], sender=issuer)
+    book.finalizeAllotment(sender=issuer)
+    chain.pending_timestamp = book.times[2]
+    if first == "cancel":
+        book.cancel(sender=issuer)
+        with reverts(book.WrongPhase, phase=CANCELLED):
+            book.settle(wallets[:1], sender=issuer)
+        book.refund(wallets, sender=issuer)
+        assert [payment_token.balanceOf(w) for w in wallets] == start
+        assert token.totalSupply() == 0
+    else:
+        book.settle(wallets[:1], sender=issuer)
+        with reverts(book.WrongPhase, phase=SETTLING):
+            book.cancel(sender=issuer)
+        book.settle(wallets[1:], sender=issuer)
+        assert [token.balanceOf(w) for w in wallets] == [3, 2]
+        assert [s - payment_token.balanceOf(w) for w, s in zip(wallets, start, strict=True)] == [3 * PRICE, 2 * PRICE]
+    assert payment_token.balanceOf(book) == 0
