@@ -66,6 +66,7 @@ class Book:
     issued: int = 0
     commitments: dict[str, Commitment] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
+    held_proceeds: int = 0
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,10 @@ class SettlementModel:
             if refund:
                 self._refund(investor, refund)
         if proceeds:
-            self.move_cash(t.address, t.treasury, proceeds)
+            try:
+                self.move_cash(t.address, t.treasury, proceeds)
+            except Revert:  # the payment token refused the treasury: held for claimProceeds
+                b.held_proceeds += proceeds
         b.phase = SETTLED if b.settled == b.investors else SETTLING
         return lapsed
 
