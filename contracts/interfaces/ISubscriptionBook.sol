@@ -101,10 +101,17 @@ interface ISubscriptionBook {
     event Refunded(address indexed investor, uint256 cash, uint256 time);
     /// @notice Emitted when the payment token refused a refund to `investor`: the cash waits for `claim`.
     event RefundHeld(address indexed investor, uint256 cash);
-    /// @notice Emitted when a settlement batch pays the treasury.
+    /// @notice Emitted when proceeds leave the book: a settlement batch pays the treasury, or held proceeds are
+    ///         claimed (`treasury`: the wallet paid, the treasury or the one it named).
     event ProceedsPaid(address indexed treasury, uint256 cash, uint256 time);
+    /// @notice Emitted when the payment token refused a settlement batch's proceeds to the treasury: the cash waits
+    ///         in the book for `claimProceeds`.
+    event ProceedsHeld(address indexed treasury, uint256 cash);
     /// @notice Emitted when the last investor settled.
     event SettlementCompleted(uint256 unitsIssued, uint256 proceeds, uint256 time);
+    /// @notice Emitted when the series' transfer agent moves a lost wallet's entry (`units` committed, `heldCash`
+    ///         held refunds) to the investor's new wallet.
+    event CommitmentRecovered(address indexed lost, address indexed newWallet, uint256 units, uint256 heldCash);
     /// @notice Emitted when the issuer cancels the subscription.
     event SubscriptionCancelled(uint256 committedUnits, uint256 cash, uint256 time);
 
@@ -149,8 +156,20 @@ interface ISubscriptionBook {
     error AllotmentDeadlinePassed(uint256 time, uint256 settlementTime);
     /// @notice Settlement before the settlement time.
     error SettlementNotDue(uint256 time, uint256 settlementTime);
-    /// @notice Nothing for `investor` to claim.
+    /// @notice Settlement at or after the settlement deadline (the investors not settled are refunded: see
+    ///         `refund`).
+    error SettlementDeadlinePassed(uint256 time, uint256 deadline);
+    /// @notice Only the treasury may send held proceeds anywhere but to the treasury.
+    error NotTreasury(address caller);
+    /// @notice Nothing for `investor` (for proceeds: the treasury) to claim.
     error NothingToClaim(address investor);
+    /// @notice The caller does not hold the series' TRANSFER_AGENT_ROLE.
+    error NotTransferAgent(address caller);
+    /// @notice The two wallets are not registered to one investor (`lostIdentity`, `newIdentity`: their identities
+    ///         in the series' investor registry; the lost wallet must still be registered).
+    error IdentityMismatch(address lost, address newWallet, address lostIdentity, address newIdentity);
+    /// @notice The new wallet already has an entry in the book (a commitment or held cash).
+    error CommitmentExists(address wallet);
     /// @notice Batch arrays of different lengths.
     error LengthMismatch(uint256 a, uint256 b);
 
@@ -168,19 +187,30 @@ interface ISubscriptionBook {
     /// @notice Completes the allotment (issuer role) before the settlement time; checks the method's completeness
     ///         rule (PRO_RATA, FIRST_COME: every investor allotted, min(offered, committed) units in all).
     function finalizeAllotment() external;
-    /// @notice Settles `investors` (issuer role) at or after the settlement time, while the series is not paused:
-    ///         mints each allotment, pays the allotted cash to the treasury and refunds the rest. Investors
-    ///         already settled or without a commitment are skipped, so batches can be re-run.
+    /// @notice Settles `investors` (issuer role) in [settlementTime, settlementDeadline), while the series is not
+    ///         paused: mints each allotment, pays the allotted cash to the treasury (held for `claimProceeds` when
+    ///         the payment token refuses it) and refunds the rest. Investors already settled or without a
+    ///         commitment are skipped, so batches can be re-run.
     function settle(address[] calldata investors) external;
     /// @notice Cancels the subscription (issuer role), at any time before the first settlement.
     function cancel() external;
-    /// @notice After a cancellation, or when the allotment was not final at the settlement time (the book lapsed),
-    ///         returns each listed investor's cash (anyone may call; idempotent). A refused transfer is held for the
-    ///         investor's claim.
+    /// @notice After a cancellation, or when the book lapsed (the allotment was not final at the settlement time,
+    ///         or the settlement not complete at the settlement deadline), returns each listed investor's cash
+    ///         (anyone may call; idempotent; investors already settled are skipped). A refused transfer is held for
+    ///         the investor's claim.
     function refund(address[] calldata investors) external;
-    /// @notice Pays the caller's held refunds and, after a cancellation or a lapse, its commitment's cash to `to`
-    ///         (another wallet of the investor's when the payment token blocks the first).
+    /// @notice Pays the caller's held refunds and, after a cancellation or a lapse, its commitment's cash (unless
+    ///         settled) to `to` (another wallet of the investor's when the payment token blocks the first).
     function claim(address to) external;
+    /// @notice Pays the proceeds held after the payment token refused them to the treasury: to `to` when the
+    ///         caller is the treasury; anyone else may only push them to the treasury itself.
+    function claimProceeds(address to) external;
+
+    /// @notice Moves the entry of `lost` (its commitment, allotment, arrival place, flags and held refunds) to
+    ///         `newWallet` after the investor lost the first wallet's keys, so that its units and cash reach the new
+    ///         wallet (the series' TRANSFER_AGENT_ROLE, which recovers the wallet's units on the series; both
+    ///         wallets registered to the same identity; `newWallet` without an entry). Any phase.
+    function recoverCommitment(address lost, address newWallet) external;
 
     /// @notice The offering's terms.
     function terms() external view returns (Terms memory);
@@ -188,7 +218,13 @@ interface ISubscriptionBook {
     function commitmentOf(address investor) external view returns (Commitment memory);
     /// @notice Cash held for `investor` after a refused refund.
     function heldRefund(address investor) external view returns (uint256);
-    /// @notice The book's state; `phase` is CANCELLED for a book that lapsed (not allotted by the settlement time).
+    /// @notice Proceeds held for the treasury after the payment token refused them.
+    function heldProceeds() external view returns (uint256);
+    /// @notice The end of the settlement: `SETTLEMENT_PERIOD` (30 days) after the settlement time. A book not
+    ///         settled by then has lapsed for the investors not yet settled.
+    function settlementDeadline() external view returns (uint256);
+    /// @notice The book's state; `phase` is CANCELLED for a book that lapsed (not allotted by the settlement time,
+    ///         or not settled by the settlement deadline).
     function state()
         external
         view

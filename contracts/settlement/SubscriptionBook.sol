@@ -2,10 +2,12 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IBondToken, IBondErrors} from "../interfaces/IBondToken.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISubscriptionBook} from "../interfaces/ISubscriptionBook.sol";
 
 /// @title SubscriptionBook
@@ -22,15 +24,26 @@ import {ISubscriptionBook} from "../interfaces/ISubscriptionBook.sol";
 ///      `TransferRestricted` (the investor was frozen, lost its verification, ...) lapses the allotment and the
 ///      whole commitment is refunded (`AllotmentLapsed`); any other failure reverts the batch.
 ///      A refund the payment token refuses (a blocklist) is held for the investor's `claim` and never blocks the
-///      others. Cash comes in only by `commit`, whose balance delta must equal the price (fee-on-transfer tokens
-///      are refused).
+///      others; proceeds it refuses to the treasury are held for `claimProceeds` and never block the settlement.
+///      Cash comes in only by `commit`, whose balance delta must equal the price (fee-on-transfer tokens are
+///      refused).
 ///      The allotment must be final before the settlement time: a book still unallotted then has lapsed, and
-///      `refund` and `claim` return every commitment as after a cancellation (no issuer can hold the cash).
+///      `refund` and `claim` return every commitment as after a cancellation (no issuer can hold the cash). The
+///      settlement must be complete before the settlement deadline (`SETTLEMENT_PERIOD` after the settlement time):
+///      a book still settling then has lapsed for the investors not yet settled, whose whole commitments come back
+///      the same way (the book lost its minter role, the series stayed paused, the issuer stopped).
 contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     /// @notice Allots, settles and cancels.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
+
+    /// @notice How long after the settlement time the settlement may run; then the investors not settled are
+    ///         refunded in full.
+    uint256 public constant SETTLEMENT_PERIOD = 30 days;
+
+    /// The series' role that recovers a lost wallet (ERC-3643 `recoveryAddress`); it also moves the wallet's entry.
+    bytes32 private constant TRANSFER_AGENT_ROLE = keccak256("TRANSFER_AGENT_ROLE");
 
     uint8 private constant ALLOTTED_FLAG = 1;
     uint8 private constant SETTLED_FLAG = 2;
@@ -69,6 +82,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     Progress private _progress;
     mapping(address investor => Commitment) private _commitments;
     mapping(address investor => uint256) private _held;
+    uint256 private _heldProceeds;
 
     /// @param t the offering's terms (see ISubscriptionBook.Terms)
     /// @param admin DEFAULT_ADMIN_ROLE holder
@@ -83,7 +97,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         if (t.unitSize == 0) revert InvalidTerm(5, 0);
         if (t.offeredUnits == 0 || t.offeredUnits > type(uint96).max) revert InvalidTerm(6, t.offeredUnits);
         if (t.openTime >= t.closeTime) revert InvalidTerm(7, t.closeTime);
-        if (t.settlementTime < t.closeTime) revert InvalidTerm(8, t.settlementTime);
+        if (t.settlementTime <= t.closeTime) revert InvalidTerm(8, t.settlementTime);
         if (admin == address(0)) revert InvalidTerm(9, 0);
         _token = IBondToken(t.token);
         _cash = IERC20(t.paymentToken);
@@ -217,6 +231,8 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         Book memory b = _book;
         if (b.phase != Phase.ALLOTTED && b.phase != Phase.SETTLING) revert WrongPhase(b.phase);
         if (block.timestamp < _settlementTime) revert SettlementNotDue(block.timestamp, _settlementTime);
+        uint256 deadline = _settlementTime + SETTLEMENT_PERIOD;
+        if (block.timestamp >= deadline) revert SettlementDeadlinePassed(block.timestamp, deadline);
         if (_token.paused()) revert SeriesPaused(address(_token));
         Progress memory p = _progress;
         uint256 proceeds;
@@ -237,16 +253,21 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
             emit Settled(investor, units, _price, paid, refunded, block.timestamp);
         }
         _progress = p;
-        if (proceeds != 0) {
-            _cash.safeTransfer(_treasury, proceeds);
-            emit ProceedsPaid(_treasury, proceeds, block.timestamp);
-        }
-        Phase phase = p.settled == b.investors ? Phase.SETTLED : Phase.SETTLING;
+        bool completed = p.settled == b.investors;
+        Phase phase = completed ? Phase.SETTLED : Phase.SETTLING;
         if (phase != b.phase) {
             b.phase = phase;
             _book = b;
-            if (phase == Phase.SETTLED) emit SettlementCompleted(p.issuedUnits, p.issuedUnits * _price, block.timestamp);
         }
+        if (proceeds != 0) {
+            if (_tryTransfer(_treasury, proceeds)) {
+                emit ProceedsPaid(_treasury, proceeds, block.timestamp);
+            } else {
+                _heldProceeds += proceeds;
+                emit ProceedsHeld(_treasury, proceeds);
+            }
+        }
+        if (completed) emit SettlementCompleted(p.issuedUnits, p.issuedUnits * _price, block.timestamp);
     }
 
     /// @inheritdoc ISubscriptionBook
@@ -265,7 +286,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
             address investor = investors[i];
             Commitment storage s = _commitments[investor];
             Commitment memory c = s;
-            if (c.units == 0 || c.flags & REFUNDED_FLAG != 0) continue;
+            if (c.units == 0 || c.flags & (REFUNDED_FLAG | SETTLED_FLAG) != 0) continue;
             s.flags = c.flags | REFUNDED_FLAG;
             _refund(investor, uint256(c.units) * _price);
         }
@@ -277,7 +298,7 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         uint256 cash = _held[msg.sender];
         Commitment storage s = _commitments[msg.sender];
         Commitment memory c = s;
-        if (c.units != 0 && c.flags & REFUNDED_FLAG == 0 && _cancelled()) {
+        if (c.units != 0 && c.flags & (REFUNDED_FLAG | SETTLED_FLAG) == 0 && _cancelled()) {
             s.flags = c.flags | REFUNDED_FLAG;
             cash += uint256(c.units) * _price;
         }
@@ -285,6 +306,41 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         _held[msg.sender] = 0;
         _cash.safeTransfer(to, cash);
         emit Refunded(msg.sender, cash, block.timestamp);
+    }
+
+    /// @inheritdoc ISubscriptionBook
+    function claimProceeds(address to) external nonReentrant {
+        if (to == address(0)) revert IBondErrors.ZeroAddress();
+        if (msg.sender != _treasury && to != _treasury) revert NotTreasury(msg.sender);
+        uint256 cash = _heldProceeds;
+        if (cash == 0) revert NothingToClaim(_treasury);
+        _heldProceeds = 0;
+        _cash.safeTransfer(to, cash);
+        emit ProceedsPaid(to, cash, block.timestamp);
+    }
+
+    /// @inheritdoc ISubscriptionBook
+    function recoverCommitment(address lost, address newWallet) external nonReentrant {
+        if (!IAccessControl(address(_token)).hasRole(TRANSFER_AGENT_ROLE, msg.sender)) {
+            revert NotTransferAgent(msg.sender);
+        }
+        if (newWallet == address(0)) revert IBondErrors.ZeroAddress();
+        (uint256 lostRecord, uint256 newRecord) =
+            IInvestorRegistry(_token.identityRegistry()).records(lost, newWallet);
+        address lostIdentity = address(uint160(lostRecord));
+        address newIdentity = address(uint160(newRecord));
+        if (lostIdentity == address(0) || lostIdentity != newIdentity || lost == newWallet) {
+            revert IdentityMismatch(lost, newWallet, lostIdentity, newIdentity);
+        }
+        Commitment memory c = _commitments[lost];
+        uint256 held = _held[lost];
+        if (c.units == 0 && held == 0) revert NoCommitment(lost);
+        if (_commitments[newWallet].units != 0 || _held[newWallet] != 0) revert CommitmentExists(newWallet);
+        _commitments[newWallet] = c;
+        delete _commitments[lost];
+        _held[newWallet] = held;
+        _held[lost] = 0;
+        emit CommitmentRecovered(lost, newWallet, c.units, held);
     }
 
     // ================================================================ views
@@ -312,6 +368,16 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
     /// @inheritdoc ISubscriptionBook
     function heldRefund(address investor) external view returns (uint256) {
         return _held[investor];
+    }
+
+    /// @inheritdoc ISubscriptionBook
+    function heldProceeds() external view returns (uint256) {
+        return _heldProceeds;
+    }
+
+    /// @inheritdoc ISubscriptionBook
+    function settlementDeadline() external view returns (uint256) {
+        return _settlementTime + SETTLEMENT_PERIOD;
     }
 
     /// @inheritdoc ISubscriptionBook
@@ -385,11 +451,16 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         if (block.timestamp >= _settlementTime) revert AllotmentDeadlinePassed(block.timestamp, _settlementTime);
     }
 
-    /// Cancelled by the issuer, or lapsed: the allotment was not final at the settlement time.
+    /// Cancelled by the issuer, or lapsed: the allotment was not final at the settlement time, or the settlement
+    /// not complete at the settlement deadline (then only the investors not settled are refunded).
     function _cancelled() private view returns (bool) {
         Phase phase = _book.phase;
-        return phase == Phase.CANCELLED
-            || ((phase == Phase.OPEN || phase == Phase.ALLOTTING) && block.timestamp >= _settlementTime);
+        if (phase == Phase.CANCELLED) return true;
+        if (phase == Phase.OPEN || phase == Phase.ALLOTTING) return block.timestamp >= _settlementTime;
+        if (phase == Phase.ALLOTTED || phase == Phase.SETTLING) {
+            return block.timestamp >= _settlementTime + SETTLEMENT_PERIOD;
+        }
+        return false;
     }
 
     function _inWindow() private view {
@@ -420,13 +491,21 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
         }
     }
 
-    /// Pays `cash` to `investor`, or holds it for `claim` when the payment token refuses (reverts or returns
-    /// false). Only the first return word is copied, so a hostile token cannot make the book pay for a huge
-    /// return buffer.
+    /// Pays `cash` to `investor`, or holds it for `claim` when the payment token refuses.
     function _refund(address investor, uint256 cash) private {
+        if (_tryTransfer(investor, cash)) {
+            emit Refunded(investor, cash, block.timestamp);
+        } else {
+            _held[investor] += cash;
+            emit RefundHeld(investor, cash);
+        }
+    }
+
+    /// Transfers `cash` of the payment token to `to`; false when the token refuses (reverts or returns false).
+    /// Only the first return word is copied, so a hostile token cannot make the book pay for a huge return buffer.
+    function _tryTransfer(address to, uint256 cash) private returns (bool ok) {
         address token = address(_cash);
-        bytes memory data = abi.encodeCall(IERC20.transfer, (investor, cash));
-        bool ok;
+        bytes memory data = abi.encodeCall(IERC20.transfer, (to, cash));
         assembly ("memory-safe") {
             mstore(0, 0)
             ok := call(gas(), token, 0, add(data, 32), mload(data), 0, 32)
@@ -435,12 +514,6 @@ contract SubscriptionBook is ISubscriptionBook, AccessControl, ReentrancyGuard {
                 case 0 { ok := gt(extcodesize(token), 0) }
                 default { ok := and(gt(returndatasize(), 31), eq(mload(0), 1)) }
             }
-        }
-        if (ok) {
-            emit Refunded(investor, cash, block.timestamp);
-        } else {
-            _held[investor] += cash;
-            emit RefundHeld(investor, cash);
         }
     }
 }

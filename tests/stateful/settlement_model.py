@@ -20,6 +20,7 @@ NONE, PRO_RATA, FIRST_COME, EXPLICIT = range(4)
 # Commitment flags
 ALLOTTED_FLAG, SETTLED_FLAG, REFUNDED_FLAG = 1, 2, 4
 UINT96_MAX = 2**96 - 1
+SETTLEMENT_PERIOD = 30 * 86_400  # SubscriptionBook.SETTLEMENT_PERIOD: the settlement deadline after the settlement time
 
 # ITradeSettlement modes and statuses
 ONCHAIN, OFFCHAIN, HASHLOCK = range(3)
@@ -65,6 +66,7 @@ class Book:
     issued: int = 0
     commitments: dict[str, Commitment] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
+    held_proceeds: int = 0
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,8 @@ class SettlementModel:
             raise Revert("WrongPhase", b.phase)
         if s.now < t.settlement:
             raise Revert("SettlementNotDue")
+        if s.now >= t.settlement + SETTLEMENT_PERIOD:
+            raise Revert("SettlementDeadlinePassed")
         if s.paused:
             raise Revert("SeriesPaused")
         lapsed: list[str] = []
@@ -288,7 +292,10 @@ class SettlementModel:
             if refund:
                 self._refund(investor, refund)
         if proceeds:
-            self.move_cash(t.address, t.treasury, proceeds)
+            try:
+                self.move_cash(t.address, t.treasury, proceeds)
+            except Revert:  # the payment token refused the treasury: held for claimProceeds
+                b.held_proceeds += proceeds
         b.phase = SETTLED if b.settled == b.investors else SETTLING
         return lapsed
 
@@ -313,9 +320,14 @@ class SettlementModel:
             self.book.held[investor] = self.book.held.get(investor, 0) + cash
 
     def cancelled(self) -> bool:
-        """Cancelled, or lapsed: the allotment was not final at the settlement time."""
-        phase = self.book.phase
-        return phase == CANCELLED or (phase in (OPEN, ALLOTTING) and self.s.now >= self.terms.settlement)
+        """Cancelled, or lapsed: the allotment was not final at the settlement time, or the settlement not complete
+        at the settlement deadline (then the investors not settled are refunded)."""
+        phase, now = self.book.phase, self.s.now
+        return (
+            phase == CANCELLED
+            or (phase in (OPEN, ALLOTTING) and now >= self.terms.settlement)
+            or (phase in (ALLOTTED, SETTLING) and now >= self.terms.settlement + SETTLEMENT_PERIOD)
+        )
 
     def cancel(self) -> None:
         self.s.begin_tx()
@@ -330,7 +342,7 @@ class SettlementModel:
             raise Revert("WrongPhase", self.book.phase)
         for investor in investors:
             c = self.book.commitments.get(investor)
-            if c is None or c.flags & REFUNDED_FLAG:
+            if c is None or c.flags & (REFUNDED_FLAG | SETTLED_FLAG):
                 continue
             c.flags |= REFUNDED_FLAG
             self._refund(investor, c.units * self.terms.price)
@@ -341,7 +353,7 @@ class SettlementModel:
             raise Revert("ZeroAddress")
         cash = self.book.held.get(investor, 0)
         c = self.book.commitments.get(investor)
-        if c is not None and not c.flags & REFUNDED_FLAG and self.cancelled():
+        if c is not None and not c.flags & (REFUNDED_FLAG | SETTLED_FLAG) and self.cancelled():
             c.flags |= REFUNDED_FLAG
             cash += c.units * self.terms.price
         if cash == 0:

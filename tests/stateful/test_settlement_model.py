@@ -16,7 +16,7 @@ refunds, every trade's status), then checks what must hold whatever the model sa
 events only:
 * total supply = sum of the balances (every holder is a known wallet);
 * the book's cash: committed - withdrawn = proceeds + refunds paid + the book's balance, and the book's balance =
-  the unsettled, unrefunded commitments + the held refunds;
+  the unsettled, unrefunded commitments + the held refunds + the held proceeds;
 * no unit minted twice: each investor settled at most once, the units minted in the book's settlements are the
   units its `Settled` events report, never more than allotted to that investor nor than offered;
 * nothing settles after expiry, no trade settles twice, a settled trade was agreed before;
@@ -89,6 +89,7 @@ class SAbi:
     state = Fn("state", (), ("uint8", "uint8", "uint256", "uint256", "uint256", "uint256", "uint256"))
     commitment = Fn("commitmentOf", ("address",), ("(uint96,uint96,uint32,uint8)",))
     held = Fn("heldRefund", ("address",), ("uint256",))
+    held_proceeds = Fn("heldProceeds", (), ("uint256",))
     agree = Fn("agree", (TRADE, "bytes", "bytes"), ("bytes32",))
     settle_trade = Fn("settle", (TRADE,))
     confirm = Fn("confirmPayment", (TRADE, "bytes32"))
@@ -734,6 +735,7 @@ class SettlementMachine(RuleBasedStateMachine):
         calls: list[tuple[Any, str, bytes]] = [
             (("supply",), s, Abi.total_supply.data()),
             (("book state",), book, SAbi.state.data()),
+            (("held proceeds",), book, SAbi.held_proceeds.data()),
         ]
         for a in (*w.wallets, book, w.treasury):
             calls.append((("cash", a), w.cash, Abi.cash_balance.data(a)))
@@ -769,6 +771,8 @@ class SettlementMachine(RuleBasedStateMachine):
             return m.commitment(key[1])
         if what == "held":
             return (m.book.held.get(key[1], 0),)
+        if what == "held proceeds":
+            return (m.book.held_proceeds,)
         if what == "pending retirement":
             return (s.pending_units(key[1]),)
         if what == "balance at":
@@ -814,6 +818,7 @@ class SettlementMachine(RuleBasedStateMachine):
             assert led.settled_investor[a] <= 1, f"{a} settled {led.settled_investor[a]} times"
             assert led.minted_by_book[a] == led.settled_units[a], f"{a}: minted {led.minted_by_book[a]}, settled for"
             assert led.settled_units[a] <= (allotted if flags & ALLOTTED_FLAG else 0), f"{a} minted over its allotment"
+        held += chain[("held proceeds",)][0]
         assert book_cash == outstanding + held, f"book holds {book_cash}, owes {outstanding} + held {held}"
         assert sum(led.settled_units.values()) <= OFFERED, "more units issued than offered"
         # trades: once, before expiry

@@ -79,6 +79,17 @@ export const iSubscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "wallet",
+        "type": "address"
+      }
+    ],
+    "name": "CommitmentExists",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       },
@@ -94,6 +105,32 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "ExceedsCommitment",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "lostIdentity",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newIdentity",
+        "type": "address"
+      }
+    ],
+    "name": "IdentityMismatch",
     "type": "error"
   },
   {
@@ -180,6 +217,28 @@ export const iSubscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTransferAgent",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTreasury",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       }
@@ -249,6 +308,22 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "SeriesPaused",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "time",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementDeadlinePassed",
     "type": "error"
   },
   {
@@ -435,6 +510,37 @@ export const iSubscriptionBookAbi = [
       {
         "indexed": true,
         "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "units",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "heldCash",
+        "type": "uint256"
+      }
+    ],
+    "name": "CommitmentRecovered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       },
@@ -476,6 +582,25 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "name": "Committed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "treasury",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "cash",
+        "type": "uint256"
+      }
+    ],
+    "name": "ProceedsHeld",
     "type": "event"
   },
   {
@@ -790,6 +915,19 @@ export const iSubscriptionBookAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "claimProceeds",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "units",
         "type": "uint256"
@@ -849,6 +987,19 @@ export const iSubscriptionBookAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "heldProceeds",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -865,6 +1016,24 @@ export const iSubscriptionBookAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      }
+    ],
+    "name": "recoverCommitment",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -891,6 +1060,19 @@ export const iSubscriptionBookAbi = [
     "name": "settle",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "settlementDeadline",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

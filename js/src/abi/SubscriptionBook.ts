@@ -168,6 +168,17 @@ export const subscriptionBookAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "wallet",
+        "type": "address"
+      }
+    ],
+    "name": "CommitmentExists",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       },
@@ -183,6 +194,32 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "ExceedsCommitment",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "lostIdentity",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newIdentity",
+        "type": "address"
+      }
+    ],
+    "name": "IdentityMismatch",
     "type": "error"
   },
   {
@@ -263,6 +300,28 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "NotEligible",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTransferAgent",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotTreasury",
     "type": "error"
   },
   {
@@ -354,6 +413,22 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "SeriesPaused",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "time",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementDeadlinePassed",
     "type": "error"
   },
   {
@@ -545,6 +620,37 @@ export const subscriptionBookAbi = [
       {
         "indexed": true,
         "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "units",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "heldCash",
+        "type": "uint256"
+      }
+    ],
+    "name": "CommitmentRecovered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
         "name": "investor",
         "type": "address"
       },
@@ -586,6 +692,25 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "Committed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "treasury",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "cash",
+        "type": "uint256"
+      }
+    ],
+    "name": "ProceedsHeld",
     "type": "event"
   },
   {
@@ -956,6 +1081,19 @@ export const subscriptionBookAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "SETTLEMENT_PERIOD",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "enum ISubscriptionBook.Method",
@@ -994,6 +1132,19 @@ export const subscriptionBookAbi = [
       }
     ],
     "name": "claim",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "claimProceeds",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1121,6 +1272,19 @@ export const subscriptionBookAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "heldProceeds",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -1137,6 +1301,24 @@ export const subscriptionBookAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "lost",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "newWallet",
+        "type": "address"
+      }
+    ],
+    "name": "recoverCommitment",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1199,6 +1381,19 @@ export const subscriptionBookAbi = [
     "name": "settle",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "settlementDeadline",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

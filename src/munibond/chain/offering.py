@@ -258,6 +258,13 @@ def check_allotment_time(book: Book, now: int) -> None:
 def check_settlement_time(book: Book, now: int) -> None:
     settlement = int(book.terms().settlementTime)
     phase = book.phase()
+    deadline = int(book.contract.settlementDeadline())
+    if now >= deadline and phase != sub.Phase.SETTLED:
+        raise InputError(
+            f"the settlement deadline {book.when(deadline)} has passed: every commitment not settled is refundable "
+            "(`munibond subscription cancel`); nothing was sent",
+            field="phase",
+        )
     if phase not in (sub.Phase.ALLOTTED, sub.Phase.SETTLING, sub.Phase.SETTLED):
         raise InputError(
             f"the book is {PHASE_WORDS[phase]}: settle after `munibond subscription allot`; nothing was sent",

@@ -103,6 +103,8 @@ MEANINGS: dict[str, str] = {
     "WindowNotClosed": "the subscription window has not closed yet",
     "AllotmentDeadlinePassed": "the allotment deadline (the settlement time) has passed: the book has lapsed",
     "SettlementNotDue": "the settlement time has not been reached",
+    "SettlementDeadlinePassed": "the settlement deadline has passed: the investors not settled are refunded",
+    "NotTreasury": "only the treasury may send the held proceeds elsewhere than to the treasury",
     "NotEligible": "the token would not mint the whole commitment to this investor",
     "ExceedsCommitment": "more than the investor's commitment",
     "NoCommitment": "the investor has no commitment in the book",

@@ -216,9 +216,10 @@ def refund(
     batch: int = DEFAULT_BATCH,
     progress: Callable[[str], None] = _quiet,
 ) -> BatchRun:
-    """After a cancellation (or a lapse), pushes every listed investor's cash not yet refunded, in batches."""
+    """After a cancellation (or a lapse), pushes every listed investor's cash not yet refunded, in batches (an
+    investor settled before a lapse at the settlement deadline was paid then and is skipped, as the book does)."""
     run = BatchRun()
-    pending = [c.investor for c in commitments(book, wallets) if not c.is_refunded]
+    pending = [c.investor for c in commitments(book, wallets) if not (c.is_refunded or c.is_settled)]
     for start in range(0, len(pending), batch):
         chunk = pending[start : start + batch]
         _record(run, book.refund(chunk, sender=sender), chunk)

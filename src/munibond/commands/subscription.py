@@ -176,10 +176,10 @@ def open_(
             existing = offering.same_book(session, symbol, terms, any_open_time=opens is None)
             if existing is None and terms.close_time <= max(terms.open_time, now):
                 raise InputError("the window must close after it opens and after now", field="--closes")
-            if terms.settlement_time < terms.close_time:
+            if terms.settlement_time <= terms.close_time:
                 raise InputError(
-                    f"settlement ({show_time(terms.settlement_time, zone, with_clock=True)}) must not be before the "
-                    "close",
+                    f"settlement ({show_time(terms.settlement_time, zone, with_clock=True)}) must be after the close "
+                    "(the allotment runs between them)",
                     field="--settles",
                 )
             reopening = existing is not None
@@ -692,14 +692,14 @@ def cancel(
                     f"the book is {offering.PHASE_WORDS[phase]}: it can no longer be cancelled", field="phase"
                 )
             entries = book.entries()
-            pending = [c for c in entries if not c.is_refunded]
+            pending = [c for c in entries if not (c.is_refunded or c.is_settled)]
             skipped = len(entries) - len(pending)
             audit.totals = {"already_refunded": skipped}
             price, money = int(book.terms().price), book.money
             preview = Preview(
                 f"{symbol}: cancel subscription book {book.number}" + ("" if cancelling else " (refunds still owed)"),
                 [
-                    ("investors to refund", f"{len(pending):,} ({skipped:,} already refunded)"),
+                    ("investors to refund", f"{len(pending):,} ({skipped:,} already refunded or settled)"),
                     ("cash returned", money(sum(c.units for c in pending) * price)),
                     ("state", offering.PHASE_WORDS[phase]),
                 ],
