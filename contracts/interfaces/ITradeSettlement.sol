@@ -101,6 +101,12 @@ interface ITradeSettlement {
     error WrongSecret(bytes32 tradeId, bytes32 hashLock, bytes32 hashOfSecret);
     /// @notice The seller's balance of the payment token grew by `received`, not `expected` (fee on transfer).
     error PaymentAmountMismatch(address paymentToken, uint256 expected, uint256 received);
+    /// @notice After this delivery the seller's wallet would keep `frozen` units frozen, fewer than the `stillLocked`
+    ///         units of its other open trades on the series (its freeze shrank: units retired at a record time, an
+    ///         agent's unfreeze or forced transfer): cancel or release some of them first.
+    error LockShortfall(bytes32 tradeId, address seller, uint256 frozen, uint256 stillLocked);
+    /// @notice The seller's payment id `paymentId` already confirmed trade `confirmedTrade`.
+    error PaymentIdUsed(bytes32 tradeId, bytes32 paymentId, bytes32 confirmedTrade);
 
     /// @notice Agrees `trade` and locks the seller's units (partial freeze). Submitted by anyone (a broker, the
     ///         transfer agent, a party): a party that is the caller needs no signature, the other signs the
@@ -118,7 +124,7 @@ interface ITradeSettlement {
     function settle(Trade calldata trade) external;
 
     /// @notice Settles a mode-1 trade: the seller or its confirmer confirms receipt of the bank payment
-    ///         `paymentId` (must equal `trade.paymentRef` when that is set).
+    ///         `paymentId` (must equal `trade.paymentRef` when that is set; confirms one trade of the seller only).
     function confirmPayment(Trade calldata trade, bytes32 paymentId) external;
 
     /// @notice Settles a mode-2 trade: `secret` with sha256(secret) == `trade.paymentRef` delivers the units to
@@ -138,6 +144,12 @@ interface ITradeSettlement {
 
     /// @notice Whether `series` requires its transfer agent's approval.
     function approvalRequired(address series) external view returns (bool);
+
+    /// @notice Units of `seller`'s agreed, unsettled trades on `series` (what this contract keeps frozen there).
+    function lockedUnits(address series, address seller) external view returns (uint256);
+
+    /// @notice The mode-1 trade that `seller`'s payment id `paymentId` confirmed (zero: none).
+    function paymentTrade(address seller, bytes32 paymentId) external view returns (bytes32);
 
     /// @notice Status of a trade id (0 none, 1 locked, 2 approved, 3 settled, 4 cancelled, 5 released).
     function tradeStatus(bytes32 tradeId) external view returns (uint8);

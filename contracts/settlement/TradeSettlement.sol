@@ -47,6 +47,10 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
 
     mapping(bytes32 tradeId => uint8) private _status;
     mapping(address series => bool) private _approvalRequired;
+    /// Units of the seller's agreed, unsettled trades on the series: the part of its wallet freeze that is ours.
+    mapping(address series => mapping(address seller => uint256)) private _locked;
+    /// The mode-1 trade a payment id confirmed, per seller (keccak256(seller, paymentId)).
+    mapping(bytes32 sellerPayment => bytes32 tradeId) private _paymentTrade;
 
     constructor() EIP712("munibond TradeSettlement", "1") {}
 
@@ -66,6 +70,7 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         _checkParty(id, trade.seller, sellerSignature);
         _checkParty(id, trade.buyer, buyerSignature);
         _status[id] = S_LOCKED;
+        _locked[trade.series][trade.seller] += trade.units;
         emit TradeAgreed(id, trade.series, trade.seller, trade);
         IERC3643(trade.series).freezePartialTokens(trade.seller, trade.units);
     }
@@ -85,7 +90,7 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     /// @inheritdoc ITradeSettlement
     function settle(Trade calldata trade) external nonReentrant {
         bytes32 id = _open(trade, MODE_ONCHAIN);
-        _deliver(trade);
+        _deliver(id, trade);
         IERC20 cash = IERC20(trade.paymentToken);
         uint256 before = cash.balanceOf(trade.seller);
         cash.safeTransferFrom(trade.buyer, trade.seller, trade.price);
@@ -104,7 +109,11 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         if (paymentId == bytes32(0) || (trade.paymentRef != bytes32(0) && paymentId != trade.paymentRef)) {
             revert PaymentIdMismatch(id, trade.paymentRef, paymentId);
         }
-        _deliver(trade);
+        bytes32 sellerPayment = keccak256(abi.encode(trade.seller, paymentId));
+        bytes32 usedBy = _paymentTrade[sellerPayment];
+        if (usedBy != bytes32(0)) revert PaymentIdUsed(id, paymentId, usedBy);
+        _paymentTrade[sellerPayment] = id;
+        _deliver(id, trade);
         _settled(id, trade, paymentId);
     }
 
@@ -113,7 +122,7 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         bytes32 id = _open(trade, MODE_HASHLOCK);
         bytes32 hashed = sha256(abi.encodePacked(secret));
         if (hashed != trade.paymentRef) revert WrongSecret(id, trade.paymentRef, hashed);
-        _deliver(trade);
+        _deliver(id, trade);
         _settled(id, trade, trade.paymentRef);
         emit SecretRevealed(id, trade.paymentRef, secret);
     }
@@ -164,6 +173,16 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     /// @inheritdoc ITradeSettlement
     function approvalRequired(address series) external view returns (bool) {
         return _approvalRequired[series];
+    }
+
+    /// @inheritdoc ITradeSettlement
+    function lockedUnits(address series, address seller) external view returns (uint256) {
+        return _locked[series][seller];
+    }
+
+    /// @inheritdoc ITradeSettlement
+    function paymentTrade(address seller, bytes32 paymentId) external view returns (bytes32) {
+        return _paymentTrade[keccak256(abi.encode(seller, paymentId))];
     }
 
     /// @inheritdoc ITradeSettlement
@@ -231,9 +250,19 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     }
 
     /// The bond leg: the trade's units leave the lock and move through the series' own transfer and compliance.
-    function _deliver(Trade calldata trade) private {
+    /// The seller's wallet freeze is shared (agents' freezes, other trades' locks); when it shrank below what
+    /// this contract locked (units retired at a record time, an agent's unfreeze or forced transfer), delivering
+    /// would take units the seller's other open trades hold locked, so the delivery is refused until the parties
+    /// cancel enough of them.
+    function _deliver(bytes32 id, Trade calldata trade) private {
+        uint256 stillLocked = _locked[trade.series][trade.seller] - trade.units;
+        _locked[trade.series][trade.seller] = stillLocked;
         IERC3643(trade.series).unfreezePartialTokens(trade.seller, trade.units);
         IERC20(trade.series).safeTransferFrom(trade.seller, trade.buyer, trade.units);
+        if (stillLocked != 0) {
+            uint256 frozen = IERC3643(trade.series).getFrozenTokens(trade.seller);
+            if (frozen < stillLocked) revert LockShortfall(id, trade.seller, frozen, stillLocked);
+        }
     }
 
     function _settled(bytes32 id, Trade calldata trade, bytes32 paymentId) private {
@@ -251,12 +280,15 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         );
     }
 
-    /// Unfreezes the trade's units, or what is still frozen of them when the wallet's freeze shrank (units retired
-    /// at a record time, or an agent's forced transfer, unfroze part of it).
+    /// Unfreezes the trade's units, or less when the wallet's freeze shrank (units retired at a record time, an
+    /// agent's unfreeze or forced transfer): never into the units the seller's other open trades keep locked, so
+    /// cancelling a trade whose lock is gone cannot free another trade's units.
     function _unlock(Trade calldata trade) private returns (uint256 units) {
-        units = trade.units;
+        uint256 others = _locked[trade.series][trade.seller] - trade.units;
+        _locked[trade.series][trade.seller] = others;
         uint256 frozen = IERC3643(trade.series).getFrozenTokens(trade.seller);
-        if (frozen < units) units = frozen;
+        uint256 spare = frozen > others ? frozen - others : 0;
+        units = trade.units < spare ? trade.units : spare;
         if (units != 0) IERC3643(trade.series).unfreezePartialTokens(trade.seller, units);
     }
 

@@ -738,6 +738,8 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     /// @inheritdoc IERC3643
     function freezePartialTokens(address account, uint256 amount) public {
         _only(R_FREEZER);
+        // Units retired at a passed record time are gone even before they are burned: freezing must not count them.
+        _settleRecordTimes(account);
         uint256 a = _acct[account];
         uint256 fz = a & PARTIAL != 0 ? _frozenTokens[account] : 0;
         uint256 bal = a & M96;
