@@ -644,6 +644,13 @@ def confirm_payment_plan(session: Session, reference: str, payment_id: str, *, c
             f"payment id {payment_id!r} is not the one agreed for trade {agreed.id_hex}: nothing was sent",
             field="payment-id",
         )
+    confirmed = bytes(settlement.paymentTrade(t.seller, reference_bytes))
+    if confirmed != ZERO_REF:
+        raise InputError(
+            f"payment id {payment_id!r} already confirmed the seller's trade 0x{confirmed.hex()}: one payment "
+            "releases one trade: nothing was sent",
+            field="payment-id",
+        )
     _check_approval(session, settlement, agreed, symbol, sender)
     _check_parties_now(session, symbol, token, t)
     settlement.confirmPayment.call(t.as_struct(), reference_bytes, sender=sender)
@@ -725,6 +732,14 @@ def approve_plan(session: Session, reference: str, *, approver: str) -> Plan:
     return plan
 
 
+def _units_unlocked(session: Session, settlement: Any, t: Trade) -> int:
+    """What cancelling or releasing `t` unfreezes, as the contract computes it: the trade's units, or less when the
+    seller's wallet freeze shrank, never into the units the seller's other open trades on the series keep locked."""
+    others = int(settlement.lockedUnits(t.series, t.seller)) - t.units
+    frozen = int(bond_token(session.project, t.series).getFrozenTokens(t.seller))
+    return min(t.units, max(frozen - others, 0))
+
+
 def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
     """Plan the cancellation of an open trade by `by` (seller or buyer), or, past its expiry, its release (anyone):
     the seller's units are unlocked; nothing else is held."""
@@ -740,6 +755,7 @@ def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
     cash = cash_of(session, agreed.symbol, t.mode, t.payment_token) if agreed.symbol else Cash(0, 0, "")
     if agreed.symbol:
         plan.preview.lines.extend(_trade_lines(session, agreed.symbol, t, cash, tz))
+    unlocks = _units_unlocked(session, settlement, t)
     if by is None:
         if not expired:
             raise InputError(
@@ -747,7 +763,7 @@ def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
                 field="--by",
             )
         sender = session.signers.account("agent")
-        plan.preview.lines.append(("releases", f"{t.units} units to the seller (the trade expired)"))
+        plan.preview.lines.append(("releases", f"{unlocks} units to the seller (the trade expired)"))
         plan.steps.append(("release", lambda: settlement.release(t.as_struct(), sender=sender)))
     else:
         sender = session.signers.account(by)
@@ -759,7 +775,7 @@ def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
                 f"({_when(t.expiry, tz)}): the buyer may have paid already; the buyer cancels",
                 field="--by",
             )
-        plan.preview.lines.append(("unlocks", f"{t.units} units in the seller's wallet (cancelled by {by})"))
+        plan.preview.lines.append(("unlocks", f"{unlocks} units in the seller's wallet (cancelled by {by})"))
         plan.steps.append(("cancel", lambda: settlement.cancel(t.as_struct(), sender=sender)))
     plan.preview = Preview(plan.preview.title, plan.preview.lines, len(plan.steps))
     return plan
