@@ -73,7 +73,8 @@ interface ITradeSettlement {
     event ApprovalRequirementSet(address indexed series, bool required, address indexed by);
 
     /// @notice The trade's terms are unusable: `reason` 1 zero units, 2 missing or identical parties, 3 unknown
-    ///         mode, 4 on-chain mode without payment token or price, 5 hash lock without hash, 6 zero series.
+    ///         mode, 4 on-chain mode without payment token or price, 5 hash lock without hash, 6 zero series,
+    ///         7 off-chain mode whose confirmer is the buyer (it would confirm its own payment).
     error InvalidTrade(uint8 reason, address seller, address buyer, uint256 units, uint8 mode);
     /// @notice The trade is not in a status allowing the call (0 none, 1 locked, 2 approved, 3 settled,
     ///         4 cancelled, 5 released).
@@ -91,7 +92,8 @@ interface ITradeSettlement {
     /// @notice The seller cannot cancel a trade of `mode` before `expiry`: the buyer may already have paid (mode 1)
     ///         or learnt the secret's use on the other ledger (mode 2).
     error SellerCannotCancel(bytes32 tradeId, uint8 mode, uint256 expiry);
-    /// @notice The series requires its transfer agent's approval and the trade has none.
+    /// @notice The series requires its transfer agent's approval and the trade has none (or its giver has lost the
+    ///         role).
     error ApprovalRequired(bytes32 tradeId, address series);
     /// @notice `caller` lacks the series' role (2 transfer agent; 3 admin or transfer agent).
     error MissingSeriesRole(address series, address caller, uint8 roles);
@@ -116,7 +118,9 @@ interface ITradeSettlement {
         external
         returns (bytes32 tradeId);
 
-    /// @notice The series' transfer agent approves a locked trade (needed when the series requires it).
+    /// @notice The series' transfer agent approves an open trade that has not expired (needed when the series
+    ///         requires it). The approval counts while its giver holds the role; another transfer agent may approve
+    ///         again.
     function approveTrade(Trade calldata trade) external;
 
     /// @notice Settles a mode-0 trade in one transaction: units to the buyer through the token's compliance,

@@ -49,6 +49,8 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     mapping(address series => bool) private _approvalRequired;
     /// Units of the seller's agreed, unsettled trades on the series: the part of its wallet freeze that is ours.
     mapping(address series => mapping(address seller => uint256)) private _locked;
+    /// The transfer agent whose approval an approved trade carries (it counts while that account holds the role).
+    mapping(bytes32 tradeId => address) private _approver;
     /// The mode-1 trade a payment id confirmed, per seller (keccak256(seller, paymentId)).
     mapping(bytes32 sellerPayment => bytes32 tradeId) private _paymentTrade;
 
@@ -79,9 +81,11 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     function approveTrade(Trade calldata trade) external {
         bytes32 id = _tradeId(trade);
         uint8 status = _status[id];
-        if (status != S_LOCKED) revert TradeNotOpen(id, status);
+        if (status != S_LOCKED && status != S_APPROVED) revert TradeNotOpen(id, status);
+        if (block.timestamp > trade.expiry) revert TradeExpired(id, trade.expiry, block.timestamp);
         if (!_isTransferAgent(trade.series, msg.sender)) revert MissingSeriesRole(trade.series, msg.sender, 2);
         _status[id] = S_APPROVED;
+        _approver[id] = msg.sender;
         emit TradeApproved(id, trade.series, msg.sender);
     }
 
@@ -214,6 +218,7 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         else if (t.mode == MODE_ONCHAIN && (t.paymentToken == address(0) || t.price == 0)) reason = 4;
         else if (t.mode == MODE_HASHLOCK && t.paymentRef == bytes32(0)) reason = 5;
         else if (t.series == address(0)) reason = 6;
+        else if (t.mode == MODE_OFFCHAIN && t.confirmer == t.buyer) reason = 7;
         if (reason != 0) revert InvalidTrade(reason, t.seller, t.buyer, t.units, t.mode);
     }
 
@@ -235,6 +240,12 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         revert InvalidSignature(id, party);
     }
 
+    /// Whether the trade carries an approval whose giver is still the series' transfer agent: an approval given by
+    /// an account that has since lost the role (a replaced or compromised key) no longer counts.
+    function _approvedByTransferAgent(bytes32 id, uint8 status, address series) private view returns (bool) {
+        return status == S_APPROVED && _isTransferAgent(series, _approver[id]);
+    }
+
     /// The id of a locked (or approved) trade of `mode` that has not expired and may settle now; marks it settled
     /// before any external call.
     function _open(Trade calldata trade, uint8 mode) private returns (bytes32 id) {
@@ -243,7 +254,10 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         if (status != S_LOCKED && status != S_APPROVED) revert TradeNotOpen(id, status);
         if (trade.mode != mode) revert WrongMode(id, trade.mode, mode);
         if (block.timestamp > trade.expiry) revert TradeExpired(id, trade.expiry, block.timestamp);
-        if (status != S_APPROVED && _approvalRequired[trade.series] && !_isTransferAgent(trade.series, msg.sender)) {
+        if (
+            _approvalRequired[trade.series] && !_approvedByTransferAgent(id, status, trade.series)
+                && !_isTransferAgent(trade.series, msg.sender)
+        ) {
             revert ApprovalRequired(id, trade.series);
         }
         _status[id] = S_SETTLED;

@@ -377,6 +377,8 @@ class SettlementModel:
             reason = 4
         elif trade.mode == HASHLOCK and trade.payment_ref == bytes(32):
             reason = 5
+        elif trade.mode == OFFCHAIN and trade.confirmer == trade.buyer:
+            reason = 7
         if reason:
             raise Revert("InvalidTrade", reason)
         status = self.status.get(trade_id, T_NONE)

@@ -488,6 +488,8 @@ def agree_plan(
     seller_address, buyer_address = session.signers.address(seller), session.signers.address(buyer)
     if seller_address == buyer_address:
         raise InputError("seller and buyer are the same wallet", field="--buyer")
+    if confirmer and session.signers.address(confirmer) == buyer_address:
+        raise InputError("the confirmer is the buyer: it would confirm its own payment", field="--confirmer")
     now = session.now()
     expiry = parse_expiry(expires, now, tz)
     if expiry <= now:

@@ -12,6 +12,7 @@ from typing import Any
 import ape
 import pytest
 from eth_account import Account
+from eth_utils import keccak
 
 from tests.unit.settlement.trade_helpers import (
     C_BALANCE,
@@ -350,3 +351,39 @@ def test_approval_needs_the_transfer_agent_and_an_open_trade(
     settlement.settle(trade, sender=broker)
     with ape.reverts(settlement.TradeNotOpen, tradeId=tid, status=SETTLED):
         settlement.approveTrade(trade, sender=transfer_agent)
+
+
+def test_an_approval_after_expiry_is_refused(settlement, series, make_trade, agree, transfer_agent, broker, travel):
+    trade = make_trade(series)
+    agree(trade)
+    travel(trade["expiry"] + 1)
+    with reverts_with("TradeExpired", settlement, tradeId=trade_id(settlement, trade), expiry=trade["expiry"]):
+        settlement.approveTrade(trade, sender=transfer_agent)
+    settlement.release(trade, sender=broker)
+
+
+def test_an_approval_stops_counting_when_its_giver_loses_the_transfer_agent_role(
+    settlement, series, make_trade, agree, fund_buyer, transfer_agent, admin, broker, buyer, accounts
+):
+    role = keccak(text="TRANSFER_AGENT_ROLE")
+    settlement.setApprovalRequired(series, True, sender=admin)
+    trade = make_trade(series)
+    tid = trade_id(settlement, trade)
+    agree(trade)
+    settlement.approveTrade(trade, sender=transfer_agent)
+    series.revokeRole(role, transfer_agent, sender=admin)  # a replaced (or compromised) transfer agent key
+    fund_buyer(400_000)
+    with reverts_with("ApprovalRequired", settlement, tradeId=tid, series=series.address):
+        settlement.settle(trade, sender=broker)
+    successor = accounts[17]
+    series.grantRole(role, successor, sender=admin)
+    receipt = settlement.approveTrade(trade, sender=successor)
+    assert next(iter(receipt.events.filter(settlement.TradeApproved))).transferAgent == successor.address
+    settlement.settle(trade, sender=broker)
+    assert series.balanceOf(buyer) == 40
+
+
+def test_a_bank_paid_trade_cannot_name_the_buyer_as_its_confirmer(settlement, series, make_trade, agree, buyer):
+    trade = make_trade(series, mode=OFFCHAIN, paymentToken=ZERO, paymentRef=PAYMENT_ID, confirmer=buyer)
+    with reverts_with("InvalidTrade", settlement, reason=7, buyer=buyer.address, mode=OFFCHAIN):
+        agree(trade)
