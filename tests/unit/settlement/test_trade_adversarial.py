@@ -387,3 +387,35 @@ def test_a_bank_paid_trade_cannot_name_the_buyer_as_its_confirmer(settlement, se
     trade = make_trade(series, mode=OFFCHAIN, paymentToken=ZERO, paymentRef=PAYMENT_ID, confirmer=buyer)
     with reverts_with("InvalidTrade", settlement, reason=7, buyer=buyer.address, mode=OFFCHAIN):
         agree(trade)
+
+
+# ------------------------------------------------------------------------------------------- re-entry
+
+
+@pytest.mark.parametrize("reentry", ["cancel", "settle", "release"])
+def test_a_payment_hook_cannot_re_enter_the_settlement(
+    project, settlement, series, make_trade, sign, onboard, minter, buyer, broker, accounts, reentry
+):
+    """The seller is a contract wallet paid in a token that calls it back: from inside the cash leg it tries to
+    cancel (take its units back), settle again or release the trade. Every entry point is guarded."""
+    owner = accounts[15]
+    wallet = owner.deploy(project.MockReentrantTradeParty, owner)
+    hook_yen = owner.deploy(project.MockHookPaymentToken)
+    onboard(wallet)
+    series.mint(wallet, 50, sender=minter)
+    wallet.execute(series, series.approve.encode_input(settlement, 50), sender=owner)
+    trade = make_trade(series, seller=wallet.address, paymentToken=hook_yen.address)
+    settlement.agree(trade, sign(owner, trade), sign(buyer, trade), sender=broker)
+    hook_yen.mint(buyer, 400_000, sender=buyer)
+    hook_yen.approve(settlement, 400_000, sender=buyer)
+    hook_yen.setHooked(wallet, True, sender=owner)
+    wallet.setReentry(settlement, getattr(settlement, reentry).encode_input(trade), sender=owner)
+
+    settlement.settle(trade, sender=broker)
+
+    assert wallet.hookCalls() == 1 and not wallet.reentrySucceeded()
+    assert bytes(wallet.reentryError())[:4] == keccak(text="ReentrancyGuardReentrantCall()")[:4]
+    assert settlement.tradeStatus(trade_id(settlement, trade)) == SETTLED
+    assert (series.balanceOf(wallet), series.balanceOf(buyer), series.getFrozenTokens(wallet)) == (10, 40, 0)
+    assert (hook_yen.balanceOf(wallet), hook_yen.balanceOf(buyer)) == (400_000, 0)
+    assert settlement.lockedUnits(series, wallet) == 0
