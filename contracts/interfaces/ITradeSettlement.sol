@@ -124,7 +124,8 @@ interface ITradeSettlement {
     function approveTrade(Trade calldata trade) external;
 
     /// @notice Settles a mode-0 trade in one transaction: units to the buyer through the token's compliance,
-    ///         `price` of the payment token from the buyer to the seller; reverts unless both legs move in full.
+    ///         `price` of the payment token from the buyer to the seller; reverts unless both legs move in full and
+    ///         the seller's other open trades keep their locked units (`LockShortfall`).
     function settle(Trade calldata trade) external;
 
     /// @notice Settles a mode-1 trade: the seller or its confirmer confirms receipt of the bank payment
@@ -136,10 +137,11 @@ interface ITradeSettlement {
     function claim(Trade calldata trade, bytes32 secret) external;
 
     /// @notice Cancels a trade by one of its parties: before agreement it burns the trade id (signatures become
-    ///         useless); after, it unlocks the units. In modes 1 and 2 only the buyer may cancel before expiry.
+    ///         useless); after, it unlocks the units (fewer when the seller's freeze shrank: never units the
+    ///         seller's other open trades lock). In modes 1 and 2 only the buyer may cancel before expiry.
     function cancel(Trade calldata trade) external;
 
-    /// @notice Unlocks the units of an expired, unsettled trade (anyone).
+    /// @notice Unlocks the units of an expired, unsettled trade (anyone), as `cancel` does.
     function release(Trade calldata trade) external;
 
     /// @notice Makes settlement of `series`' trades need its transfer agent's approval (`approveTrade`, or the
