@@ -419,3 +419,50 @@ def test_a_payment_hook_cannot_re_enter_the_settlement(
     assert (series.balanceOf(wallet), series.balanceOf(buyer), series.getFrozenTokens(wallet)) == (10, 40, 0)
     assert (hook_yen.balanceOf(wallet), hook_yen.balanceOf(buyer)) == (400_000, 0)
     assert settlement.lockedUnits(series, wallet) == 0
+
+
+# ------------------------------------------------------------------------------------------- record dates
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+def test_a_settlement_at_the_record_second_belongs_to_the_buyer_and_one_second_later_to_the_seller(
+    deploy_paying_series,
+    cash,
+    onboard,
+    minter,
+    settlement,
+    make_trade,
+    agree,
+    fund_buyer,
+    seller,
+    buyer,
+    broker,
+    chain,
+    offset,
+):
+    """docs/settlement.md: a balance change at t <= recordTime is in the record. Exactly one of the two parties is
+    the holder of record of the traded units, never both, never neither."""
+    onboard(seller)
+    onboard(buyer)
+    now = chain.pending_timestamp
+    record = now + 10 * DAY
+    token, _ = deploy_paying_series(
+        cash,
+        [
+            (record, now + 11 * DAY, Fraction(50), Fraction(0), Fraction(0)),
+            (now + 100 * DAY, now + 101 * DAY, Fraction(50), FACE, Fraction(1)),
+        ],
+    )
+    token.mint(seller, 100, sender=minter)
+    token.approve(settlement, 40, sender=seller)
+    trade = make_trade(token, expiry=record + DAY)
+    agree(trade)
+    fund_buyer(400_000)
+    chain.pending_timestamp = record + offset
+    receipt = settlement.settle(trade, sender=broker)
+    assert next(iter(receipt.events.filter(settlement.TradeSettled))).settledAt == record + offset
+    chain.pending_timestamp = record + 2
+    chain.mine()
+    expected = (60, 40) if offset == 0 else (100, 0)
+    assert (token.balanceOfAt(seller, record), token.balanceOfAt(buyer, record)) == expected
+    assert token.totalSupplyAt(record) == 100
