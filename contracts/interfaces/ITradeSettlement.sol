@@ -154,6 +154,10 @@ interface ITradeSettlement {
     /// @notice Units of `seller`'s agreed, unsettled trades on `series` (what this contract keeps frozen there).
     function lockedUnits(address series, address seller) external view returns (uint256);
 
+    /// @notice The transfer agent who last approved trade `tradeId` (zero: none); the approval counts while it
+    ///         holds the series' TRANSFER_AGENT_ROLE.
+    function tradeApprover(bytes32 tradeId) external view returns (address);
+
     /// @notice The mode-1 trade that `seller`'s payment id `paymentId` confirmed (zero: none).
     function paymentTrade(address seller, bytes32 paymentId) external view returns (bytes32);
 

@@ -185,6 +185,11 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc ITradeSettlement
+    function tradeApprover(bytes32 id) external view returns (address) {
+        return _approver[id];
+    }
+
+    /// @inheritdoc ITradeSettlement
     function paymentTrade(address seller, bytes32 paymentId) external view returns (bytes32) {
         return _paymentTrade[keccak256(abi.encode(seller, paymentId))];
     }

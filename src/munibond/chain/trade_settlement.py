@@ -577,11 +577,19 @@ def _open_trade(session: Session, settlement: Any, reference: str, mode: int) ->
     return agreed, symbol, bond_token(session.project, t.series), tz
 
 
+def _approval_counts(session: Session, settlement: Any, agreed: AgreedTrade) -> bool:
+    """Whether the trade carries an approval whose giver still holds the series' transfer agent role."""
+    if agreed.status != APPROVED:
+        return False
+    approver = settlement.tradeApprover(agreed.trade_id)
+    return bool(bond_token(session.project, agreed.trade.series).hasRole(TRANSFER_AGENT_ROLE, approver))
+
+
 def _check_approval(session: Session, settlement: Any, agreed: AgreedTrade, symbol: str, sender: Any) -> None:
     token_address = agreed.trade.series
     if (
-        agreed.status != APPROVED
-        and settlement.approvalRequired(token_address)
+        settlement.approvalRequired(token_address)
+        and not _approval_counts(session, settlement, agreed)
         and not bond_token(session.project, token_address).hasRole(TRANSFER_AGENT_ROLE, sender.address)
     ):
         raise InputError(
@@ -722,7 +730,7 @@ def approve_plan(session: Session, reference: str, *, approver: str) -> Plan:
     cash = cash_of(session, symbol, t.mode, t.payment_token)
     plan = Plan(Preview(f"trade approve {symbol}: trade {agreed.id_hex}"), trade_id=agreed.trade_id)
     plan.preview.lines.extend(_trade_lines(session, symbol, t, cash, tz))
-    if agreed.status == APPROVED:
+    if _approval_counts(session, settlement, agreed):
         plan.preview.lines.append(("approval", "given already"))
         return plan
     required = bool(settlement.approvalRequired(t.series))

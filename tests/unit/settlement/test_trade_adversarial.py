@@ -371,6 +371,7 @@ def test_an_approval_stops_counting_when_its_giver_loses_the_transfer_agent_role
     tid = trade_id(settlement, trade)
     agree(trade)
     settlement.approveTrade(trade, sender=transfer_agent)
+    assert settlement.tradeApprover(tid) == transfer_agent.address
     series.revokeRole(role, transfer_agent, sender=admin)  # a replaced (or compromised) transfer agent key
     fund_buyer(400_000)
     with reverts_with("ApprovalRequired", settlement, tradeId=tid, series=series.address):
@@ -379,6 +380,7 @@ def test_an_approval_stops_counting_when_its_giver_loses_the_transfer_agent_role
     series.grantRole(role, successor, sender=admin)
     receipt = settlement.approveTrade(trade, sender=successor)
     assert next(iter(receipt.events.filter(settlement.TradeApproved))).transferAgent == successor.address
+    assert settlement.tradeApprover(tid) == successor.address
     settlement.settle(trade, sender=broker)
     assert series.balanceOf(buyer) == 40
 
