@@ -72,9 +72,11 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         _checkParty(id, trade.seller, sellerSignature);
         _checkParty(id, trade.buyer, buyerSignature);
         _status[id] = S_LOCKED;
-        _locked[trade.series][trade.seller] += trade.units;
         emit TradeAgreed(id, trade.series, trade.seller, trade);
         IERC3643(trade.series).freezePartialTokens(trade.seller, trade.units);
+        // Counted after the freeze: the series has checked `units` against the seller's free units, so the sum
+        // cannot overflow (every entry point is nonReentrant, so nothing reads the count in between).
+        _locked[trade.series][trade.seller] += trade.units;
     }
 
     /// @inheritdoc ITradeSettlement

@@ -468,3 +468,11 @@ def test_a_settlement_at_the_record_second_belongs_to_the_buyer_and_one_second_l
     expected = (60, 40) if offset == 0 else (100, 0)
     assert (token.balanceOfAt(seller, record), token.balanceOfAt(buyer, record)) == expected
     assert token.totalSupplyAt(record) == 100
+
+
+def test_a_lock_of_more_units_than_exist_is_the_tokens_error_not_a_panic(settlement, series, make_trade, agree, seller):
+    agree(make_trade(series, units=30, nonce=1))
+    huge = make_trade(series, units=2**256 - 1, nonce=2)
+    with reverts_with("InvalidFreezeAmount", series, wallet=seller.address, amount=2**256 - 1, limit=70):
+        agree(huge)
+    assert (series.getFrozenTokens(seller), settlement.lockedUnits(series, seller)) == (30, 30)
