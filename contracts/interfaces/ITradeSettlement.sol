@@ -73,7 +73,8 @@ interface ITradeSettlement {
     event ApprovalRequirementSet(address indexed series, bool required, address indexed by);
 
     /// @notice The trade's terms are unusable: `reason` 1 zero units, 2 missing or identical parties, 3 unknown
-    ///         mode, 4 on-chain mode without payment token or price, 5 hash lock without hash, 6 zero series.
+    ///         mode, 4 on-chain mode without payment token or price, 5 hash lock without hash, 6 zero series,
+    ///         7 off-chain mode whose confirmer is the buyer (it would confirm its own payment).
     error InvalidTrade(uint8 reason, address seller, address buyer, uint256 units, uint8 mode);
     /// @notice The trade is not in a status allowing the call (0 none, 1 locked, 2 approved, 3 settled,
     ///         4 cancelled, 5 released).
@@ -91,7 +92,8 @@ interface ITradeSettlement {
     /// @notice The seller cannot cancel a trade of `mode` before `expiry`: the buyer may already have paid (mode 1)
     ///         or learnt the secret's use on the other ledger (mode 2).
     error SellerCannotCancel(bytes32 tradeId, uint8 mode, uint256 expiry);
-    /// @notice The series requires its transfer agent's approval and the trade has none.
+    /// @notice The series requires its transfer agent's approval and the trade has none (or its giver has lost the
+    ///         role).
     error ApprovalRequired(bytes32 tradeId, address series);
     /// @notice `caller` lacks the series' role (2 transfer agent; 3 admin or transfer agent).
     error MissingSeriesRole(address series, address caller, uint8 roles);
@@ -101,6 +103,12 @@ interface ITradeSettlement {
     error WrongSecret(bytes32 tradeId, bytes32 hashLock, bytes32 hashOfSecret);
     /// @notice The seller's balance of the payment token grew by `received`, not `expected` (fee on transfer).
     error PaymentAmountMismatch(address paymentToken, uint256 expected, uint256 received);
+    /// @notice After this delivery the seller's wallet would keep `frozen` units frozen, fewer than the `stillLocked`
+    ///         units of its other open trades on the series (its freeze shrank: units retired at a record time, an
+    ///         agent's unfreeze or forced transfer): cancel or release some of them first.
+    error LockShortfall(bytes32 tradeId, address seller, uint256 frozen, uint256 stillLocked);
+    /// @notice The seller's payment id `paymentId` already confirmed trade `confirmedTrade`.
+    error PaymentIdUsed(bytes32 tradeId, bytes32 paymentId, bytes32 confirmedTrade);
 
     /// @notice Agrees `trade` and locks the seller's units (partial freeze). Submitted by anyone (a broker, the
     ///         transfer agent, a party): a party that is the caller needs no signature, the other signs the
@@ -110,15 +118,18 @@ interface ITradeSettlement {
         external
         returns (bytes32 tradeId);
 
-    /// @notice The series' transfer agent approves a locked trade (needed when the series requires it).
+    /// @notice The series' transfer agent approves an open trade that has not expired (needed when the series
+    ///         requires it). The approval counts while its giver holds the role; another transfer agent may approve
+    ///         again.
     function approveTrade(Trade calldata trade) external;
 
     /// @notice Settles a mode-0 trade in one transaction: units to the buyer through the token's compliance,
-    ///         `price` of the payment token from the buyer to the seller; reverts unless both legs move in full.
+    ///         `price` of the payment token from the buyer to the seller; reverts unless both legs move in full and
+    ///         the seller's other open trades keep their locked units (`LockShortfall`).
     function settle(Trade calldata trade) external;
 
     /// @notice Settles a mode-1 trade: the seller or its confirmer confirms receipt of the bank payment
-    ///         `paymentId` (must equal `trade.paymentRef` when that is set).
+    ///         `paymentId` (must equal `trade.paymentRef` when that is set; confirms one trade of the seller only).
     function confirmPayment(Trade calldata trade, bytes32 paymentId) external;
 
     /// @notice Settles a mode-2 trade: `secret` with sha256(secret) == `trade.paymentRef` delivers the units to
@@ -126,10 +137,11 @@ interface ITradeSettlement {
     function claim(Trade calldata trade, bytes32 secret) external;
 
     /// @notice Cancels a trade by one of its parties: before agreement it burns the trade id (signatures become
-    ///         useless); after, it unlocks the units. In modes 1 and 2 only the buyer may cancel before expiry.
+    ///         useless); after, it unlocks the units (fewer when the seller's freeze shrank: never units the
+    ///         seller's other open trades lock). In modes 1 and 2 only the buyer may cancel before expiry.
     function cancel(Trade calldata trade) external;
 
-    /// @notice Unlocks the units of an expired, unsettled trade (anyone).
+    /// @notice Unlocks the units of an expired, unsettled trade (anyone), as `cancel` does.
     function release(Trade calldata trade) external;
 
     /// @notice Makes settlement of `series`' trades need its transfer agent's approval (`approveTrade`, or the
@@ -138,6 +150,16 @@ interface ITradeSettlement {
 
     /// @notice Whether `series` requires its transfer agent's approval.
     function approvalRequired(address series) external view returns (bool);
+
+    /// @notice Units of `seller`'s agreed, unsettled trades on `series` (what this contract keeps frozen there).
+    function lockedUnits(address series, address seller) external view returns (uint256);
+
+    /// @notice The transfer agent who last approved trade `tradeId` (zero: none); the approval counts while it
+    ///         holds the series' TRANSFER_AGENT_ROLE.
+    function tradeApprover(bytes32 tradeId) external view returns (address);
+
+    /// @notice The mode-1 trade that `seller`'s payment id `paymentId` confirmed (zero: none).
+    function paymentTrade(address seller, bytes32 paymentId) external view returns (bytes32);
 
     /// @notice Status of a trade id (0 none, 1 locked, 2 approved, 3 settled, 4 cancelled, 5 released).
     function tradeStatus(bytes32 tradeId) external view returns (uint8);

@@ -47,6 +47,12 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
 
     mapping(bytes32 tradeId => uint8) private _status;
     mapping(address series => bool) private _approvalRequired;
+    /// Units of the seller's agreed, unsettled trades on the series: the part of its wallet freeze that is ours.
+    mapping(address series => mapping(address seller => uint256)) private _locked;
+    /// The transfer agent whose approval an approved trade carries (it counts while that account holds the role).
+    mapping(bytes32 tradeId => address) private _approver;
+    /// The mode-1 trade a payment id confirmed, per seller (keccak256(seller, paymentId)).
+    mapping(bytes32 sellerPayment => bytes32 tradeId) private _paymentTrade;
 
     constructor() EIP712("munibond TradeSettlement", "1") {}
 
@@ -68,15 +74,20 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         _status[id] = S_LOCKED;
         emit TradeAgreed(id, trade.series, trade.seller, trade);
         IERC3643(trade.series).freezePartialTokens(trade.seller, trade.units);
+        // Counted after the freeze: the series has checked `units` against the seller's free units, so the sum
+        // cannot overflow (every entry point is nonReentrant, so nothing reads the count in between).
+        _locked[trade.series][trade.seller] += trade.units;
     }
 
     /// @inheritdoc ITradeSettlement
     function approveTrade(Trade calldata trade) external {
         bytes32 id = _tradeId(trade);
         uint8 status = _status[id];
-        if (status != S_LOCKED) revert TradeNotOpen(id, status);
+        if (status != S_LOCKED && status != S_APPROVED) revert TradeNotOpen(id, status);
+        if (block.timestamp > trade.expiry) revert TradeExpired(id, trade.expiry, block.timestamp);
         if (!_isTransferAgent(trade.series, msg.sender)) revert MissingSeriesRole(trade.series, msg.sender, 2);
         _status[id] = S_APPROVED;
+        _approver[id] = msg.sender;
         emit TradeApproved(id, trade.series, msg.sender);
     }
 
@@ -85,7 +96,7 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     /// @inheritdoc ITradeSettlement
     function settle(Trade calldata trade) external nonReentrant {
         bytes32 id = _open(trade, MODE_ONCHAIN);
-        _deliver(trade);
+        _deliver(id, trade);
         IERC20 cash = IERC20(trade.paymentToken);
         uint256 before = cash.balanceOf(trade.seller);
         cash.safeTransferFrom(trade.buyer, trade.seller, trade.price);
@@ -104,7 +115,11 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         if (paymentId == bytes32(0) || (trade.paymentRef != bytes32(0) && paymentId != trade.paymentRef)) {
             revert PaymentIdMismatch(id, trade.paymentRef, paymentId);
         }
-        _deliver(trade);
+        bytes32 sellerPayment = keccak256(abi.encode(trade.seller, paymentId));
+        bytes32 usedBy = _paymentTrade[sellerPayment];
+        if (usedBy != bytes32(0)) revert PaymentIdUsed(id, paymentId, usedBy);
+        _paymentTrade[sellerPayment] = id;
+        _deliver(id, trade);
         _settled(id, trade, paymentId);
     }
 
@@ -113,7 +128,7 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         bytes32 id = _open(trade, MODE_HASHLOCK);
         bytes32 hashed = sha256(abi.encodePacked(secret));
         if (hashed != trade.paymentRef) revert WrongSecret(id, trade.paymentRef, hashed);
-        _deliver(trade);
+        _deliver(id, trade);
         _settled(id, trade, trade.paymentRef);
         emit SecretRevealed(id, trade.paymentRef, secret);
     }
@@ -167,6 +182,21 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc ITradeSettlement
+    function lockedUnits(address series, address seller) external view returns (uint256) {
+        return _locked[series][seller];
+    }
+
+    /// @inheritdoc ITradeSettlement
+    function tradeApprover(bytes32 id) external view returns (address) {
+        return _approver[id];
+    }
+
+    /// @inheritdoc ITradeSettlement
+    function paymentTrade(address seller, bytes32 paymentId) external view returns (bytes32) {
+        return _paymentTrade[keccak256(abi.encode(seller, paymentId))];
+    }
+
+    /// @inheritdoc ITradeSettlement
     function tradeStatus(bytes32 id) external view returns (uint8) {
         return _status[id];
     }
@@ -195,6 +225,7 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         else if (t.mode == MODE_ONCHAIN && (t.paymentToken == address(0) || t.price == 0)) reason = 4;
         else if (t.mode == MODE_HASHLOCK && t.paymentRef == bytes32(0)) reason = 5;
         else if (t.series == address(0)) reason = 6;
+        else if (t.mode == MODE_OFFCHAIN && t.confirmer == t.buyer) reason = 7;
         if (reason != 0) revert InvalidTrade(reason, t.seller, t.buyer, t.units, t.mode);
     }
 
@@ -216,6 +247,12 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         revert InvalidSignature(id, party);
     }
 
+    /// Whether the trade carries an approval whose giver is still the series' transfer agent: an approval given by
+    /// an account that has since lost the role (a replaced or compromised key) no longer counts.
+    function _approvedByTransferAgent(bytes32 id, uint8 status, address series) private view returns (bool) {
+        return status == S_APPROVED && _isTransferAgent(series, _approver[id]);
+    }
+
     /// The id of a locked (or approved) trade of `mode` that has not expired and may settle now; marks it settled
     /// before any external call.
     function _open(Trade calldata trade, uint8 mode) private returns (bytes32 id) {
@@ -224,16 +261,29 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         if (status != S_LOCKED && status != S_APPROVED) revert TradeNotOpen(id, status);
         if (trade.mode != mode) revert WrongMode(id, trade.mode, mode);
         if (block.timestamp > trade.expiry) revert TradeExpired(id, trade.expiry, block.timestamp);
-        if (status != S_APPROVED && _approvalRequired[trade.series] && !_isTransferAgent(trade.series, msg.sender)) {
+        if (
+            _approvalRequired[trade.series] && !_approvedByTransferAgent(id, status, trade.series)
+                && !_isTransferAgent(trade.series, msg.sender)
+        ) {
             revert ApprovalRequired(id, trade.series);
         }
         _status[id] = S_SETTLED;
     }
 
     /// The bond leg: the trade's units leave the lock and move through the series' own transfer and compliance.
-    function _deliver(Trade calldata trade) private {
+    /// The seller's wallet freeze is shared (agents' freezes, other trades' locks); when it shrank below what
+    /// this contract locked (units retired at a record time, an agent's unfreeze or forced transfer), delivering
+    /// would take units the seller's other open trades hold locked, so the delivery is refused until the parties
+    /// cancel enough of them.
+    function _deliver(bytes32 id, Trade calldata trade) private {
+        uint256 stillLocked = _locked[trade.series][trade.seller] - trade.units;
+        _locked[trade.series][trade.seller] = stillLocked;
         IERC3643(trade.series).unfreezePartialTokens(trade.seller, trade.units);
         IERC20(trade.series).safeTransferFrom(trade.seller, trade.buyer, trade.units);
+        if (stillLocked != 0) {
+            uint256 frozen = IERC3643(trade.series).getFrozenTokens(trade.seller);
+            if (frozen < stillLocked) revert LockShortfall(id, trade.seller, frozen, stillLocked);
+        }
     }
 
     function _settled(bytes32 id, Trade calldata trade, bytes32 paymentId) private {
@@ -251,12 +301,15 @@ contract TradeSettlement is ITradeSettlement, EIP712, ReentrancyGuard {
         );
     }
 
-    /// Unfreezes the trade's units, or what is still frozen of them when the wallet's freeze shrank (units retired
-    /// at a record time, or an agent's forced transfer, unfroze part of it).
+    /// Unfreezes the trade's units, or less when the wallet's freeze shrank (units retired at a record time, an
+    /// agent's unfreeze or forced transfer): never into the units the seller's other open trades keep locked, so
+    /// cancelling a trade whose lock is gone cannot free another trade's units.
     function _unlock(Trade calldata trade) private returns (uint256 units) {
-        units = trade.units;
+        uint256 others = _locked[trade.series][trade.seller] - trade.units;
+        _locked[trade.series][trade.seller] = others;
         uint256 frozen = IERC3643(trade.series).getFrozenTokens(trade.seller);
-        if (frozen < units) units = frozen;
+        uint256 spare = frozen > others ? frozen - others : 0;
+        units = trade.units < spare ? trade.units : spare;
         if (units != 0) IERC3643(trade.series).unfreezePartialTokens(trade.seller, units);
     }
 

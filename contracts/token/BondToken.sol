@@ -738,10 +738,14 @@ contract BondToken is BondTokenStorage, IBondTokenCore, IERC20Errors, Initializa
     /// @inheritdoc IERC3643
     function freezePartialTokens(address account, uint256 amount) public {
         _only(R_FREEZER);
+        // Units retired at a passed record time are gone even before they are burned: freezing must not count them.
+        _settleRecordTimes(account);
         uint256 a = _acct[account];
         uint256 fz = a & PARTIAL != 0 ? _frozenTokens[account] : 0;
         uint256 bal = a & M96;
-        if (fz + amount > bal) revert InvalidFreezeAmount(account, amount, bal - fz);
+        // The frozen amount never exceeds the balance; comparing with the free units also refuses an amount so
+        // large that adding it would overflow, with the error rather than a panic.
+        if (amount > bal - fz) revert InvalidFreezeAmount(account, amount, bal - fz);
         _frozenTokens[account] = fz + amount;
         if (fz + amount != 0) _acct[account] = a | PARTIAL;
         emit TokensFrozen(account, amount);

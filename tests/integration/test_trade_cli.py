@@ -184,6 +184,23 @@ def test_a_bank_paid_trade_is_released_on_the_sellers_confirmation_of_the_paymen
     assert "settled" in listed(url, manifest, trade_id) and "101,000 JPY" in listed(url, manifest, trade_id)
 
 
+def test_one_bank_payment_releases_one_trade_of_the_seller(market):
+    url, web3, manifest, token, _cash, _settlement = market
+    terms = ("--seller", "investor_d", "--buyer", "investor_a", "--units", "10", "--price", "101000", "--bank")
+    first = agreed_id(munibond(url, manifest, "trade", "agree", "KNGW26", *terms, "--yes"))
+    second = agreed_id(munibond(url, manifest, "trade", "agree", "KNGW26", *terms, "--yes"))
+    confirm = ("--by", "investor_d", "--yes")
+    done = munibond(url, manifest, "trade", "confirm-payment", first, "MIZUHO 0100", *confirm)
+    assert done.returncode == 0, done.stderr
+    sent, locked = nonces(web3, "investor_d"), frozen(token, web3, "investor_d")
+    reused = one_line_refusal(munibond(url, manifest, "trade", "confirm-payment", second, "MIZUHO 0100", *confirm))
+    assert f"payment id 'MIZUHO 0100' already confirmed the seller's trade {first}" in reused
+    assert nonces(web3, "investor_d") == sent and frozen(token, web3, "investor_d") == locked
+    done = munibond(url, manifest, "trade", "confirm-payment", second, "MIZUHO 0101", *confirm)
+    assert done.returncode == 0, done.stderr
+    assert frozen(token, web3, "investor_d") == locked - 10
+
+
 def test_a_hash_locked_trade_is_claimed_once_with_its_secret_file(market, tmp_path):
     url, web3, manifest, token, cash, settlement = market
     secret = os.urandom(32)

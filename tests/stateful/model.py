@@ -500,6 +500,7 @@ class Model:
 
     def freeze_partial(self, wallet: str, amount: int) -> None:
         self.begin_tx()
+        self.retire_pending(wallet)  # units retired at a passed record time cannot be frozen
         if self.frozen_units[wallet] + amount > self.bal[wallet]:
             raise Revert("InvalidFreezeAmount")
         self.frozen_units[wallet] += amount

@@ -110,6 +110,7 @@ class SettlementModel:
     book: Book = field(default_factory=Book)
     trades: dict[bytes, Trade] = field(default_factory=dict)
     status: dict[bytes, int] = field(default_factory=dict)
+    payments_used: set[tuple[str, bytes]] = field(default_factory=set)  # (seller, payment id) confirmed once
 
     def fork(self) -> SettlementModel:
         return copy.deepcopy(self, {id(self.s.cfg): self.s.cfg, id(self.terms): self.terms})
@@ -388,6 +389,8 @@ class SettlementModel:
             reason = 4
         elif trade.mode == HASHLOCK and trade.payment_ref == bytes(32):
             reason = 5
+        elif trade.mode == OFFCHAIN and trade.confirmer == trade.buyer:
+            reason = 7
         if reason:
             raise Revert("InvalidTrade", reason)
         status = self.status.get(trade_id, T_NONE)
@@ -401,6 +404,7 @@ class SettlementModel:
 
     def _freeze(self, wallet: str, units: int) -> None:
         s = self.s
+        s.retire_pending(wallet)  # units retired at a passed record time cannot be frozen
         if s.frozen_units[wallet] + units > s.bal[wallet]:
             raise Revert("InvalidFreezeAmount")
         s.frozen_units[wallet] += units
@@ -425,8 +429,13 @@ class SettlementModel:
         return trade
 
     def _deliver(self, trade: Trade) -> None:
+        """The trade is already settled (so `locked` leaves it out); the delivery may not leave the seller's other
+        open trades fewer frozen units than they lock."""
         self._unfreeze(trade.seller, trade.units)
         self.s._update(trade.seller, trade.buyer, trade.units, TRANSFER)
+        still_locked = self.locked(trade.seller)
+        if still_locked and self.s.frozen_units[trade.seller] < still_locked:
+            raise Revert("LockShortfall", self.s.frozen_units[trade.seller], still_locked)
 
     def settle_trade(self, trade_id: bytes) -> None:
         trade = self._open(trade_id, ONCHAIN)
@@ -439,6 +448,9 @@ class SettlementModel:
             raise Revert("NotAllowed")
         if payment_id == bytes(32) or (trade.payment_ref != bytes(32) and payment_id != trade.payment_ref):
             raise Revert("PaymentIdMismatch")
+        if (trade.seller, payment_id) in self.payments_used:
+            raise Revert("PaymentIdUsed")
+        self.payments_used.add((trade.seller, payment_id))
         self._deliver(trade)
 
     def claim_trade(self, trade_id: bytes, hashed_secret: bytes) -> None:
@@ -475,7 +487,9 @@ class SettlementModel:
         self._unlock(trade)
 
     def _unlock(self, trade: Trade) -> None:
-        units = min(trade.units, self.s.frozen_units[trade.seller])
+        """The trade is already closed: it unfreezes at most what the other open trades of its seller do not lock."""
+        spare = max(self.s.frozen_units[trade.seller] - self.locked(trade.seller), 0)
+        units = min(trade.units, spare)
         if units:
             self._unfreeze(trade.seller, units)
 

@@ -12,8 +12,8 @@ exactly what the model accepts and refuse the rest with the same error.
 
 After every step the invariant reads the state in one call and compares it with the model (balances, partial
 freezes, record-date balances, pending retirements, cash balances, the book's state, commitments and held
-refunds, every trade's status), then checks what must hold whatever the model says, from the chain and the
-events only:
+refunds, every trade's status, the settlement's locked units per seller), then checks what must hold whatever the
+model says, from the chain and the events only:
 * total supply = sum of the balances (every holder is a known wallet);
 * the book's cash: committed - withdrawn = proceeds + refunds paid + the book's balance, and the book's balance =
   the unsettled, unrefunded commitments + the held refunds + the held proceeds;
@@ -97,6 +97,7 @@ class SAbi:
     cancel_trade = Fn("cancel", (TRADE,))
     release = Fn("release", (TRADE,))
     trade_status = Fn("tradeStatus", ("bytes32",), ("uint8",))
+    locked_units = Fn("lockedUnits", ("address", "address"), ("uint256",))
     trade_id = Fn("tradeId", (TRADE,), ("bytes32",))
 
 
@@ -555,7 +556,8 @@ class SettlementMachine(RuleBasedStateMachine):
                 lambda m: m.settle_trade(trade_id),
             )
         elif mode == OFFCHAIN:
-            payment_id = trade.payment_ref if trade.payment_ref != bytes(32) else keccak(text="any bank reference")
+            open_ref = keccak(text=f"bank reference {pick % 3}")  # the same reference now and then: used once
+            payment_id = trade.payment_ref if trade.payment_ref != bytes(32) else open_ref
             if right == 0:
                 payment_id = keccak(text="another payment")
             caller = trade.confirmer if trade.confirmer != ZERO and pick % 2 else trade.seller
@@ -745,6 +747,7 @@ class SettlementMachine(RuleBasedStateMachine):
                 (("frozen units", a), s, Abi.frozen_tokens.data(a)),
                 (("commitment", a), book, SAbi.commitment.data(a)),
                 (("held", a), book, SAbi.held.data(a)),
+                (("locked units", a), self.sw.settlement, SAbi.locked_units.data(s, a)),
             ]
             if w.has_pending_view:
                 calls.append((("pending retirement", a), s, Abi.pending_retirement.data(a)))
@@ -767,6 +770,8 @@ class SettlementMachine(RuleBasedStateMachine):
             return (s.bal[key[1]],)
         if what == "frozen units":
             return (s.frozen_units[key[1]],)
+        if what == "locked units":
+            return (m.locked(key[1]),)
         if what == "commitment":
             return m.commitment(key[1])
         if what == "held":

@@ -488,6 +488,8 @@ def agree_plan(
     seller_address, buyer_address = session.signers.address(seller), session.signers.address(buyer)
     if seller_address == buyer_address:
         raise InputError("seller and buyer are the same wallet", field="--buyer")
+    if confirmer and session.signers.address(confirmer) == buyer_address:
+        raise InputError("the confirmer is the buyer: it would confirm its own payment", field="--confirmer")
     now = session.now()
     expiry = parse_expiry(expires, now, tz)
     if expiry <= now:
@@ -589,11 +591,19 @@ def _open_trade(session: Session, agreed: AgreedTrade, mode: int) -> tuple[Agree
     return agreed, symbol, bond_token(session.project, t.series), tz
 
 
+def _approval_counts(session: Session, settlement: Any, agreed: AgreedTrade) -> bool:
+    """Whether the trade carries an approval whose giver still holds the series' transfer agent role."""
+    if agreed.status != APPROVED:
+        return False
+    approver = settlement.tradeApprover(agreed.trade_id)
+    return bool(bond_token(session.project, agreed.trade.series).hasRole(TRANSFER_AGENT_ROLE, approver))
+
+
 def _check_approval(session: Session, settlement: Any, agreed: AgreedTrade, symbol: str, sender: Any) -> None:
     token_address = agreed.trade.series
     if (
-        agreed.status != APPROVED
-        and settlement.approvalRequired(token_address)
+        settlement.approvalRequired(token_address)
+        and not _approval_counts(session, settlement, agreed)
         and not bond_token(session.project, token_address).hasRole(TRANSFER_AGENT_ROLE, sender.address)
     ):
         raise InputError(
@@ -672,6 +682,13 @@ def confirm_payment_plan(session: Session, reference: str, payment_id: str, *, c
             f"payment id {payment_id!r} is not the one agreed for trade {agreed.id_hex}: nothing was sent",
             field="payment-id",
         )
+    confirmed = bytes(settlement.paymentTrade(t.seller, reference_bytes))
+    if confirmed != ZERO_REF:
+        raise InputError(
+            f"payment id {payment_id!r} already confirmed the seller's trade 0x{confirmed.hex()}: one payment "
+            "releases one trade: nothing was sent",
+            field="payment-id",
+        )
     _check_approval(session, settlement, agreed, symbol, sender)
     _check_parties_now(session, symbol, token, t)
     settlement.confirmPayment.call(t.as_struct(), reference_bytes, sender=sender)
@@ -745,7 +762,7 @@ def approve_plan(session: Session, reference: str, *, approver: str) -> Plan:
     cash = cash_of(session, symbol, t.mode, t.payment_token)
     plan = Plan(Preview(f"trade approve {symbol}: trade {agreed.id_hex}"), trade_id=agreed.trade_id)
     plan.preview.lines.extend(_trade_lines(session, symbol, t, cash, tz))
-    if agreed.status == APPROVED:
+    if _approval_counts(session, settlement, agreed):
         plan.preview.lines.append(("approval", "given already"))
         return plan
     required = bool(settlement.approvalRequired(t.series))
@@ -755,6 +772,14 @@ def approve_plan(session: Session, reference: str, *, approver: str) -> Plan:
     plan.steps.append(("approve", lambda: settlement.approveTrade(t.as_struct(), sender=sender)))
     plan.preview = Preview(plan.preview.title, plan.preview.lines, len(plan.steps))
     return plan
+
+
+def _units_unlocked(session: Session, settlement: Any, t: Trade) -> int:
+    """What cancelling or releasing `t` unfreezes, as the contract computes it: the trade's units, or less when the
+    seller's wallet freeze shrank, never into the units the seller's other open trades on the series keep locked."""
+    others = int(settlement.lockedUnits(t.series, t.seller)) - t.units
+    frozen = int(bond_token(session.project, t.series).getFrozenTokens(t.seller))
+    return min(t.units, max(frozen - others, 0))
 
 
 def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
@@ -772,6 +797,7 @@ def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
     cash = cash_of(session, agreed.symbol, t.mode, t.payment_token) if agreed.symbol else Cash(0, 0, "")
     if agreed.symbol:
         plan.preview.lines.extend(_trade_lines(session, agreed.symbol, t, cash, tz))
+    unlocks = _units_unlocked(session, settlement, t)
     if by is None:
         if not expired:
             raise InputError(
@@ -779,7 +805,7 @@ def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
                 field="--by",
             )
         sender = session.signers.account("agent")
-        plan.preview.lines.append(("releases", f"{t.units} units to the seller (the trade expired)"))
+        plan.preview.lines.append(("releases", f"{unlocks} units to the seller (the trade expired)"))
         plan.steps.append(("release", lambda: settlement.release(t.as_struct(), sender=sender)))
     else:
         sender = session.signers.account(by)
@@ -791,7 +817,7 @@ def cancel_plan(session: Session, reference: str, *, by: str | None) -> Plan:
                 f"({_when(t.expiry, tz)}): the buyer may have paid already; the buyer cancels",
                 field="--by",
             )
-        plan.preview.lines.append(("unlocks", f"{t.units} units in the seller's wallet (cancelled by {by})"))
+        plan.preview.lines.append(("unlocks", f"{unlocks} units in the seller's wallet (cancelled by {by})"))
         plan.steps.append(("cancel", lambda: settlement.cancel(t.as_struct(), sender=sender)))
     plan.preview = Preview(plan.preview.title, plan.preview.lines, len(plan.steps))
     return plan
