@@ -97,7 +97,8 @@ test:
 # the whole-suite session its fixtures meet a wallet that Ape's isolation, rebasing session fixtures first asked
 # for late, leaves registered: WalletAlreadyRegistered) and the longest command-line tests (own anvil nodes).
 PARIS_APART = tests/unit/settlement tests/integration/test_kill_resume.py tests/integration/test_trade_cli.py \
-	tests/integration/test_subscription_cli.py tests/integration/test_settlement_kill_resume.py
+	tests/integration/test_subscription_cli.py tests/integration/test_subscription_recovery_cli.py \
+	tests/integration/test_settlement_kill_resume.py
 test-paris: $(STAMP_BUILD)
 	$(APE_TEST) tests $(addprefix --ignore=,$(PARIS_APART))
 

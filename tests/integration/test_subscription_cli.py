@@ -392,7 +392,10 @@ def test_cancel_returns_every_unit_of_cash(node, bond, book):  # noqa: F811
 
 
 def test_every_subcommand_shows_examples():
-    commands = [("subscription", c) for c in ("open", "list", "commit", "withdraw", "allot", "settle", "cancel")]
+    commands = [
+        ("subscription", c)
+        for c in ("open", "list", "commit", "withdraw", "allot", "settle", "cancel", "claim-proceeds", "recover")
+    ]
     for group, command in [*commands, ("report", "subscription")]:
         result = subprocess.run(
             [sys.executable, "-m", "munibond", group, command, "--help"],

@@ -18,6 +18,7 @@ from eth_utils import keccak
 from munibond.chain import subscription as sub
 from munibond.chain.deployment import bond_token
 from munibond.chain.erc20 import payment_token_at
+from munibond.chain.events import logs_since
 from munibond.chain.lookup import series_entry
 from munibond.chain.preview import Money, money_of
 from munibond.chain.refusals import RESTRICTION_CODES
@@ -29,6 +30,7 @@ from munibond.errors import InputError, Issue
 
 ISSUER_ROLE = keccak(text="ISSUER_ROLE")
 MINTER_ROLE = keccak(text="MINTER_ROLE")
+TRANSFER_AGENT_ROLE = keccak(text="TRANSFER_AGENT_ROLE")
 ZERO_ADDRESS = "0x" + "00" * 20
 MANIFEST_KEY = "subscriptions"
 ALLOTMENT_COLUMNS = ("wallet", "units")
@@ -101,6 +103,24 @@ class Book:
 
     def when(self, unix: int) -> str:
         return show_time(unix, self.zone, with_clock=True)
+
+    def deadline(self) -> int:
+        """The settlement deadline: after it the investors not settled are refunded (`settle` is refused)."""
+        return int(self.contract.settlementDeadline())
+
+    def held_proceeds(self) -> int:
+        """Proceeds the payment token refused to the treasury, waiting in the book for `claimProceeds`."""
+        return int(self.contract.heldProceeds())
+
+    def lapse(self) -> str | None:
+        """Why a book shown cancelled was not cancelled by the issuer (None otherwise): it lapsed, not allotted by
+        the settlement time or not settled by the settlement deadline; its commitments not settled are refundable."""
+        contract = self.contract
+        if self.phase() != sub.Phase.CANCELLED or any(logs_since(contract.SubscriptionCancelled, self.start_block)):
+            return None
+        if any(logs_since(contract.AllotmentFinalized, self.start_block)):
+            return f"lapsed: not settled by the settlement deadline {self.when(self.deadline())}"
+        return f"lapsed: not allotted by the settlement time {self.when(int(self.terms().settlementTime))}"
 
 
 def book_contract(session: Session, address: str) -> Any:
@@ -355,3 +375,110 @@ def still_to_allot(book: Book, entries: list[sub.Commitment], plan: list[tuple[s
             )
     allotted = {c.investor.lower() for c in entries if c.is_allotted}
     return [(investor, units) for investor, units in plan if investor.lower() not in allotted]
+
+
+@dataclass(frozen=True)
+class ProceedsClaim:
+    """What `claim-proceeds` pays: `held` (0 when every held proceed was claimed already) to `to`."""
+
+    held: int
+    to: str
+    treasury: str
+    signer: str
+
+
+def plan_proceeds_claim(book: Book, session: Session, by: str, to: str | None) -> ProceedsClaim:
+    """The held proceeds of `book` and where they go: to the treasury, or with `to` to any wallet when the signer
+    `by` is the treasury. Refused in one line when the book never held proceeds, or when someone other than the
+    treasury names another wallet; `held` 0 when they were all claimed already (nothing to send)."""
+    treasury = str(book.terms().treasury)
+    signer = session.signers.address(by)
+    target = treasury if to is None else str(session.signers.address(to))
+    held = book.held_proceeds()
+    if held == 0:
+        if any(logs_since(book.contract.ProceedsHeld, book.start_block)):
+            return ProceedsClaim(0, target, treasury, signer)
+        raise InputError(
+            f"{book.symbol}'s book {book.number} holds no proceeds: the payment token never refused the treasury "
+            f"({treasury}); nothing was sent",
+            field="book",
+        )
+    if target.lower() != treasury.lower() and str(signer).lower() != treasury.lower():
+        raise InputError(
+            f"{by} ({signer}) is not the treasury of {book.symbol}'s book {book.number} ({treasury}): only the "
+            "treasury may send the held proceeds to another wallet; without --to anyone may push them to the treasury; "
+            "nothing was sent",
+            field="--to",
+        )
+    return ProceedsClaim(held, target, treasury, signer)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A lost wallet's entry to move to the investor's new wallet (`done`: it is there already)."""
+
+    lost: str
+    new: str
+    identity: str
+    units: int
+    allotted: int
+    held: int
+    done: bool
+
+
+def _entry(book: Book, wallet: str) -> tuple[Any, int]:
+    return book.contract.commitmentOf(wallet), int(book.contract.heldRefund(wallet))
+
+
+def plan_recovery(book: Book, session: Session, agent: str, lost: str, new: str) -> Recovery:
+    """Checks `recoverCommitment(lost, new)` as the book will, each failure one line naming the problem: the signer
+    holds the series' transfer-agent role, the lost wallet has an entry and is still registered, both wallets are
+    one identity's, the new wallet has no entry. An entry already moved from `lost` to `new` is `done`."""
+    signer = session.signers.address(agent)
+    lost_wallet, new_wallet = str(session.signers.address(lost)), str(session.signers.address(new))
+    if lost_wallet.lower() == new_wallet.lower():
+        raise InputError(f"the lost and the new wallet are the same ({lost_wallet}): nothing was sent", field="NEW")
+    if not book.token.hasRole(TRANSFER_AGENT_ROLE, signer):
+        raise InputError(
+            f"{agent} ({signer}) is not the transfer agent of {book.symbol}: only the series' transfer agent moves a "
+            "lost wallet's entry; nothing was sent",
+            field="--agent",
+        )
+    lost_entry, lost_held = _entry(book, lost_wallet)
+    new_entry, new_held = _entry(book, new_wallet)
+    if int(lost_entry.units) == 0 and lost_held == 0:
+        moved = [m for m in sub.recoveries(book.contract, book.start_block) if m[0].lower() == lost_wallet.lower()]
+        if moved and moved[-1][1].lower() == new_wallet.lower():
+            return Recovery(lost_wallet, new_wallet, "", int(new_entry.units), int(new_entry.allotted), new_held, True)
+        raise InputError(
+            f"{lost} ({lost_wallet}) has no entry in {book.symbol}'s book {book.number} (no commitment, no held refund)"
+            + (f": it was moved to {moved[-1][1]}" if moved else "")
+            + "; nothing was sent",
+            field="LOST",
+        )
+    registry = session.project.InvestorRegistry.at(str(book.token.identityRegistry()))
+    lost_identity, new_identity = str(registry.identity(lost_wallet)), str(registry.identity(new_wallet))
+    if int(lost_identity, 16) == 0:
+        raise InputError(
+            f"{lost} ({lost_wallet}) is no longer registered in the investor registry: the book checks both wallets' "
+            "identity, so recover the entry before the registrar removes the lost wallet (register it again to the "
+            "investor's identity first); nothing was sent",
+            field="LOST",
+        )
+    if lost_identity.lower() != new_identity.lower():
+        whose = "is not registered" if int(new_identity, 16) == 0 else f"belongs to identity {new_identity}"
+        raise InputError(
+            f"{new} ({new_wallet}) {whose}, not to the identity of {lost} ({lost_identity}): an entry moves only to "
+            "another wallet of the same investor; nothing was sent",
+            field="NEW",
+        )
+    if int(new_entry.units) != 0 or new_held != 0:
+        raise InputError(
+            f"{new} ({new_wallet}) already has an entry in {book.symbol}'s book {book.number} "
+            f"({int(new_entry.units):,} units committed, refund held {book.money(new_held)}): two entries are not "
+            "merged; nothing was sent",
+            field="NEW",
+        )
+    return Recovery(
+        lost_wallet, new_wallet, lost_identity, int(lost_entry.units), int(lost_entry.allotted), lost_held, False
+    )

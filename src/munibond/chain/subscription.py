@@ -130,11 +130,27 @@ def check_explicit(commitments: Sequence[Commitment], allotment: dict[str, int],
 
 
 def investors(book: Any, start_block: int = 0) -> list[str]:
-    """Every wallet that ever committed to `book` (from its Committed events), in first-seen order."""
+    """Every wallet that ever held an entry in `book`, in first-seen order: those that committed (Committed events),
+    then the new wallets entries were recovered to (CommitmentRecovered), which never committed themselves."""
     seen: dict[str, None] = {}
     for log in logs_since(book.Committed, start_block):
         seen.setdefault(str(log.investor), None)
+    for _lost, new in recoveries(book, start_block):
+        seen.setdefault(new, None)
     return list(seen)
+
+
+def recoveries(book: Any, start_block: int = 0) -> list[tuple[str, str]]:
+    """(lost, new wallet) of every entry the transfer agent moved (CommitmentRecovered), in order."""
+    return [(str(log.lost), str(log.newWallet)) for log in logs_since(book.CommitmentRecovered, start_block)]
+
+
+def current_wallet(moves: Sequence[tuple[str, str]], wallet: str) -> str:
+    """Where the entry of `wallet` is now after the recoveries `moves` (in order): the last new wallet it went to."""
+    for lost, new in moves:
+        if lost.lower() == wallet.lower():
+            wallet = new
+    return wallet
 
 
 def commitments(book: Any, wallets: Sequence[str]) -> list[Commitment]:

@@ -1,5 +1,6 @@
-"""`munibond subscription open|list|commit|withdraw|allot|settle|cancel`: the primary subscription of a series
-through its SubscriptionBook (contracts/settlement/SubscriptionBook.sol, docs/settlement-subscription.md).
+"""`munibond subscription open|list|commit|withdraw|allot|settle|cancel|claim-proceeds|recover`: the primary
+subscription of a series through its SubscriptionBook (contracts/settlement/SubscriptionBook.sol,
+docs/settlement-subscription.md).
 
 Every command that sends runs its checks first (roles, window, phase, eligibility, balances; a refusal is one
 line, exit 2, nothing sent), shows a preview in currency units and asks (--yes for scripts, --dry-run sends
@@ -44,7 +45,8 @@ BATCH_SIZE = click.option(
 
 @click.group("subscription")
 def subscription() -> None:
-    """The primary subscription book of a series: open, commit, allot, settle or cancel, and list it."""
+    """The primary subscription book of a series: open, commit, allot, settle or cancel, and list it; claim
+    proceeds the payment token refused to the treasury; move a lost wallet's entry to the investor's new wallet."""
 
 
 def _amount(text: str) -> Decimal:
@@ -246,13 +248,22 @@ def _print_book(book: Book) -> None:
     )
     click.echo(f"  offered     {int(terms.offeredUnits):,} units at {money(price)} per unit")
     click.echo(f"  window      {book.when(int(terms.openTime))} to {book.when(int(terms.closeTime))}")
-    click.echo(f"  settlement  {book.when(int(terms.settlementTime))}")
+    click.echo(f"  settlement  {book.when(int(terms.settlementTime))}, deadline {book.when(book.deadline())}")
+    lapse = book.lapse()
+    if lapse is not None:
+        click.echo(f"  {lapse}; every commitment not settled is refundable (`munibond subscription cancel`)")
     committed = int(state.committedUnits)
     click.echo(f"  committed   {committed:,} units, {money(committed * price)}, {int(state.investors)} investors")
     click.echo(
         f"  allotment   {offering.METHOD_WORDS[offering.sub.Method(int(state.method))]}: {int(state.allottedUnits):,} "
         f"units to {int(state.processed)} investors; settled {int(state.settled)}"
     )
+    held_proceeds = book.held_proceeds()
+    if held_proceeds:
+        click.echo(
+            f"  proceeds    {money(held_proceeds)} held: the payment token refused the treasury "
+            "(`munibond subscription claim-proceeds`)"
+        )
     for c in book.entries():
         allotted = f"allotted {c.allotted:,}" if c.is_allotted else "not allotted"
         done = ", settled" if c.is_settled else ", refunded" if c.is_refunded else ""
@@ -635,6 +646,12 @@ def _print_settled(book: Book) -> None:
     click.echo(
         f"{book.symbol} book {book.number}: {phase}, {int(state.settled)} of {int(state.investors)} investors settled"
     )
+    held = book.held_proceeds()
+    if held:
+        click.echo(
+            f"{book.money(held)} of proceeds held in the book: the payment token refused the treasury "
+            "(`munibond subscription claim-proceeds`)"
+        )
 
 
 @subscription.command(
@@ -721,4 +738,159 @@ def cancel(
         click.echo(
             f"{symbol}: book {book.number} cancelled; refunded {len(run.investors)} investors, "
             f"{money(returned)} ({len(run.transactions)} transactions; {skipped} already refunded, skipped)"
+        )
+
+
+@subscription.command(
+    "claim-proceeds",
+    epilog=_examples(
+        "munibond subscription claim-proceeds KNGW26 --dry-run          # the proceeds held; sends nothing",
+        "munibond subscription claim-proceeds KNGW26 --yes              # to the treasury (anyone may send it)",
+        "munibond subscription claim-proceeds KNGW26 --to treasury_2 --yes  # the treasury names another wallet",
+    ),
+)
+@click.argument("symbol")
+@BOOK
+@click.option("--to", "to", default=None, help="Wallet paid (alias or address; only the treasury may name one).")
+@click.option("--by", "by", default="treasury", show_default=True, help="Account that signs.")
+@confirm_options
+@network_options
+def claim_proceeds(
+    symbol: str,
+    book_number: int | None,
+    to: str | None,
+    by: str,
+    yes: bool,
+    dry_run: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Pay the proceeds SYMBOL's book holds because the payment token refused them to the treasury at settlement.
+
+    Without --to they go to the treasury (anyone may send that, e.g. once the token accepts the treasury again);
+    the treasury itself may send them to another wallet with --to. Simulated before sending, so a refusal of the
+    payment token is named in one line; a re-run after the claim sends nothing."""
+    from munibond.audit_log import audited
+    from munibond.chain import offering
+    from munibond.chain.session import connect
+    from munibond.confirmation import Preview, confirm
+
+    arguments = _arguments(
+        symbol=symbol, book=book_number, to=to, by=by, yes=yes, dry_run=dry_run, network=network, manifest=manifest
+    )
+    with (
+        audited("subscription claim-proceeds", arguments, manifest=manifest) as audit,
+        connect(network, alias_book=alias_book, manifest=manifest) as session,
+    ):
+        book = offering.find_book(session, symbol, book_number)
+        plan = offering.plan_proceeds_claim(book, session, by, to)
+        _audit_begin(audit, session, plan.signer)
+        money = book.money
+        preview = Preview(
+            f"{symbol}: claim the proceeds held by subscription book {book.number}"
+            + ("" if plan.held else " (claimed already)"),
+            [
+                ("proceeds held", money(plan.held)),
+                ("paid to", plan.to + (" (the treasury)" if plan.to.lower() == plan.treasury.lower() else "")),
+                ("signed by", f"{by} ({plan.signer})"),
+            ],
+            1 if plan.held else 0,
+        )
+        account = session.signers.account(by)
+        if plan.held:
+            book.contract.claimProceeds.call(plan.to, sender=account)  # a refusal now is one line, nothing sent
+        if not confirm(preview, yes=yes, dry_run=dry_run):
+            audit.outcome = "dry run" if dry_run else "nothing to send"
+            if not plan.held:
+                click.echo("the held proceeds were claimed already")
+            return
+        audit.sent([book.contract.claimProceeds(plan.to, sender=account)])
+        audit.totals = {"proceeds": plan.held, "to": plan.to}
+        click.echo(f"{symbol}: {money(plan.held)} of held proceeds paid to {plan.to} (book {book.number})")
+
+
+@subscription.command(
+    "recover",
+    epilog=_examples(
+        "munibond subscription recover KNGW26 investor_b investor_b2 --dry-run   # checks only; sends nothing",
+        "munibond subscription recover KNGW26 0xLOST... 0xNEW... --yes --agent agent",
+    ),
+)
+@click.argument("symbol")
+@click.argument("lost")
+@click.argument("new")
+@BOOK
+@click.option("--agent", default="agent", show_default=True, help="The series' transfer agent (signs).")
+@confirm_options
+@network_options
+def recover(
+    symbol: str,
+    lost: str,
+    new: str,
+    book_number: int | None,
+    agent: str,
+    yes: bool,
+    dry_run: bool,
+    network: str,
+    alias_book: Path | None,
+    manifest: Path | None,
+) -> None:
+    """Move the entry of the LOST wallet in SYMBOL's book (commitment, allotment, arrival place, held refund) to
+    NEW, another wallet of the same investor, so that its units are minted and its cash refunded there.
+
+    The series' transfer agent signs. Checked before sending: the signer's role, both wallets registered to one
+    identity (the lost one still registered: recover the entry before the registrar removes it), NEW without an
+    entry. A re-run once the entry is at NEW sends nothing."""
+    from munibond.audit_log import audited
+    from munibond.chain import offering
+    from munibond.chain.session import connect
+    from munibond.confirmation import Preview, confirm
+
+    arguments = _arguments(
+        symbol=symbol,
+        lost=lost,
+        new=new,
+        book=book_number,
+        agent=agent,
+        yes=yes,
+        dry_run=dry_run,
+        network=network,
+        manifest=manifest,
+    )
+    with (
+        audited("subscription recover", arguments, manifest=manifest) as audit,
+        connect(network, alias_book=alias_book, manifest=manifest) as session,
+    ):
+        book = offering.find_book(session, symbol, book_number)
+        signer = session.signers.address(agent)
+        _audit_begin(audit, session, signer)
+        plan = offering.plan_recovery(book, session, agent, lost, new)
+        money, price = book.money, int(book.terms().price)
+        preview = Preview(
+            f"{symbol}: move an entry of subscription book {book.number} to the investor's new wallet"
+            + (" (moved already)" if plan.done else ""),
+            [
+                ("lost wallet", f"{lost} ({plan.lost})"),
+                ("new wallet", f"{new} ({plan.new})" + (f", identity {plan.identity}" if plan.identity else "")),
+                ("commitment", f"{plan.units:,} units, {money(plan.units * price)}"),
+                ("refund held", money(plan.held)),
+                ("state", offering.PHASE_WORDS[book.phase()]),
+                ("signed by", f"{agent} ({signer}), the transfer agent"),
+            ],
+            0 if plan.done else 1,
+        )
+        account = session.signers.account(agent)
+        if not plan.done:
+            book.contract.recoverCommitment.call(plan.lost, plan.new, sender=account)  # a refusal: one line
+        if not confirm(preview, yes=yes, dry_run=dry_run):
+            audit.outcome = "dry run" if dry_run else "nothing to send"
+            if plan.done:
+                click.echo(f"the entry of {plan.lost} is at {plan.new} already")
+            return
+        audit.sent([book.contract.recoverCommitment(plan.lost, plan.new, sender=account)])
+        audit.totals = {"units": plan.units, "held": plan.held}
+        click.echo(
+            f"{symbol}: the entry of {plan.lost} ({plan.units:,} units) moved to {plan.new} (book {book.number}); "
+            "the registrar may now remove the lost wallet"
         )

@@ -7,8 +7,14 @@ cancellation (or a lapse) `Refunded` carries each refund, and a refund the payme
 (`heldRefund`) and counted as refunded but held. Amounts are payment-token base units (ints), written in currency
 units exactly.
 
+Proceeds the payment token refused to the treasury stay in the book (`heldProceeds`) until claimed: the proceeds
+are those paid out (`ProceedsPaid`: to the treasury, or by a claim to the wallet the treasury named) plus those
+held. An entry the transfer agent moved to the investor's new wallet (`CommitmentRecovered`) is shown under the new
+wallet, with the events of the lost one.
+
 Reconciliation: proceeds + refunds = cash committed, once the book is settled or every commitment refunded; at
-any time the book's payment-token balance = committed − proceeds − refunds paid out.
+any time the book's payment-token balance = committed − proceeds paid out − refunds paid out (it holds what is
+outstanding, the refunds held and the proceeds held).
 """
 
 from __future__ import annotations
@@ -62,8 +68,11 @@ class SubscriptionReport:
     money: ReportMoney
     price: int
     lines: list[SubscriptionLine]
-    proceeds_paid: int  # ProceedsPaid to the treasury
+    proceeds_paid: int  # ProceedsPaid: to the treasury, or claimed to the wallet it named
+    proceeds_held: int  # refused to the treasury, held in the book for claimProceeds
     book_balance: int  # payment token held by the book now
+    deadline: str = ""  # the settlement deadline, in the issuer's zone
+    lapse: str | None = None  # why a book shown cancelled lapsed (None: not lapsed)
 
     def total(self, attribute: str) -> int:
         return sum(int(getattr(line, attribute)) for line in self.lines)
@@ -79,11 +88,11 @@ class SubscriptionReport:
 
     @property
     def ok(self) -> bool:
-        """The totals agree with each other and with the chain: the treasury got exactly the paid column, and the
-        book holds exactly what is outstanding plus the refunds held for claims."""
+        """The totals agree with each other and with the chain: the proceeds paid out plus those held are exactly
+        the paid column, and the book holds exactly what is outstanding plus the refunds and proceeds held."""
         return (
-            self.proceeds_paid == self.total("paid")
-            and self.book_balance == self.outstanding + self.total("held")
+            self.proceeds_paid + self.proceeds_held == self.total("paid")
+            and self.book_balance == self.outstanding + self.total("held") + self.proceeds_held
             and self.outstanding >= 0
         )
 
@@ -93,8 +102,11 @@ class SubscriptionReport:
         return [
             f"{self.symbol} subscription book {self.book} ({self.address}), {PHASE_WORDS[self.phase]}: "
             f"{len(self.lines)} investors ({m.code})",
+            f"  deadline    {self.deadline}"
+            + (f" ({self.lapse}: every commitment not settled is refundable)" if self.lapse else ""),
             f"  committed   {m.show(self.total('committed'))}",
-            f"  proceeds    {m.show(self.total('paid'))} (paid to the treasury: {m.show(self.proceeds_paid)})",
+            f"  proceeds    {m.show(self.total('paid'))} (paid out: {m.show(self.proceeds_paid)}, held in the book "
+            f"for the treasury: {m.show(self.proceeds_held)})",
             f"  refunds     {m.show(self.total('refunded'))} (held for claims: {m.show(self.total('held'))})",
             f"  outstanding {m.show(self.outstanding)} (the book holds {m.show(self.book_balance)})",
             f"proceeds + refunds + outstanding = committed: {state}"
@@ -121,9 +133,10 @@ def subscription_report(book: Book, directory: InvestorDirectory | None = None) 
             int(contract.heldRefund(entry.investor)),
             "allotted" if entry.is_allotted else "committed",
         )
+    moves = sub.recoveries(contract, book.start_block)
     settled: set[str] = set()
     for log in logs_since(contract.Settled, book.start_block):
-        line = lines[str(log.investor)]
+        line = lines[sub.current_wallet(moves, str(log.investor))]
         settled.add(line.wallet)
         line.issued_units += int(log.units)
         line.paid += int(log.cash)
@@ -131,7 +144,7 @@ def subscription_report(book: Book, directory: InvestorDirectory | None = None) 
         line.status = "settled" if int(log.units) == line.allotted_units else "settled, allotment lapsed"
         line.transactions.append(str(log.transaction_hash))
     for log in logs_since(contract.Refunded, book.start_block):
-        line = lines.get(str(log.investor))
+        line = lines.get(sub.current_wallet(moves, str(log.investor)))
         if line is None or line.wallet in settled:  # a settlement refund is counted from its Settled event
             continue
         line.refunded += int(log.cash)
@@ -155,7 +168,10 @@ def subscription_report(book: Book, directory: InvestorDirectory | None = None) 
         price,
         list(lines.values()),
         proceeds,
+        book.held_proceeds(),
         int(book.cash.balanceOf(contract.address)),
+        book.when(book.deadline()),
+        book.lapse(),
     )
 
 
