@@ -447,12 +447,14 @@ def plan_recovery(book: Book, session: Session, agent: str, lost: str, new: str)
     lost_entry, lost_held = _entry(book, lost_wallet)
     new_entry, new_held = _entry(book, new_wallet)
     if int(lost_entry.units) == 0 and lost_held == 0:
-        moved = [m for m in sub.recoveries(book.contract, book.start_block) if m[0].lower() == lost_wallet.lower()]
-        if moved and moved[-1][1].lower() == new_wallet.lower():
+        moved = [
+            m.new for m in sub.recoveries(book.contract, book.start_block) if m.lost.lower() == lost_wallet.lower()
+        ]
+        if moved and moved[-1].lower() == new_wallet.lower():
             return Recovery(lost_wallet, new_wallet, "", int(new_entry.units), int(new_entry.allotted), new_held, True)
         raise InputError(
             f"{lost} ({lost_wallet}) has no entry in {book.symbol}'s book {book.number} (no commitment, no held refund)"
-            + (f": it was moved to {moved[-1][1]}" if moved else "")
+            + (f": it was moved to {moved[-1]}" if moved else "")
             + "; nothing was sent",
             field="LOST",
         )

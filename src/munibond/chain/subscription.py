@@ -135,21 +135,34 @@ def investors(book: Any, start_block: int = 0) -> list[str]:
     seen: dict[str, None] = {}
     for log in logs_since(book.Committed, start_block):
         seen.setdefault(str(log.investor), None)
-    for _lost, new in recoveries(book, start_block):
-        seen.setdefault(new, None)
+    for move in recoveries(book, start_block):
+        seen.setdefault(move.new, None)
     return list(seen)
 
 
-def recoveries(book: Any, start_block: int = 0) -> list[tuple[str, str]]:
-    """(lost, new wallet) of every entry the transfer agent moved (CommitmentRecovered), in order."""
-    return [(str(log.lost), str(log.newWallet)) for log in logs_since(book.CommitmentRecovered, start_block)]
+@dataclass(frozen=True)
+class Move:
+    """An entry the transfer agent moved (CommitmentRecovered) from `lost` to `new`, at `position` (block, log)."""
+
+    lost: str
+    new: str
+    position: tuple[int, int]
 
 
-def current_wallet(moves: Sequence[tuple[str, str]], wallet: str) -> str:
-    """Where the entry of `wallet` is now after the recoveries `moves` (in order): the last new wallet it went to."""
-    for lost, new in moves:
-        if lost.lower() == wallet.lower():
-            wallet = new
+def recoveries(book: Any, start_block: int = 0) -> list[Move]:
+    """Every entry the transfer agent moved (CommitmentRecovered), in chain order."""
+    return [
+        Move(str(log.lost), str(log.newWallet), (int(log.block_number), int(log.log_index)))
+        for log in logs_since(book.CommitmentRecovered, start_block)
+    ]
+
+
+def current_wallet(moves: Sequence[Move], wallet: str, since: tuple[int, int] = (-1, -1)) -> str:
+    """Where the entry `wallet` held at `since` (block, log index; default: from the start) is now, after the
+    later `moves` (in chain order)."""
+    for move in moves:
+        if move.position > since and move.lost.lower() == wallet.lower():
+            wallet = move.new
     return wallet
 
 

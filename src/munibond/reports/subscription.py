@@ -136,7 +136,7 @@ def subscription_report(book: Book, directory: InvestorDirectory | None = None) 
     moves = sub.recoveries(contract, book.start_block)
     settled: set[str] = set()
     for log in logs_since(contract.Settled, book.start_block):
-        line = lines[sub.current_wallet(moves, str(log.investor))]
+        line = lines[sub.current_wallet(moves, str(log.investor), (int(log.block_number), int(log.log_index)))]
         settled.add(line.wallet)
         line.issued_units += int(log.units)
         line.paid += int(log.cash)
@@ -144,7 +144,7 @@ def subscription_report(book: Book, directory: InvestorDirectory | None = None) 
         line.status = "settled" if int(log.units) == line.allotted_units else "settled, allotment lapsed"
         line.transactions.append(str(log.transaction_hash))
     for log in logs_since(contract.Refunded, book.start_block):
-        line = lines.get(sub.current_wallet(moves, str(log.investor)))
+        line = lines.get(sub.current_wallet(moves, str(log.investor), (int(log.block_number), int(log.log_index))))
         if line is None or line.wallet in settled:  # a settlement refund is counted from its Settled event
             continue
         line.refunded += int(log.cash)

@@ -32,6 +32,17 @@ def test_pro_rata_hand_worked_example():
     assert sub.pro_rata(book, 10) == {"B": 4, "C": 4, "A": 2}
 
 
+def test_current_wallet_follows_the_later_recoveries():
+    a, b, c, d, e = ("0x" + ch * 40 for ch in "abcde")
+    # a -> b at block 5, then d -> a at block 6 (a's old entry gone), then b -> c at block 7
+    moves = [sub.Move(a, b, (5, 0)), sub.Move(d.upper().replace("0X", "0x"), a, (6, 0)), sub.Move(b, c, (7, 1))]
+    assert sub.current_wallet(moves, a) == c  # a's first entry: a -> b -> c
+    assert sub.current_wallet(moves, a, (6, 1)) == a  # an event of a after d's entry came to it: that entry
+    assert sub.current_wallet(moves, d, (3, 0)) == a  # d's entry moved to a once (case ignored), never again
+    assert sub.current_wallet(moves, b, (7, 1)) == b  # an event in the same log as the move or after it
+    assert sub.current_wallet(moves, e) == e  # never moved
+
+
 def test_pro_rata_matches_the_exact_shares():
     rng = random.Random(13)
     for _ in range(300):
