@@ -11,6 +11,8 @@ the new wallet; the report reconciles with the proceeds held, and the treasury c
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from web3 import Web3
 
@@ -92,6 +94,13 @@ def test_the_transfer_agent_moves_a_lost_wallets_entry_and_the_refusals(node, bo
     again = ok(munibond(url, manifest, "subscription", "recover", SYMBOL, "investor_b", "investor_b2", "--yes"))
     assert "nothing to send" in again and "already" in again, again
     assert nonces(web3, "agent")["agent"] == before["agent"] + 1
+    # the audit log: every run with its outcome, the wallets of the investor left out of the arguments
+    entries = [json.loads(line) for line in (manifest.parent / "audit.log").read_text().splitlines()]
+    runs = [e for e in entries if e["command"] == "subscription recover"]
+    ends = [e for e in runs if e["event"] == "end"]
+    assert [e["outcome"] for e in ends] == ["refused", "refused", "refused", "completed", "nothing to send"]
+    assert len(ends[3]["transactions"]) == 1 and ends[3]["totals"] == {"units": 20, "held": 0}
+    assert all("investor_b" not in json.dumps(e.get("arguments", {})) for e in runs)
 
 
 def test_a_treasury_refused_by_the_payment_token_leaves_the_proceeds_held(node, book):  # noqa: F811

@@ -776,8 +776,15 @@ def claim_proceeds(
     from munibond.chain.session import connect
     from munibond.confirmation import Preview, confirm
 
-    arguments = _arguments(
-        symbol=symbol, book=book_number, to=to, by=by, yes=yes, dry_run=dry_run, network=network, manifest=manifest
+    arguments = _arguments(  # no wallet of a holder in the audit log: only whether --to names one
+        symbol=symbol,
+        book=book_number,
+        to_another_wallet=to is not None,
+        by=by,
+        yes=yes,
+        dry_run=dry_run,
+        network=network,
+        manifest=manifest,
     )
     with (
         audited("subscription claim-proceeds", arguments, manifest=manifest) as audit,
@@ -806,7 +813,7 @@ def claim_proceeds(
                 click.echo("the held proceeds were claimed already")
             return
         audit.sent([book.contract.claimProceeds(plan.to, sender=account)])
-        audit.totals = {"proceeds": plan.held, "to": plan.to}
+        audit.totals = {"proceeds": plan.held}
         click.echo(f"{symbol}: {money(plan.held)} of held proceeds paid to {plan.to} (book {book.number})")
 
 
@@ -847,10 +854,8 @@ def recover(
     from munibond.chain.session import connect
     from munibond.confirmation import Preview, confirm
 
-    arguments = _arguments(
+    arguments = _arguments(  # the investor's wallets stay out of the audit log
         symbol=symbol,
-        lost=lost,
-        new=new,
         book=book_number,
         agent=agent,
         yes=yes,
