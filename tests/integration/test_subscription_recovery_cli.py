@@ -147,7 +147,11 @@ def test_held_proceeds_in_list_and_report_then_claimed_by_the_treasury_only(node
     line = refused(munibond(url, manifest, "subscription", "claim-proceeds", SYMBOL, "--to", "investor_j", "--by",
                             "investor_a", "--yes"))  # fmt: skip
     assert "is not the treasury" in line, line
+    # anyone may push them to the treasury, but the token still refuses it: the simulation names it, nothing sent
+    line = refused(munibond(url, manifest, "subscription", "claim-proceeds", SYMBOL, "--by", "investor_a", "--yes"))
+    assert "the payment token refuses to pay the held proceeds to " + address_of(web3, "treasury") in line, line
     assert nonces(web3, "investor_a", "treasury") == before
+    assert contract.functions.heldProceeds().call() == OFFERED * PRICE
     # the treasury (still refused by the token) has them paid to another wallet of its own
     target_before = cash.functions.balanceOf(target).call()
     claimed = ok(munibond(url, manifest, "subscription", "claim-proceeds", SYMBOL, "--to", "investor_j", "--yes"))

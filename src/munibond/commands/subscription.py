@@ -806,7 +806,7 @@ def claim_proceeds(
         )
         account = session.signers.account(by)
         if plan.held:
-            book.contract.claimProceeds.call(plan.to, sender=account)  # a refusal now is one line, nothing sent
+            _simulate_claim(book, plan.to, account)
         if not confirm(preview, yes=yes, dry_run=dry_run):
             audit.outcome = "dry run" if dry_run else "nothing to send"
             if not plan.held:
@@ -815,6 +815,23 @@ def claim_proceeds(
         audit.sent([book.contract.claimProceeds(plan.to, sender=account)])
         audit.totals = {"proceeds": plan.held}
         click.echo(f"{symbol}: {money(plan.held)} of held proceeds paid to {plan.to} (book {book.number})")
+
+
+def _simulate_claim(book: Book, to: str, account: Any) -> None:
+    """`claimProceeds(to)` as a call first: the checks passed, so a refusal is the payment token's, in one line."""
+    from ape.exceptions import ContractLogicError
+
+    from munibond.chain.refusals import describe
+
+    try:
+        book.contract.claimProceeds.call(to, sender=account)
+    except ContractLogicError as exc:
+        reason = describe(exc) or "reverted"
+        raise InputError(
+            f"the payment token refuses to pay the held proceeds to {to} ({reason}); the treasury may name another "
+            "wallet with --to; nothing was sent",
+            field="--to",
+        ) from exc
 
 
 @subscription.command(
