@@ -804,15 +804,14 @@ def claim_proceeds(
             ],
             1 if plan.held else 0,
         )
-        account = session.signers.account(by)
         if plan.held:
-            _simulate_claim(book, plan.to, account)
+            _simulate_claim(book, plan.to, session.signers.account(by))
         if not confirm(preview, yes=yes, dry_run=dry_run):
             audit.outcome = "dry run" if dry_run else "nothing to send"
             if not plan.held:
                 click.echo("the held proceeds were claimed already")
             return
-        audit.sent([book.contract.claimProceeds(plan.to, sender=account)])
+        audit.sent([book.contract.claimProceeds(plan.to, sender=session.signers.account(by))])
         audit.totals = {"proceeds": plan.held}
         click.echo(f"{symbol}: {money(plan.held)} of held proceeds paid to {plan.to} (book {book.number})")
 
@@ -902,8 +901,8 @@ def recover(
             ],
             0 if plan.done else 1,
         )
-        account = session.signers.account(agent)
-        if not plan.done:
+        account = None if plan.done else session.signers.account(agent)
+        if account is not None:
             book.contract.recoverCommitment.call(plan.lost, plan.new, sender=account)  # a refusal: one line
         if not confirm(preview, yes=yes, dry_run=dry_run):
             audit.outcome = "dry run" if dry_run else "nothing to send"
